@@ -1,0 +1,52 @@
+# One command per job, the same locally and in CI. See README.md.
+SHELL := /bin/bash
+JOBS ?= 2
+FUZZ_SECONDS ?= 60
+CAPTURE := data/hj212_capture_2016-08-24/hj212-2005-capture-2016-08-24.txt.gz
+
+.PHONY: deps build demo test check format format-check layers bench fuzz clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+# Release binary at build/release/ecomon.
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target ecomon
+
+# Runs the codec over one day of real traffic (176,515 frames, 2016-08-24) and prints a summary.
+demo: build
+	gzip -dc $(CAPTURE) | build/release/ecomon hj212 summary
+
+# Sanitizer (ASan + UBSan) build and every test, including the fuzz corpus replay.
+test: deps
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS)
+	ctest --preset dev -j $(JOBS)
+
+check: format-check layers test
+
+format:
+	git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+format-check:
+	git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run --Werror
+
+layers:
+	python3 scripts/check_layers.py src
+
+bench: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target hj212_bench
+	build/release/bench/hj212_bench --capture $(CAPTURE)
+
+# libFuzzer for FUZZ_SECONDS per target; new crashes land in build/fuzz/crashes/.
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS) --target hj212_fuzz
+	mkdir -p build/fuzz/corpus build/fuzz/crashes
+	build/fuzz/fuzz/hj212_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/crashes/ \
+	  -max_len=4096 build/fuzz/corpus testdata/hj212/corpus testdata/hj212/regressions
+
+clean:
+	rm -rf build

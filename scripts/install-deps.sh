@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package that ecomon's build, tests, benchmarks and demo need now.
+# Idempotent: installs only what is missing, and runs `apt-get update` only when it must.
+# Add a package here in the same commit as the feature that needs it.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config python3
+  clang-14 libclang-rt-14-dev clang-format   # fuzz preset (libFuzzer) and `make format`
+  libgtest-dev libgmock-dev libbenchmark-dev # tests and `make bench`
+  libcli11-dev                               # command-line parsing
+  libssl-dev                                 # SM4 for HJ 212-2025 (OpenSSL 3)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}"; then
+  $sudo apt-get update
+  $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,529 @@
+#include "protocol/hj212/decoder.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "protocol/hj212/factor_codes.h"
+
+namespace ecomon::protocol::hj212 {
+namespace {
+
+using core::fail;
+using VoidResult = core::Result<void, Error>;
+
+constexpr std::string_view kCpOpen = "CP=&&";
+constexpr std::string_view kCpClose = "&&";
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<std::uint32_t> parse_uint(std::string_view s) {
+  if (!all_digits(s) || s.size() > 9) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : s) v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  return v;
+}
+
+bool is_printable(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u != 0x7F;
+  });
+}
+
+// Shows a value in an error detail without control bytes.
+std::string shown(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 64)) {
+    if (c >= 0x20 && c < 0x7F) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  if (s.size() > 64) out += "...";
+  return out;
+}
+
+std::string hex4(std::uint16_t v) {
+  char b[4];
+  format_crc_field(v, b);
+  return std::string(b, 4);
+}
+
+std::optional<double> parse_number(std::string_view s) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return std::nullopt;
+  const char c0 = s.front();
+  // from_chars also takes "inf", "nan" and hex-less words; only decimal numbers are values here.
+  if (!((c0 >= '0' && c0 <= '9') || c0 == '-' || c0 == '.')) return std::nullopt;
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// ---- header --------------------------------------------------------------------------------
+
+bool valid_st(std::string_view st) {
+  // Two characters 0-9/A-Z per the standard; three-digit values (e.g. 101) occur in real traffic.
+  if (st.size() < 2 || st.size() > 3) return false;
+  return std::all_of(st.begin(), st.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+  });
+}
+
+VoidResult parse_header(std::string_view header, Message& m) {
+  bool seen_st = false, seen_cn = false, seen_pw = false, seen_mn = false;
+  std::string_view flag_text, pnum_text, pno_text;
+  bool seen_flag = false, seen_pnum = false, seen_pno = false;
+
+  std::size_t pos = 0;
+  while (pos <= header.size()) {
+    std::size_t end = header.find_first_of(";,", pos);
+    if (end == std::string_view::npos) end = header.size();
+    const std::string_view field = trim(header.substr(pos, end - pos));
+    pos = end + 1;
+    if (field.empty()) continue;
+    const std::size_t eq = field.find('=');
+    if (eq == std::string_view::npos) {
+      return fail(Error{Reason::kBadHeader, "header field without '=': '" + shown(field) + "'"});
+    }
+    const std::string_view key = trim(field.substr(0, eq));
+    const std::string_view value = trim(field.substr(eq + 1));
+    auto take = [&](bool& seen, std::string_view& target) {
+      if (seen) {
+        m.warnings |= kWarnDuplicateHeaderKey;
+        return;
+      }
+      seen = true;
+      target = value;
+    };
+    if (key == "QN") {
+      if (m.qn) {
+        m.warnings |= kWarnDuplicateHeaderKey;
+      } else {
+        m.qn = value;
+      }
+    } else if (key == "ST") {
+      take(seen_st, m.st);
+    } else if (key == "CN") {
+      take(seen_cn, m.cn);
+    } else if (key == "PW") {
+      take(seen_pw, m.pw);
+    } else if (key == "MN") {
+      take(seen_mn, m.mn);
+    } else if (key == "Flag") {
+      take(seen_flag, flag_text);
+    } else if (key == "PNUM") {
+      take(seen_pnum, pnum_text);
+    } else if (key == "PNO") {
+      take(seen_pno, pno_text);
+    } else if (key == "RF") {
+      if (m.rf) {
+        m.warnings |= kWarnDuplicateHeaderKey;
+      } else {
+        m.rf = value;
+        if (value != "1") m.warnings |= kWarnRfValue;
+      }
+    } else {
+      m.warnings |= kWarnUnknownHeaderKey;
+    }
+  }
+
+  if (!seen_st) return fail(Error{Reason::kBadHeader, "no ST field"});
+  if (!valid_st(m.st))
+    return fail(Error{Reason::kBadHeader, "ST '" + shown(m.st) + "' is not 2-3 letters or digits"});
+  if (!seen_cn) return fail(Error{Reason::kBadHeader, "no CN field"});
+  if (m.cn.size() != 4 || !all_digits(m.cn)) {
+    return fail(Error{Reason::kBadHeader, "CN '" + shown(m.cn) + "' is not 4 digits"});
+  }
+  m.cn_code = static_cast<int>(*parse_uint(m.cn));
+  if (!seen_pw) return fail(Error{Reason::kBadHeader, "no PW field"});
+  if (!is_printable(m.pw)) return fail(Error{Reason::kBadHeader, "PW has control bytes"});
+  if (!seen_mn) return fail(Error{Reason::kBadHeader, "no MN field"});
+  if (!is_printable(m.mn) || m.mn.find(' ') != std::string_view::npos) {
+    return fail(Error{Reason::kBadHeader, "MN '" + shown(m.mn) + "' has spaces or control bytes"});
+  }
+  if (m.qn && !is_printable(*m.qn)) return fail(Error{Reason::kBadHeader, "QN has control bytes"});
+
+  if (seen_flag) {
+    const auto f = parse_uint(flag_text);
+    if (!f || *f > 255) {
+      return fail(Error{Reason::kBadHeader, "Flag '" + shown(flag_text) + "' is not 0-255"});
+    }
+    m.flag = static_cast<int>(*f);
+    m.ack_requested = (*f & 1u) != 0;
+    m.split = (*f & 2u) != 0;
+    switch (*f >> 2) {
+      case 0:
+        m.version = Version::k2005;
+        break;
+      case 1:
+        m.version = Version::k2017;
+        break;
+      case 2:
+        m.version = Version::k2025;
+        break;
+      default:
+        m.version = Version::kUnknown;  // never rejected: dispatch on ST/CN and the device profile
+    }
+  } else {
+    m.version = Version::k2005;
+  }
+  if (seen_pnum) {
+    m.pnum = parse_uint(pnum_text);
+    if (!m.pnum)
+      return fail(Error{Reason::kBadHeader, "PNUM '" + shown(pnum_text) + "' is not a number"});
+  }
+  if (seen_pno) {
+    m.pno = parse_uint(pno_text);
+    if (!m.pno)
+      return fail(Error{Reason::kBadHeader, "PNO '" + shown(pno_text) + "' is not a number"});
+  }
+  if (m.split != (m.pnum.has_value() && m.pno.has_value())) m.warnings |= kWarnSplitWithoutPnum;
+  return {};
+}
+
+// ---- CP ------------------------------------------------------------------------------------
+
+bool is_time_field(std::string_view field) { return ends_with(field, "Time"); }
+
+// Gives each value item the data flag of its factor: from the same ';' entry first (a factor's
+// values and flag are normally sent together), else from any entry. Flag items are then removed.
+void attach_flags(std::vector<Item>& items, const std::vector<std::uint16_t>& groups) {
+  bool any_flag = false;
+  for (const Item& it : items) any_flag |= it.field == "Flag";
+  if (!any_flag) return;
+  const std::size_t n = items.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (items[i].field == "Flag") continue;
+    const Item* same_group = nullptr;
+    const Item* any_group = nullptr;
+    // Items of one group are adjacent; look there first.
+    for (std::size_t j = i; j-- > 0 && groups[j] == groups[i];) {
+      if (items[j].field == "Flag" && items[j].factor == items[i].factor) same_group = &items[j];
+    }
+    for (std::size_t j = i + 1; !same_group && j < n && groups[j] == groups[i]; ++j) {
+      if (items[j].field == "Flag" && items[j].factor == items[i].factor) same_group = &items[j];
+    }
+    if (!same_group) {
+      for (std::size_t j = 0; j < n; ++j) {
+        if (items[j].field == "Flag" && items[j].factor == items[i].factor) {
+          any_group = &items[j];
+          break;
+        }
+      }
+    }
+    const Item* f = same_group ? same_group : any_group;
+    if (f) items[i].flag = f->text;
+  }
+  items.erase(
+      std::remove_if(items.begin(), items.end(), [](const Item& it) { return it.field == "Flag"; }),
+      items.end());
+}
+
+VoidResult parse_cp(std::string_view cp, Message& m, std::vector<std::uint16_t>& groups) {
+  std::uint16_t group = 0;
+  std::size_t pos = 0;
+  const std::size_t size = cp.size();
+  while (pos <= size) {
+    // One entry ends at ',' (same item) or ';' (next item).
+    std::size_t end = pos;
+    while (end < size && cp[end] != ';' && cp[end] != ',') ++end;
+    const std::string_view entry = trim(cp.substr(pos, end - pos));
+    const bool group_ends = end >= size || cp[end] == ';';
+    pos = end + 1;
+    if (!entry.empty()) {
+      const std::size_t eq = entry.find('=');
+      if (eq == std::string_view::npos) {
+        m.params.push_back(Param{entry, {}});
+        m.warnings |= kWarnEntryWithoutEquals;
+      } else {
+        const std::string_view key = trim(entry.substr(0, eq));
+        const std::string_view value = trim(entry.substr(eq + 1));
+        if (key.empty()) {
+          return fail(Error{Reason::kBadField, "CP entry without a name: '" + shown(entry) + "'"});
+        }
+        const std::size_t dash = key.rfind('-');
+        if (dash == std::string_view::npos || dash == 0 || dash + 1 == key.size()) {
+          if (key == "DataTime" && !m.data_time) {
+            m.data_time = parse_hj212_time(value);
+            if (!m.data_time) {
+              return fail(Error{Reason::kBadField,
+                                "DataTime '" + shown(value) + "' is not YYYYMMDDhhmmss[zzz]"});
+            }
+          } else {
+            m.params.push_back(Param{key, value});
+          }
+        } else {
+          Item item;
+          item.factor = key.substr(0, dash);
+          item.field = key.substr(dash + 1);
+          item.text = value;
+          if (item.field != "Flag") {
+            item.factor_2017 = factor_code_2017(item.factor);
+            if (!is_time_field(item.field)) item.number = parse_number(value);
+          }
+          m.items.push_back(item);
+          groups.push_back(group);
+        }
+      }
+    }
+    if (group_ends) ++group;
+  }
+  attach_flags(m.items, groups);
+  return {};
+}
+
+void reset(Message& m) {
+  std::vector<Item> items = std::move(m.items);
+  std::vector<Param> params = std::move(m.params);
+  std::vector<char> plaintext = std::move(m.plaintext);
+  items.clear();
+  params.clear();
+  plaintext.clear();
+  m = Message{};
+  m.items = std::move(items);
+  m.params = std::move(params);
+  m.plaintext = std::move(plaintext);
+}
+
+// Splits a segment at "CP=&&" and checks that the CP is closed.
+struct SegmentParts {
+  std::string_view header;
+  std::string_view cp;  // between "CP=&&" and the final "&&"
+};
+core::Result<SegmentParts, Error> split_segment(std::string_view segment) {
+  const std::size_t cp_at = segment.find(kCpOpen);
+  if (cp_at == std::string_view::npos) {
+    if (segment.find("CP=") != std::string_view::npos) {
+      return fail(Error{Reason::kBadField, "CP does not start with &&"});
+    }
+    return fail(Error{Reason::kBadHeader, "no CP field"});
+  }
+  const std::size_t body = cp_at + kCpOpen.size();
+  if (segment.size() < body + kCpClose.size() || !ends_with(segment, kCpClose)) {
+    return fail(Error{Reason::kBadField, "CP is not closed by &&"});
+  }
+  return SegmentParts{segment.substr(0, cp_at),
+                      segment.substr(body, segment.size() - kCpClose.size() - body)};
+}
+
+VoidResult decode_segment_reusing(std::string_view segment, Message& m) {
+  auto parts = split_segment(segment);
+  if (!parts) return fail(parts.error());
+  m.segment = segment;
+  m.cp = parts->cp;
+  if (segment.size() > kStandardMaxSegment) m.warnings |= kWarnOver1024;
+  if (auto h = parse_header(parts->header, m); !h) return h;
+  // Group numbers of the items, only needed while flags are attached.
+  std::vector<std::uint16_t> groups;
+  groups.reserve(32);
+  return parse_cp(parts->cp, m, groups);
+}
+
+// ---- HJ 212-2025 SM4 ------------------------------------------------------------------------
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Parses "{0xE4,0x3E,...}" at the start of `text`; returns the bytes and the rest (the plaintext
+// tail), or nullopt if `text` does not start with that form.
+struct HexText {
+  std::string bytes;
+  std::string_view tail;
+};
+std::optional<HexText> parse_hex_text(std::string_view text) {
+  if (text.size() < 2 || text[0] != '{') return std::nullopt;
+  const std::size_t close = text.find('}');
+  if (close == std::string_view::npos) return std::nullopt;
+  HexText out;
+  std::string_view list = text.substr(1, close - 1);
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view tok = trim(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    if (tok.size() != 4 || tok[0] != '0' || (tok[1] != 'x' && tok[1] != 'X')) return std::nullopt;
+    const int hi = hex_value(tok[2]);
+    const int lo = hex_value(tok[3]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.bytes.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  out.tail = text.substr(close + 1);
+  return out;
+}
+
+// Rebuilds the plaintext segment of an encrypted frame into m.plaintext. Returns an error only
+// when the CP is in the "{0x..}" form but malformed, or OpenSSL fails.
+core::Result<std::string_view, Error> decrypt_segment(std::string_view segment,
+                                                      const SegmentParts& parts, const Sm4Key& key,
+                                                      Message& m) {
+  std::string region;
+  std::string_view tail;
+  if (!parts.cp.empty() && parts.cp.front() == '{') {
+    auto hex = parse_hex_text(parts.cp);
+    if (!hex)
+      return fail(Error{Reason::kBadEncryption, "CP starts with '{' but is not {0xNN,...}"});
+    if (hex->bytes.size() % 16 != 0) {
+      return fail(Error{Reason::kBadEncryption, "ciphertext has " +
+                                                    std::to_string(hex->bytes.size()) +
+                                                    " bytes, not whole 16-byte SM4 blocks"});
+    }
+    region = std::move(hex->bytes);
+    tail = hex->tail;
+  } else {
+    region.assign(parts.cp);  // raw bytes: whole blocks are ciphertext, the tail is plaintext
+  }
+  if (!sm4_ecb_blocks(key, false, region)) {
+    return fail(Error{Reason::kBadEncryption, "SM4 decryption failed (OpenSSL)"});
+  }
+  const std::size_t header_len = static_cast<std::size_t>(parts.cp.data() - segment.data());
+  m.plaintext.clear();
+  m.plaintext.insert(m.plaintext.end(), segment.data(), segment.data() + header_len);
+  m.plaintext.insert(m.plaintext.end(), region.begin(), region.end());
+  m.plaintext.insert(m.plaintext.end(), tail.begin(), tail.end());
+  m.plaintext.insert(m.plaintext.end(), kCpClose.begin(), kCpClose.end());
+  return std::string_view(m.plaintext.data(), m.plaintext.size());
+}
+
+}  // namespace
+
+bool is_encrypted_command(int cn_code) {
+  return (cn_code >= 2000 && cn_code <= 2999) || cn_code == 1014 || cn_code == 3020;
+}
+
+int version_year(Version v) {
+  switch (v) {
+    case Version::k2005:
+      return 2005;
+    case Version::k2017:
+      return 2017;
+    case Version::k2025:
+      return 2025;
+    case Version::kUnknown:
+      return 0;
+  }
+  return 0;
+}
+
+std::optional<std::string_view> Message::request_qn() const {
+  if (qn) return qn;
+  return param("QN");
+}
+
+std::optional<std::string_view> Message::param(std::string_view key) const {
+  for (const Param& p : params) {
+    if (p.key == key) return p.value;
+  }
+  return std::nullopt;
+}
+
+std::optional<core::CivilTime> parse_hj212_time(std::string_view s) {
+  if ((s.size() != 14 && s.size() != 17) || !all_digits(s)) return std::nullopt;
+  auto num = [&](std::size_t at, std::size_t len) {
+    int v = 0;
+    for (std::size_t i = at; i < at + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  core::CivilTime t;
+  t.year = num(0, 4);
+  t.month = static_cast<std::uint8_t>(num(4, 2));
+  t.day = static_cast<std::uint8_t>(num(6, 2));
+  t.hour = static_cast<std::uint8_t>(num(8, 2));
+  t.minute = static_cast<std::uint8_t>(num(10, 2));
+  t.second = static_cast<std::uint8_t>(num(12, 2));
+  t.millisecond = s.size() == 17 ? static_cast<std::uint16_t>(num(14, 3)) : 0;
+  if (!core::is_valid(t)) return std::nullopt;
+  return t;
+}
+
+core::Result<void, Error> decode_segment(std::string_view segment, Message& out) {
+  reset(out);
+  return decode_segment_reusing(segment, out);
+}
+
+core::Result<void, Error> decode_into(const RawFrame& frame, const DecodeOptions& options,
+                                      Message& m) {
+  reset(m);
+  const auto crc_field = parse_crc_field(frame.crc_text);
+  if (!crc_field) {
+    return fail(
+        Error{Reason::kBadFrame, "CRC field '" + shown(frame.crc_text) + "' is not 4 hex digits"});
+  }
+  const std::string_view segment = frame.segment;
+
+  // HJ 212-2025 encrypted CP: the CRC covers the plaintext, so decrypt first.
+  if (options.sm4_key) {
+    auto parts = split_segment(segment);
+    if (parts) {
+      Message peek;
+      if (parse_header(parts->header, peek) && peek.version == Version::k2025 &&
+          is_encrypted_command(peek.cn_code)) {
+        auto plain = decrypt_segment(segment, *parts, *options.sm4_key, m);
+        if (!plain) return fail(plain.error());
+        const bool length_ok = frame.length_matches || plain->size() == frame.declared_length ||
+                               options.accept_length_mismatch;
+        if (length_ok && crc_field_value(options.crc_mode, *plain) == *crc_field) {
+          std::vector<char> keep = std::move(m.plaintext);
+          reset(m);
+          m.plaintext = std::move(keep);
+          const std::string_view text(m.plaintext.data(), m.plaintext.size());
+          if (auto r = decode_segment_reusing(text, m); !r) return r;
+          m.encrypted = true;
+          if (!frame.length_matches) m.warnings |= kWarnLengthMismatch;
+          return {};
+        }
+        m.plaintext.clear();
+        m.warnings |= kWarnPlaintextFromKeyedDevice;  // unless the plaintext checks fail too
+      }
+    }
+  }
+
+  const std::uint16_t computed = crc_field_value(options.crc_mode, segment);
+  if (!frame.length_matches && !options.accept_length_mismatch) {
+    std::string detail = "declared length " + std::to_string(frame.declared_length) +
+                         " but the data segment has " + std::to_string(segment.size()) + " bytes";
+    if (computed != *crc_field) detail += "; the CRC does not match either";
+    return fail(Error{Reason::kBadLength, std::move(detail)});
+  }
+  if (computed != *crc_field) {
+    return fail(Error{Reason::kBadCrc, "CRC field " + std::string(frame.crc_text) + " but the " +
+                                           std::string(crc_mode_name(options.crc_mode)) +
+                                           " CRC of the data segment is " + hex4(computed)});
+  }
+  const std::uint32_t keyed_warning = m.warnings & kWarnPlaintextFromKeyedDevice;
+  if (auto r = decode_segment_reusing(segment, m); !r) return r;
+  m.warnings |= keyed_warning;
+  if (!frame.length_matches) m.warnings |= kWarnLengthMismatch;
+  return {};
+}
+
+core::Result<Message, Error> decode(const RawFrame& frame, const DecodeOptions& options) {
+  Message m;
+  if (auto r = decode_into(frame, options, m); !r) return fail(r.error());
+  return m;
+}
+
+}  // namespace ecomon::protocol::hj212

@@ -1,0 +1,62 @@
+// HJ 212 encoders: everything the platform sends to a data logger, and the frames of a device
+// (used by the simulator and tests). Pure; thread-safe.
+//
+// Replies mirror the device's dialect: the version bits of its Flag (2017 → Flag=4, 2025 →
+// Flag=8), its QN, PW and MN; HJ/T 212-2005 replies carry the QN inside CP and no Flag.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/civil_time.h"
+#include "protocol/hj212/crc.h"
+#include "protocol/hj212/message.h"
+#include "protocol/hj212/sm4.h"
+
+namespace ecomon::protocol::hj212 {
+
+struct Encryption {
+  Sm4Key key;
+  Sm4WireForm form = Sm4WireForm::kRawBytes;
+};
+
+// "##" + 4-digit length + segment + CRC + CR LF. With `encryption`, the CP content is SM4-encrypted
+// (whole blocks; the tail stays plaintext) after the CRC is computed over the plaintext, and the
+// length field keeps the plaintext length, as HJ 212-2025 appendix A.2 prints it.
+std::string encode_frame(std::string_view segment, CrcMode crc_mode = CrcMode::kHj212,
+                         const std::optional<Encryption>& encryption = std::nullopt);
+
+// The device a command is addressed to and the QN of the exchange (the caller's clock makes the
+// QN: "YYYYMMDDhhmmsszzz").
+struct Target {
+  std::string_view qn;
+  std::string_view st;
+  std::string_view pw;
+  std::string_view mn;
+  Version version = Version::k2017;
+};
+
+// ---- data segments (no framing); encode_frame() frames them ----
+
+// 9014 data response to an upload, 9013 notice response (e.g. to 1013 or a 9015 heartbeat).
+std::string data_ack_segment(const Message& upload);
+std::string notice_ack_segment(const Message& notice);
+// 9011 request answer (QnRtn) and 9012 execution result (ExeRtn), as a device sends them.
+std::string request_answer_segment(const Message& request, int qn_rtn);
+std::string execution_result_segment(const Message& request, int exe_rtn);
+
+// Commands from the platform (answered by 9011 + 9012, so Flag has the ack bit).
+std::string get_time_segment(const Target& t, std::optional<std::string_view> pol_id);  // 1011
+std::string set_time_segment(const Target& t, const core::CivilTime& time,
+                             std::optional<std::string_view> pol_id);  // 1012
+// 2051 minute, 2061 hour, 2031 day, 2041 running time history between BeginTime and EndTime.
+std::string history_request_segment(const Target& t, int cn, const core::CivilTime& begin,
+                                    const core::CivilTime& end);
+std::string set_rtd_interval_segment(const Target& t, int seconds);            // 1062
+std::string set_timeout_segment(const Target& t, int timeout_s, int retries);  // 1000
+
+// "YYYYMMDDhhmmss" (14 digits).
+std::string format_hj212_time(const core::CivilTime& t);
+
+}  // namespace ecomon::protocol::hj212

@@ -1,0 +1,44 @@
+#include <gtest/gtest.h>
+
+#include "core/civil_time.h"
+
+namespace ecomon::core {
+namespace {
+
+TEST(CivilTime, DaysFromCivilKnownDates) {
+  EXPECT_EQ(days_from_civil(1970, 1, 1), 0);
+  EXPECT_EQ(days_from_civil(2000, 3, 1), 11017);
+  EXPECT_EQ(days_from_civil(2026, 3, 1), 20513);
+  EXPECT_EQ(days_from_civil(1969, 12, 31), -1);
+}
+
+TEST(CivilTime, ChinaLocalToUtc) {
+  // 2016-08-24 00:38:17 in Beijing is 2016-08-23 16:38:17 UTC = 1471970297 s.
+  CivilTime t{2016, 8, 24, 0, 38, 17, 0};
+  EXPECT_EQ(to_unix_ms(t, kChinaUtcOffsetSeconds), 1471970297000);
+  t.millisecond = 123;
+  EXPECT_EQ(to_unix_ms(t, kChinaUtcOffsetSeconds), 1471970297123);
+}
+
+TEST(CivilTime, Validity) {
+  EXPECT_TRUE(is_valid({2024, 2, 29, 23, 59, 59, 999}));
+  EXPECT_FALSE(is_valid({2023, 2, 29, 0, 0, 0, 0}));
+  EXPECT_FALSE(is_valid({1900, 2, 29, 0, 0, 0, 0}));
+  EXPECT_TRUE(is_valid({2000, 2, 29, 0, 0, 0, 0}));
+  EXPECT_FALSE(is_valid({2024, 13, 1, 0, 0, 0, 0}));
+  EXPECT_FALSE(is_valid({2024, 4, 31, 0, 0, 0, 0}));
+  EXPECT_FALSE(is_valid({2024, 4, 30, 24, 0, 0, 0}));
+  EXPECT_FALSE(is_valid({2024, 4, 30, 0, 60, 0, 0}));
+}
+
+TEST(CivilTime, Iso8601) {
+  EXPECT_EQ(format_iso8601({2019, 9, 24, 22, 0, 0, 0}, kChinaUtcOffsetSeconds),
+            "2019-09-24T22:00:00+08:00");
+  EXPECT_EQ(format_iso8601({2016, 8, 24, 0, 38, 17, 5}, kChinaUtcOffsetSeconds),
+            "2016-08-24T00:38:17.005+08:00");
+  EXPECT_EQ(format_iso8601({2016, 8, 24, 0, 38, 17, 0}, -5 * 3600 - 1800),
+            "2016-08-24T00:38:17-05:30");
+}
+
+}  // namespace
+}  // namespace ecomon::core
