@@ -17,7 +17,8 @@ namespace hj = ecomon::protocol::hj212;
 
 namespace {
 
-std::string g_capture_path = ECOMON_DATA_DIR "/hj212_capture_2016-08-24/hj212-2005-capture-2016-08-24.txt.gz";
+std::string g_capture_path =
+    ECOMON_DATA_DIR "/hj212_capture_2016-08-24/hj212-2005-capture-2016-08-24.txt.gz";
 std::string g_capture;  // decompressed, one frame per line
 
 bool load_capture() {
@@ -54,7 +55,8 @@ void BM_DecodeCaptureLines(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * g_capture.size()));
   state.SetItemsProcessed(static_cast<std::int64_t>(frames));  // items = frames
-  state.counters["accepted"] = static_cast<double>(accepted) / static_cast<double>(state.iterations());
+  state.counters["accepted"] =
+      static_cast<double>(accepted) / static_cast<double>(state.iterations());
   state.counters["values"] = static_cast<double>(values) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_DecodeCaptureLines)->Unit(benchmark::kMillisecond);
@@ -71,7 +73,8 @@ void BM_DecodeCaptureStream(benchmark::State& state) {
       framer.feed(in.substr(pos, 1460));
       while (auto r = framer.next()) {
         ++frames;
-        if (r->status == hj::ScanStatus::kFrame) benchmark::DoNotOptimize(hj::decode_into(r->frame, options, m).ok());
+        if (r->status == hj::ScanStatus::kFrame)
+          benchmark::DoNotOptimize(hj::decode_into(r->frame, options, m).ok());
       }
     }
   }

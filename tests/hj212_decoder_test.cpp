@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <deque>
+#include <random>
 
 #include "hj212_test_util.h"
 #include "protocol/hj212/decoder.h"
@@ -261,6 +263,39 @@ TEST(Hj212Decoder, ReusingOneMessageGivesTheSameResult) {
   EXPECT_FALSE(m.flag);
   ASSERT_EQ(m.items.size(), 1u);
   EXPECT_FALSE(m.items[0].flag);
+}
+
+}  // namespace
+}  // namespace ecomon::protocol::hj212
+
+namespace ecomon::protocol::hj212 {
+namespace {
+
+TEST(Hj212Decoder, DecimalValuesAreTheCorrectlyRoundedDouble) {
+  // The decoder's fast path for plain decimals must give exactly what std::from_chars gives.
+  std::mt19937_64 rng(2017);
+  std::string cp;
+  std::vector<std::string> texts;
+  for (int i = 0; i < 3000; ++i) {
+    const int int_digits = 1 + static_cast<int>(rng() % 9);
+    const int frac_digits = static_cast<int>(rng() % 9);
+    std::string t = (rng() % 4 == 0) ? "-" : "";
+    for (int d = 0; d < int_digits; ++d) t += static_cast<char>('0' + rng() % 10);
+    if (frac_digits > 0) {
+      t += '.';
+      for (int d = 0; d < frac_digits; ++d) t += static_cast<char>('0' + rng() % 10);
+    }
+    texts.push_back(t);
+    cp += (i ? ";" : "") + std::string("f") + std::to_string(i) + "-Rtd=" + t;
+  }
+  const Message m = must_decode("ST=22;CN=2011;PW=1;MN=M;CP=&&" + cp + "&&");
+  ASSERT_EQ(m.items.size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    double expected = 0;
+    std::from_chars(texts[i].data(), texts[i].data() + texts[i].size(), expected);
+    ASSERT_TRUE(m.items[i].number) << texts[i];
+    ASSERT_EQ(*m.items[i].number, expected) << texts[i];
+  }
 }
 
 }  // namespace

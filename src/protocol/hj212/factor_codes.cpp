@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 namespace ecomon::protocol::hj212 {
 namespace {
@@ -120,14 +121,41 @@ bool is_2017_shaped(std::string_view code) {
   return std::all_of(code.begin() + 1, code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// A code of at most 3 characters packed into one number, so the lookup compares integers.
+constexpr std::uint32_t pack(std::string_view code) {
+  std::uint32_t v = static_cast<std::uint32_t>(code.size()) << 24;
+  for (std::size_t i = 0; i < code.size() && i < 3; ++i) {
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(code[i])) << (16 - 8 * i);
+  }
+  return v;
+}
+
+struct PackedMapping {
+  std::uint32_t key;
+  std::string_view code_2017;
+};
+
+constexpr std::array<PackedMapping, kMappings.size()> make_packed() {
+  std::array<PackedMapping, kMappings.size()> out{};
+  for (std::size_t i = 0; i < kMappings.size(); ++i) {
+    out[i] = PackedMapping{pack(kMappings[i].code_2005), kMappings[i].code_2017};
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  return out;
+}
+constexpr auto kPacked = make_packed();
+
 }  // namespace
 
 std::optional<std::string_view> factor_code_2017(std::string_view code) {
-  const auto it =
-      std::lower_bound(kMappings.begin(), kMappings.end(), code,
-                       [](const CodeMapping& m, std::string_view c) { return m.code_2005 < c; });
-  if (it != kMappings.end() && it->code_2005 == code) return it->code_2017;
-  if (is_2017_shaped(code)) return code;
+  if (is_2017_shaped(code)) return code;  // most traffic: check it first
+  if (code.size() <= 3) {
+    const std::uint32_t key = pack(code);
+    const auto it =
+        std::lower_bound(kPacked.begin(), kPacked.end(), key,
+                         [](const PackedMapping& m, std::uint32_t k) { return m.key < k; });
+    if (it != kPacked.end() && it->key == key) return it->code_2017;
+  }
   if (std::find(kNoiseCodes.begin(), kNoiseCodes.end(), code) != kNoiseCodes.end()) return code;
   return std::nullopt;
 }

@@ -40,6 +40,7 @@ struct Item {
   std::string_view text;                 // the value exactly as sent
   std::optional<double> number;          // the value when `text` is a finite decimal number
   std::optional<std::string_view> flag;  // the factor's data flag ("N", "D", ...) if sent
+  std::uint16_t entry = 0;  // index of the ';'-separated CP entry the value was sent in
 };
 
 // A CP entry that belongs to no factor: QnRtn, ExeRtn, RtdInterval, BeginTime, PolId, QN (2005
