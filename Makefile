@@ -46,6 +46,7 @@ fuzz: deps
 	cmake --build --preset fuzz -j $(JOBS) --target hj212_fuzz
 	mkdir -p build/fuzz/corpus build/fuzz/crashes
 	build/fuzz/fuzz/hj212_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/crashes/ \
+	  -dict=fuzz/hj212.dict \
 	  -max_len=4096 build/fuzz/corpus testdata/hj212/corpus testdata/hj212/regressions
 
 clean:
