@@ -47,7 +47,7 @@ fuzz: deps
 	mkdir -p build/fuzz/corpus build/fuzz/crashes
 	build/fuzz/fuzz/hj212_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/crashes/ \
 	  -dict=fuzz/hj212.dict \
-	  -max_len=4096 build/fuzz/corpus testdata/hj212/corpus testdata/hj212/regressions
+	  -max_len=4096 build/fuzz/corpus testdata/hj212/corpus testdata/hj212/corpus-2025 testdata/hj212/regressions
 
 clean:
 	rm -rf build

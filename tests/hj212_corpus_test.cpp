@@ -27,19 +27,28 @@ core::Result<Message, Error> decode_line(const std::string& line,
   return decode(r.frame, options);
 }
 
-void expect_all_valid(const std::string& file) {
+void expect_all_valid(const std::string& file, int at_least = 20) {
   int n = 0;
-  for (const std::string& line : read_lines(testdata("hj212/corpus/" + file))) {
+  for (const std::string& line : read_lines(testdata("hj212/" + file))) {
     if (line.empty()) continue;
     ++n;
     auto r = decode_line(line);
     EXPECT_TRUE(r.ok()) << file << ": " << (r.ok() ? "" : r.error().detail) << "\n" << line;
   }
-  EXPECT_GT(n, 20) << "the corpus file went missing or empty";
+  EXPECT_GE(n, at_least) << "the corpus file went missing or empty";
 }
 
-TEST(Hj212Corpus, EveryValid2017FrameDecodes) { expect_all_valid("valid-2017.txt"); }
-TEST(Hj212Corpus, EveryValid2005FrameDecodes) { expect_all_valid("valid-2005.txt"); }
+TEST(Hj212Corpus, EveryValid2017FrameDecodes) { expect_all_valid("corpus/valid-2017.txt"); }
+TEST(Hj212Corpus, EveryValid2005FrameDecodes) { expect_all_valid("corpus/valid-2005.txt"); }
+TEST(Hj212Corpus, EveryValid2025FrameDecodes) {
+  // HJ212-2025.md E1, E2, E4 (appendix A) and E6 (appendix-C-style commands).
+  expect_all_valid("corpus-2025/valid-2025.txt", 13);
+  for (const std::string& line : read_lines(testdata("hj212/corpus-2025/valid-2025.txt"))) {
+    auto r = decode_line(line);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->version, Version::k2025) << line;
+  }
+}
 
 TEST(Hj212Corpus, EveryBadFrameIsRejectedWithItsReason) {
   std::map<std::string, std::vector<std::string>> files;
