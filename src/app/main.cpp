@@ -1,8 +1,10 @@
 // ecomon: one binary, subcommands (DESIGN.md decision 1). This file is the composition root.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <iostream>
 #include <string>
 
+#include "app/assess.h"
 #include "app/hj212_commands.h"
 #include "protocol/hj212/crc.h"
 #include "protocol/hj212/sm4.h"
@@ -34,7 +36,42 @@ int main(int argc, char** argv) {
   auto* summary = hj212->add_subcommand("summary", "decode frames and print traffic statistics");
   add_input_options(summary);
 
+  std::string assess_kind;
+  auto* assess = app.add_subcommand(
+      "assess",
+      "evaluate CSV rows by the national standards (stdin → stdout); kinds: aqi, water, "
+      "groundwater, noise, soil, ecology; options: --name value");
+  assess->add_option("kind", assess_kind, "what to assess")->required();
+  assess->allow_extras();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (assess->parsed()) {
+    ecomon::app::AssessOptions options;
+    const std::vector<std::string> extras = assess->remaining();
+    for (std::size_t i = 0; i < extras.size(); ++i) {
+      const std::string& arg = extras[i];
+      if (arg.rfind("--", 0) != 0 || arg.size() < 3) {
+        std::fprintf(stderr, "ecomon assess: unexpected argument '%s'\n", arg.c_str());
+        return 2;
+      }
+      const std::size_t eq = arg.find('=');
+      if (eq != std::string::npos) {
+        options[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
+      } else if (i + 1 < extras.size()) {
+        options[arg.substr(2)] = extras[++i];
+      } else {
+        std::fprintf(stderr, "ecomon assess: option %s needs a value\n", arg.c_str());
+        return 2;
+      }
+    }
+    auto assessor = ecomon::app::make_assessor(assess_kind, options);
+    if (!assessor) {
+      std::fprintf(stderr, "ecomon assess: %s\n", assessor.error().detail.c_str());
+      return 2;
+    }
+    return ecomon::app::run_assess(**assessor, std::cin, std::cout, std::cerr);
+  }
 
   input.decode.crc_mode = *hj::parse_crc_mode(crc);
   if (!sm4_key.empty()) {

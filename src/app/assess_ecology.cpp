@@ -1,0 +1,10 @@
+// Placeholder until the ecology assessor lands (issue #4).
+#include "app/assess.h"
+
+namespace ecomon::app {
+
+core::Result<std::unique_ptr<Assessor>> make_ecology_assessor(const AssessOptions&) {
+  return core::fail(core::Error{"not_implemented", "ecomon assess ecology is not implemented yet"});
+}
+
+}  // namespace ecomon::app

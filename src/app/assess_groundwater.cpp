@@ -1,0 +1,11 @@
+// Placeholder until the groundwater assessor lands (issue #4).
+#include "app/assess.h"
+
+namespace ecomon::app {
+
+core::Result<std::unique_ptr<Assessor>> make_groundwater_assessor(const AssessOptions&) {
+  return core::fail(
+      core::Error{"not_implemented", "ecomon assess groundwater is not implemented yet"});
+}
+
+}  // namespace ecomon::app
