@@ -42,3 +42,43 @@ TEST(CivilTime, Iso8601) {
 
 }  // namespace
 }  // namespace ecomon::core
+
+namespace ecomon::core {
+namespace {
+
+TEST(CivilTime, RoundTripThroughUnixMs) {
+  for (std::int64_t ms : {0LL, 1471970297123LL, -1LL, 1772294400000LL, 4102444800000LL}) {
+    const CivilTime t = civil_from_unix_ms(ms, kChinaUtcOffsetSeconds);
+    EXPECT_EQ(to_unix_ms(t, kChinaUtcOffsetSeconds), ms);
+  }
+  // 2026-02-28T16:00:00Z is 2026-03-01 00:00 in Beijing.
+  EXPECT_EQ(civil_from_unix_ms(to_unix_ms({2026, 2, 28, 16, 0, 0, 0}, 0), kChinaUtcOffsetSeconds),
+            (CivilTime{2026, 3, 1, 0, 0, 0, 0}));
+}
+
+TEST(CivilTime, ParsesIso8601) {
+  auto a = parse_iso8601("2020-03-26T18:00:00+08:00");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->civil, (CivilTime{2020, 3, 26, 18, 0, 0, 0}));
+  EXPECT_EQ(a->offset_seconds, 8 * 3600);
+  auto z = parse_iso8601("2026-02-28T16:00Z");
+  ASSERT_TRUE(z);
+  EXPECT_EQ(z->offset_seconds, 0);
+  auto d = parse_iso8601("2026-03-01");
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->offset_seconds);
+  auto end = parse_iso8601("2026-02-28T24:00+08:00");
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->civil, (CivilTime{2026, 3, 1, 0, 0, 0, 0}));
+  auto frac = parse_iso8601("2026-03-01 08:30:15.250-05:30");
+  ASSERT_TRUE(frac);
+  EXPECT_EQ(frac->civil.millisecond, 250);
+  EXPECT_EQ(frac->offset_seconds, -(5 * 3600 + 1800));
+  EXPECT_FALSE(parse_iso8601("2026-02-30"));
+  EXPECT_FALSE(parse_iso8601("2026-03-01T25:00"));
+  EXPECT_FALSE(parse_iso8601("2026/03/01"));
+  EXPECT_FALSE(parse_iso8601("2026-03-01T08:00+0800x"));
+}
+
+}  // namespace
+}  // namespace ecomon::core

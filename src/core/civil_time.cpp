@@ -27,6 +27,107 @@ std::int64_t to_unix_ms(const CivilTime& t, std::int32_t utc_offset_seconds) {
   return (secs - utc_offset_seconds) * 1000 + t.millisecond;
 }
 
+CivilTime civil_from_unix_ms(std::int64_t unix_ms, std::int32_t utc_offset_seconds) {
+  std::int64_t ms = unix_ms + static_cast<std::int64_t>(utc_offset_seconds) * 1000;
+  std::int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  std::int64_t rem = ms - days * 86400000;
+  // civil_from_days (Howard Hinnant)
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  CivilTime t;
+  t.year = static_cast<std::int32_t>(y + (m <= 2));
+  t.month = static_cast<std::uint8_t>(m);
+  t.day = static_cast<std::uint8_t>(d);
+  t.hour = static_cast<std::uint8_t>(rem / 3600000);
+  rem %= 3600000;
+  t.minute = static_cast<std::uint8_t>(rem / 60000);
+  rem %= 60000;
+  t.second = static_cast<std::uint8_t>(rem / 1000);
+  t.millisecond = static_cast<std::uint16_t>(rem % 1000);
+  return t;
+}
+
+namespace {
+bool digits_at(std::string_view s, std::size_t at, std::size_t n, int& out) {
+  if (at + n > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+}  // namespace
+
+std::optional<ParsedTime> parse_iso8601(std::string_view s) {
+  int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+  if (!digits_at(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits_at(s, 5, 2, mo) ||
+      s[7] != '-' || !digits_at(s, 8, 2, d)) {
+    return std::nullopt;
+  }
+  std::size_t pos = 10;
+  if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {
+    if (!digits_at(s, pos + 1, 2, h) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits_at(s, pos + 4, 2, mi)) {
+      return std::nullopt;
+    }
+    pos += 6;
+    if (pos < s.size() && s[pos] == ':') {
+      if (!digits_at(s, pos + 1, 2, sec)) return std::nullopt;
+      pos += 3;
+      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+        ++pos;
+        int scale = 100;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+          ms += (s[pos] - '0') * scale;
+          scale /= 10;
+          ++pos;
+        }
+      }
+    }
+  }
+  ParsedTime out;
+  out.civil = CivilTime{y,
+                        static_cast<std::uint8_t>(mo),
+                        static_cast<std::uint8_t>(d),
+                        static_cast<std::uint8_t>(h),
+                        static_cast<std::uint8_t>(mi),
+                        static_cast<std::uint8_t>(sec),
+                        static_cast<std::uint16_t>(ms)};
+  if (h == 24 && mi == 0 && sec == 0) {  // "24:00" is the end of that day
+    out.civil.hour = 23;
+    const std::int64_t next = to_unix_ms(out.civil, 0) + 3600000;
+    out.civil = civil_from_unix_ms(next, 0);
+  }
+  if (!is_valid(out.civil)) return std::nullopt;
+  if (pos == s.size()) return out;
+  if (s[pos] == 'Z' && pos + 1 == s.size()) {
+    out.offset_seconds = 0;
+    return out;
+  }
+  if (s[pos] == '+' || s[pos] == '-') {
+    int oh, om = 0;
+    if (!digits_at(s, pos + 1, 2, oh)) return std::nullopt;
+    std::size_t p2 = pos + 3;
+    if (p2 < s.size() && s[p2] == ':') ++p2;
+    if (p2 < s.size() && !digits_at(s, p2, 2, om)) return std::nullopt;
+    if (p2 < s.size()) p2 += 2;
+    if (p2 != s.size() || oh > 14 || om > 59) return std::nullopt;
+    const int off = oh * 3600 + om * 60;
+    out.offset_seconds = s[pos] == '-' ? -off : off;
+    return out;
+  }
+  return std::nullopt;
+}
+
 std::string format_iso8601(const CivilTime& t, std::int32_t utc_offset_seconds) {
   char buf[48];
   const char sign = utc_offset_seconds < 0 ? '-' : '+';

@@ -34,6 +34,18 @@ bool is_valid(const CivilTime& t);
 // Milliseconds since the Unix epoch of civil time `t` in a zone `utc_offset_seconds` east of UTC.
 std::int64_t to_unix_ms(const CivilTime& t, std::int32_t utc_offset_seconds);
 
+// The civil time `unix_ms` shows in a zone `utc_offset_seconds` east of UTC.
+CivilTime civil_from_unix_ms(std::int64_t unix_ms, std::int32_t utc_offset_seconds);
+
+// A parsed ISO 8601 time: "2026-03-01T00:00:00+08:00", "2026-03-01T00:00Z", "2026-03-01 08:00",
+// "2026-03-01" (midnight). Without an offset, `offset_seconds` is nullopt (the caller decides the
+// zone). Fractional seconds are kept to the millisecond.
+struct ParsedTime {
+  CivilTime civil;
+  std::optional<std::int32_t> offset_seconds;
+};
+std::optional<ParsedTime> parse_iso8601(std::string_view text);
+
 // ISO 8601 with offset: "2019-09-24T22:00:00+08:00"; ".mmm" only when milliseconds are not 0.
 std::string format_iso8601(const CivilTime& t, std::int32_t utc_offset_seconds);
 

@@ -1,1 +1,0 @@
-#include "standards/edition.h"
