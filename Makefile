@@ -37,8 +37,9 @@ layers:
 
 bench: deps
 	cmake --preset release >/dev/null
-	cmake --build --preset release -j $(JOBS) --target hj212_bench
+	cmake --build --preset release -j $(JOBS) --target hj212_bench standards_bench
 	build/release/bench/hj212_bench --capture $(CAPTURE)
+	build/release/bench/standards_bench
 
 # libFuzzer for FUZZ_SECONDS per target; new crashes land in build/fuzz/crashes/.
 fuzz: deps

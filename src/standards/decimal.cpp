@@ -68,12 +68,18 @@ double Decimal::to_double() const {
 }
 
 std::string Decimal::to_string() const {
-  std::string s = std::to_string(units < 0 ? -units : units);
+  const std::uint64_t magnitude =
+      units < 0 ? static_cast<std::uint64_t>(-(units + 1)) + 1 : static_cast<std::uint64_t>(units);
+  const std::uint64_t pow = static_cast<std::uint64_t>(kPow10[scale]);
+  std::string out = units < 0 ? "-" : "";
+  out += std::to_string(magnitude / pow);
   if (scale > 0) {
-    if (s.size() <= static_cast<std::size_t>(scale)) s.insert(0, scale - s.size() + 1, '0');
-    s.insert(s.size() - scale, ".");
+    const std::string frac = std::to_string(magnitude % pow);
+    out += '.';
+    out.append(static_cast<std::size_t>(scale) - frac.size(), '0');
+    out += frac;
   }
-  return units < 0 ? "-" + s : s;
+  return out;
 }
 
 int Decimal::compare(const Decimal& a, const Decimal& b) {
