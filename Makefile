@@ -4,7 +4,7 @@ JOBS ?= 2
 FUZZ_SECONDS ?= 60
 CAPTURE := data/hj212_capture_2016-08-24/hj212-2005-capture-2016-08-24.txt.gz
 
-.PHONY: deps build demo test check format format-check layers bench fuzz clean
+.PHONY: deps build demo demo-hj212 test check format format-check layers bench fuzz clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -14,8 +14,12 @@ build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS) --target ecomon
 
-# Runs the codec over one day of real traffic (176,515 frames, 2016-08-24) and prints a summary.
+# The platform on ./var with the Guangyuan registry, fed by the simulator through HJ 212.
 demo: build
+	bash scripts/demo.sh
+
+# The codec over one day of real traffic (176,515 frames, 2016-08-24): a summary.
+demo-hj212: build
 	gzip -dc $(CAPTURE) | build/release/ecomon hj212 summary
 
 # Sanitizer (ASan + UBSan) build and every test, including the fuzz corpus replay.
@@ -40,6 +44,8 @@ bench: deps
 	cmake --build --preset release -j $(JOBS) --target hj212_bench standards_bench
 	build/release/bench/hj212_bench --capture $(CAPTURE)
 	build/release/bench/standards_bench
+	cmake --build --preset release -j $(JOBS) --target ecomon
+	bash scripts/bench_ingest.sh
 
 # libFuzzer for FUZZ_SECONDS per target; new crashes land in build/fuzz/crashes/.
 fuzz: deps

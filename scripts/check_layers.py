@@ -4,7 +4,7 @@
     app                               6  composition root
     api gateway forward               5  edges
     alarm derive ingest auth          4  services
-    storage/sqlite storage/postgres   3  backends
+    storage/sqlite storage/postgres storage/memory   3  backends
     storage registry standards protocol net analytics   2
     core                              1
 
@@ -20,7 +20,7 @@ LAYERS = {
     "app": 6,
     "api": 5, "gateway": 5, "forward": 5,
     "alarm": 4, "derive": 4, "ingest": 4, "auth": 4,
-    "storage/sqlite": 3, "storage/postgres": 3,
+    "storage/sqlite": 3, "storage/postgres": 3, "storage/memory": 3,
     "storage": 2, "registry": 2, "standards": 2, "protocol": 2, "net": 2, "analytics": 2,
     "core": 1,
 }

@@ -5,10 +5,13 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config python3
+  build-essential cmake ninja-build ccache pkg-config python3 curl
   clang-14 libclang-rt-14-dev clang-format   # fuzz preset (libFuzzer) and `make format`
   libgtest-dev libgmock-dev libbenchmark-dev # tests and `make bench`
   libcli11-dev                               # command-line parsing
+  libboost1.81-dev                           # Boost.Asio and Boost.Beast: device TCP and HTTP
+  libsqlite3-dev                             # the embedded store
+  libtomlplusplus-dev                        # `ecomon serve --config FILE` (TOML)
   libssl-dev                                 # SM4 for HJ 212-2025 (OpenSSL 3)
 )
 

@@ -2,9 +2,9 @@
 
 #include <limits>
 
-#include "app/json_writer.h"
+#include "core/json_writer.h"
 
-namespace ecomon::app {
+namespace ecomon::core {
 namespace {
 
 TEST(JsonWriter, NumbersReadAsWritten) {
@@ -36,4 +36,4 @@ TEST(JsonWriter, NestedSeparators) {
 }
 
 }  // namespace
-}  // namespace ecomon::app
+}  // namespace ecomon::core

@@ -1,13 +1,13 @@
 #include "app/hj212_json.h"
 
-#include "app/json_writer.h"
+#include "core/json_writer.h"
 
 namespace ecomon::app {
 namespace hj = protocol::hj212;
 
 namespace {
 
-void optional_string(JsonWriter& w, const std::optional<std::string_view>& s) {
+void optional_string(core::JsonWriter& w, const std::optional<std::string_view>& s) {
   if (s) {
     w.value(*s);
   } else {
@@ -29,7 +29,7 @@ constexpr std::pair<std::uint32_t, const char*> kWarningNames[] = {
 }  // namespace
 
 std::string message_json(const hj::Message& m) {
-  JsonWriter w;
+  core::JsonWriter w;
   w.begin_object();
   w.key("ok").value(true);
   w.key("version");
@@ -108,7 +108,7 @@ std::string message_json(const hj::Message& m) {
 }
 
 std::string error_json(const hj::Error& e) {
-  JsonWriter w;
+  core::JsonWriter w;
   w.begin_object();
   w.key("ok").value(false);
   w.key("reason").value(hj::reason_code(e.reason));

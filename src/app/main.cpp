@@ -6,6 +6,8 @@
 
 #include "app/assess.h"
 #include "app/hj212_commands.h"
+#include "app/serve.h"
+#include "app/simulate.h"
 #include "protocol/hj212/crc.h"
 #include "protocol/hj212/sm4.h"
 
@@ -36,6 +38,46 @@ int main(int argc, char** argv) {
   auto* summary = hj212->add_subcommand("summary", "decode frames and print traffic statistics");
   add_input_options(summary);
 
+  ecomon::app::ServeOptions serve_options;
+  std::string serve_config;
+  auto* serve = app.add_subcommand("serve", "run the platform: HJ 212 gateway, store, HTTP API");
+  serve->add_option("--data", serve_options.data_dir, "data directory (SQLite database)");
+  serve->add_option("--registry", serve_options.registry_dir, "registry directory (CSV files)");
+  serve->add_option("--hj212-listen", serve_options.hj212_listen,
+                    "HJ 212 ADDR:PORT (0 = any free)");
+  serve->add_option("--http-listen", serve_options.http_listen, "HTTP ADDR:PORT (0 = any free)");
+  serve
+      ->add_option("--unknown-devices", serve_options.unknown_devices,
+                   "reject | quarantine | accept")
+      ->check(CLI::IsMember({"reject", "quarantine", "accept"}));
+  serve->add_option("--config", serve_config, "TOML config file (options given here win)");
+  serve->add_option("--idle-timeout", serve_options.idle_timeout_s, "device idle timeout (s)");
+  serve->add_option("--max-connections", serve_options.max_connections, "device connections");
+  serve->add_option("--max-buffered-bytes", serve_options.max_buffered_bytes,
+                    "bytes buffered per device connection");
+
+  ecomon::app::SimulateOptions sim;
+  auto* simulate =
+      app.add_subcommand("simulate", "HJ 212 data loggers: replay data or generate it");
+  simulate->add_option("--to", sim.to, "platform HOST:PORT");
+  simulate->add_option("--devices", sim.devices, "devices (connections) to generate")
+      ->check(CLI::Range(1, 100000));
+  simulate->add_option("--rate", sim.rate, "frames per second per device (0: as fast as acked)");
+  simulate->add_option("--frames", sim.frames, "frames per device (0: until stopped)");
+  simulate->add_option("--values", sim.values, "values per generated frame")
+      ->check(CLI::Range(1, 60));
+  simulate->add_option("--window", sim.window, "frames in flight per device")
+      ->check(CLI::Range(1, 64));
+  simulate->add_option("--version", sim.version, "HJ 212 dialect: 2005 | 2017 | 2025")
+      ->check(CLI::IsMember({2005, 2017, 2025}));
+  simulate->add_option("--mn-prefix", sim.mn_prefix, "prefix of generated MNs");
+  simulate->add_option("--replay", sim.replay_csv, "hourly station CSV to replay through HJ 212");
+  simulate->add_option("--registry", sim.registry_dir, "registry for --replay (site → device)");
+  simulate->add_option("--snapshot", sim.snapshot_csv, "with --replay: water snapshot CSV");
+  simulate->add_flag("--loop", sim.loop, "with --replay: start again when the data ends");
+  simulate->add_option("--ack-timeout", sim.ack_timeout_ms, "ms before a frame is sent again");
+  simulate->add_option("--password", sim.password, "PW the devices send");
+
   std::string assess_kind;
   auto* assess = app.add_subcommand(
       "assess",
@@ -46,6 +88,22 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (simulate->parsed()) return ecomon::app::run_simulate(sim);
+  if (serve->parsed()) {
+    // Defaults, then the config file, then the options given on the command line.
+    ecomon::app::ServeOptions o;
+    if (!serve_config.empty() && !ecomon::app::apply_serve_config(o, serve_config)) return 2;
+    auto given = [&](const char* name) { return serve->count(name) > 0; };
+    if (given("--data")) o.data_dir = serve_options.data_dir;
+    if (given("--registry")) o.registry_dir = serve_options.registry_dir;
+    if (given("--hj212-listen")) o.hj212_listen = serve_options.hj212_listen;
+    if (given("--http-listen")) o.http_listen = serve_options.http_listen;
+    if (given("--unknown-devices")) o.unknown_devices = serve_options.unknown_devices;
+    if (given("--idle-timeout")) o.idle_timeout_s = serve_options.idle_timeout_s;
+    if (given("--max-connections")) o.max_connections = serve_options.max_connections;
+    if (given("--max-buffered-bytes")) o.max_buffered_bytes = serve_options.max_buffered_bytes;
+    return ecomon::app::run_serve(o);
+  }
   if (assess->parsed()) {
     ecomon::app::AssessOptions options;
     const std::vector<std::string> extras = assess->remaining();

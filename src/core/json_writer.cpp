@@ -1,9 +1,9 @@
-#include "app/json_writer.h"
+#include "core/json_writer.h"
 
 #include <charconv>
 #include <cmath>
 
-namespace ecomon::app {
+namespace ecomon::core {
 
 void JsonWriter::separate() {
   if (need_comma_) out_ += ',';
@@ -123,4 +123,4 @@ void JsonWriter::string(std::string_view s) {
   out_ += '"';
 }
 
-}  // namespace ecomon::app
+}  // namespace ecomon::core

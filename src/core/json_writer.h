@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace ecomon::app {
+namespace ecomon::core {
 
 class JsonWriter {
  public:
@@ -37,4 +37,4 @@ class JsonWriter {
   bool need_comma_ = false;
 };
 
-}  // namespace ecomon::app
+}  // namespace ecomon::core

@@ -211,6 +211,7 @@ std::optional<ScanResult> Framer::next() {
   ScanResult r = scan_frame(in, options);
   if (r.status == ScanStatus::kNeedMore) return std::nullopt;
   if (r.consumed == 0) r.consumed = 2;  // never loop on the same bytes
+  r.raw = in.substr(0, r.consumed);
   start_ += r.consumed;
   return r;
 }

@@ -38,6 +38,7 @@ struct ScanResult {
   Reason reason{};           // when kError
   std::string detail;        // when kError
   std::size_t consumed = 0;  // bytes of the input that this frame or error used up
+  std::string_view raw;      // those bytes: the frame as received (Framer::next only)
 };
 
 struct ScanOptions {

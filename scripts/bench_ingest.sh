@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Ingest load benchmark (part of `make bench`): the release `ecomon serve` on a fresh SQLite store,
+# the simulator as a separate process on the same machine: DEVICES connections, each keeping up to
+# WINDOW frames in flight, VALUES values per frame, every frame acknowledged only once durable.
+# Prints frames/s, values/s, ack latency, the server's CPU time and peak RSS, bytes on disk per
+# value, idle-connection memory, and the latency of two API queries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=build/release/ecomon
+DEVICES=${DEVICES:-500}
+WINDOW=${WINDOW:-8}
+VALUES=${VALUES:-10}
+FRAMES=${FRAMES:-200}
+IDLE=${IDLE:-2000}
+dir=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
+
+"$bin" serve --data "$dir" --registry config/registry --unknown-devices quarantine \
+  --hj212-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --max-connections 20000 2>"$dir/log" &
+server=$!
+for _ in $(seq 1 100); do grep -q "HJ 212 on" "$dir/log" && break; sleep 0.1; done
+hj=$(sed -n 's/.*HJ 212 on [^:]*:\([0-9]*\),.*/\1/p' "$dir/log")
+http=$(sed -n 's/.*HTTP on http:\/\/[^:]*:\([0-9]*\)\/.*/\1/p' "$dir/log")
+
+cpu0=$(awk '{print $14+$15}' /proc/$server/stat)
+echo "== load: $DEVICES devices x $FRAMES frames x $VALUES values, window $WINDOW"
+"$bin" simulate --to "127.0.0.1:$hj" --devices "$DEVICES" --frames "$FRAMES" --values "$VALUES" \
+  --window "$WINDOW" --rate 0 --mn-prefix LOAD --ack-timeout 30000
+cpu1=$(awk '{print $14+$15}' /proc/$server/stat)
+hz=$(getconf CLK_TCK)
+echo "server CPU: $(( (cpu1 - cpu0) / hz )) s; peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$server/status)"
+values=$(curl -fsS "http://127.0.0.1:$http/metrics" | awk '/^ecomon_values /{print $2}')
+bytes=$(du -sb "$dir" | awk '{print $1}')
+echo "stored values: $values; data directory: $bytes bytes; $(awk -v b="$bytes" -v v="$values" 'BEGIN{printf "%.1f", b/v}') bytes per value (incl. the raw-frame archive)"
+
+echo "== API latency (curl, 20 requests each)"
+t() { local s; s=$(date +%s%N); for _ in $(seq 1 20); do curl -fsS "$1" >/dev/null; done; echo "$2: $(( ($(date +%s%N) - s) / 20000 )) us per request"; }
+t "http://127.0.0.1:$http/api/v1/sites/2526A/latest" "latest of one site"
+t "http://127.0.0.1:$http/api/v1/devices" "devices"
+
+echo "== idle connections: $IDLE"
+rss0=$(awk '/VmRSS/{print $2}' /proc/$server/status)
+rm -f "$dir/idle_ready"
+python3 - "$hj" "$IDLE" "$dir/idle_ready" <<'PY' &
+import socket, sys, time
+port, n, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
+time.sleep(1.0)
+open(ready, "w").write("1")
+time.sleep(3.0)
+PY
+holder=$!
+for _ in $(seq 1 100); do [ -f "$dir/idle_ready" ] && break; sleep 0.1; done
+rss1=$(awk '/VmRSS/{print $2}' /proc/$server/status)
+open=$(curl -fsS "http://127.0.0.1:$http/metrics" | awk '/^ecomon_connections_open /{print $2}')
+echo "RSS $rss0 kB before, $rss1 kB with $open connections open: $(( (rss1 - rss0) * 1024 / IDLE )) bytes per idle connection"
+wait $holder

@@ -1,0 +1,366 @@
+// Request handling of the query API (no sockets here: http_server.cpp does the I/O).
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+
+#include "api/http_api.h"
+#include "core/civil_time.h"
+#include "core/json_writer.h"
+
+namespace ecomon::api {
+namespace {
+
+constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+constexpr std::int64_t kMaxSpanMs = 3653 * kDayMs;  // 10 years
+constexpr std::size_t kDefaultLimit = 10000;
+constexpr std::size_t kMaxLimit = 100000;
+
+Response error(int status, std::string_view code, std::string_view message) {
+  core::JsonWriter w;
+  w.begin_object().key("error").begin_object();
+  w.key("code").value(code).key("message").value(message);
+  w.end_object().end_object();
+  return Response{status, "application/json", w.take()};
+}
+
+std::string iso(std::int64_t ms) {
+  return core::format_iso8601(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds),
+                              core::kChinaUtcOffsetSeconds);
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size()) {
+      int v = 0;
+      const auto r = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (r.ec == std::errc() && r.ptr == s.data() + i + 3) {
+        out += static_cast<char>(v);
+        i += 2;
+      } else {
+        out += s[i];
+      }
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+struct Target {
+  std::vector<std::string> segments;  // path split on '/'
+  std::map<std::string, std::string> query;
+};
+
+Target parse_target(const std::string& target) {
+  Target t;
+  const std::size_t q = target.find('?');
+  const std::string_view path = std::string_view(target).substr(0, q);
+  std::size_t pos = 0;
+  while (pos < path.size()) {
+    std::size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    if (next > pos) t.segments.push_back(url_decode(path.substr(pos, next - pos)));
+    pos = next + 1;
+  }
+  if (q != std::string::npos) {
+    std::string_view qs = std::string_view(target).substr(q + 1);
+    while (!qs.empty()) {
+      const std::size_t amp = qs.find('&');
+      const std::string_view pair = qs.substr(0, amp);
+      const std::size_t eq = pair.find('=');
+      t.query[url_decode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
+      qs = amp == std::string_view::npos ? std::string_view{} : qs.substr(amp + 1);
+    }
+  }
+  return t;
+}
+
+// A query time parameter: ISO 8601 (without offset = Beijing time).
+core::Result<std::optional<std::int64_t>> time_param(const Target& t, const std::string& name) {
+  const auto it = t.query.find(name);
+  if (it == t.query.end() || it->second.empty()) return std::optional<std::int64_t>();
+  const auto p = core::parse_iso8601(it->second);
+  if (!p) {
+    return core::fail(
+        core::Error{"bad_request", name + " '" + it->second + "' is not an ISO 8601 time"});
+  }
+  return std::optional<std::int64_t>(
+      core::to_unix_ms(p->civil, p->offset_seconds.value_or(core::kChinaUtcOffsetSeconds)));
+}
+
+struct Range {
+  std::int64_t from_ms;
+  std::int64_t to_ms;
+};
+
+core::Result<Range> range_params(const Target& t, std::int64_t now_ms, std::int64_t default_span) {
+  auto from = time_param(t, "from");
+  if (!from) return core::fail(from.error());
+  auto to = time_param(t, "to");
+  if (!to) return core::fail(to.error());
+  Range r;
+  r.to_ms = to->value_or(now_ms + kDayMs);
+  r.from_ms = from->value_or(r.to_ms - default_span);
+  if (r.from_ms >= r.to_ms) return core::fail(core::Error{"bad_request", "from must be before to"});
+  if (r.to_ms - r.from_ms > kMaxSpanMs) {
+    return core::fail(core::Error{"range_too_large", "from..to spans more than 10 years"});
+  }
+  return r;
+}
+
+Response from_error(const core::Error& e) {
+  if (e.reason == "range_too_large") return error(400, e.reason, e.detail);
+  if (e.reason == "bad_request") return error(400, e.reason, e.detail);
+  return error(500, "internal", e.detail);
+}
+
+void write_site(core::JsonWriter& w, const registry::Site& s) {
+  w.begin_object();
+  w.key("code").value(s.code).key("name").value(s.name).key("kind").value(s.kind);
+  w.key("level").value(s.level).key("air_role").value(s.air_role);
+  w.key("waterbody").value(s.waterbody).key("river").value(s.river);
+  w.key("place").begin_object();
+  w.key("province").value(s.place.province).key("province_code").value(s.place.province_code);
+  w.key("city").value(s.place.city).key("city_code").value(s.place.city_code);
+  w.key("county").value(s.place.county).key("county_code").value(s.place.county_code);
+  w.end_object();
+  w.key("lon");
+  s.lon ? w.value(*s.lon) : w.null();
+  w.key("lat");
+  s.lat ? w.value(*s.lat) : w.null();
+  w.key("department").value(s.department).key("provisional").value(s.provisional);
+  w.end_object();
+}
+
+void write_value(core::JsonWriter& w, const storage::Value& v, const registry::Registry* reg) {
+  w.begin_object();
+  w.key("factor").value(v.factor);
+  if (reg) {
+    if (const registry::Factor* f = reg->find_factor(v.factor)) {
+      w.key("name").value(f->name_zh).key("name_en").value(f->name_en).key("unit").value(f->unit);
+    }
+  }
+  w.key("field").value(v.field).key("kind").value(storage::kind_name(v.kind));
+  w.key("time").value(iso(v.measured_ms)).key("received_at").value(iso(v.received_ms));
+  w.key("value");
+  if (v.number) {
+    w.value(*v.number);
+  } else {
+    w.value(v.text);
+  }
+  w.key("flag");
+  v.flag.empty() ? w.null() : w.value(v.flag);
+  w.key("version").value(static_cast<std::int64_t>(v.version));
+  if (v.quality & storage::kQualityClockSuspect) w.key("clock_suspect").value(true);
+  w.end_object();
+}
+
+Response sites(const ApiSources& s) {
+  auto reg = s.registry->get();
+  core::JsonWriter w;
+  w.begin_object().key("sites").begin_array();
+  for (const auto& site : reg->sites()) write_site(w, site);
+  w.end_array().end_object();
+  return Response{200, "application/json", w.take()};
+}
+
+Response site(const ApiSources& s, const std::string& code) {
+  auto reg = s.registry->get();
+  const registry::Site* site = reg->find_site(code);
+  if (!site) return error(404, "not_found", "no site '" + code + "'");
+  core::JsonWriter w;
+  write_site(w, *site);
+  return Response{200, "application/json", w.take()};
+}
+
+Response latest(const ApiSources& s, const std::string& code) {
+  auto reg = s.registry->get();
+  if (!reg->find_site(code)) return error(404, "not_found", "no site '" + code + "'");
+  auto values = s.store->latest(code);
+  if (!values) return from_error(values.error());
+  core::JsonWriter w;
+  w.begin_object().key("site").value(code).key("values").begin_array();
+  for (const auto& v : *values) write_value(w, v, reg.get());
+  w.end_array().end_object();
+  return Response{200, "application/json", w.take()};
+}
+
+Response devices(const ApiSources& s) {
+  auto reg = s.registry->get();
+  std::map<std::string, DeviceInfo> status;
+  if (s.devices) {
+    for (auto& d : s.devices()) status[d.mn] = d;
+  }
+  const std::int64_t now = s.clock->now_ms();
+  core::JsonWriter w;
+  w.begin_object().key("devices").begin_array();
+  auto write = [&](const std::string& mn, const registry::Device* d) {
+    const registry::Site* site = reg->site_of(mn, now);
+    const auto it = status.find(mn);
+    w.begin_object();
+    w.key("mn").value(mn);
+    w.key("st").value(d ? d->st : "");
+    w.key("site");
+    site ? w.value(site->code) : w.null();
+    w.key("registered").value(d != nullptr).key("pending").value(d && d->pending);
+    w.key("online").value(it != status.end() && it->second.online);
+    w.key("last_seen");
+    it != status.end() && it->second.last_seen_ms ? w.value(iso(it->second.last_seen_ms))
+                                                  : w.null();
+    w.key("peer").value(it != status.end() ? it->second.peer : "");
+    w.key("frames").value(static_cast<std::int64_t>(it != status.end() ? it->second.frames : 0));
+    w.key("rejected")
+        .value(static_cast<std::int64_t>(it != status.end() ? it->second.rejected : 0));
+    w.key("interval_s").value(static_cast<std::int64_t>(d ? d->interval_s : 0));
+    w.end_object();
+  };
+  for (const auto& d : reg->devices()) write(d.mn, &d);
+  for (const auto& [mn, info] : status) {
+    if (!reg->find_device(mn)) write(mn, nullptr);  // unknown devices that tried to connect
+  }
+  w.end_array().end_object();
+  return Response{200, "application/json", w.take()};
+}
+
+core::Result<std::optional<storage::DataKind>> kind_param(const Target& t) {
+  const auto it = t.query.find("kind");
+  if (it == t.query.end() || it->second.empty()) return std::optional<storage::DataKind>();
+  const auto k = storage::parse_kind(it->second);
+  if (!k) {
+    return core::fail(core::Error{
+        "bad_request", "kind must be rtd, minute, hour or day, not '" + it->second + "'"});
+  }
+  return std::optional<storage::DataKind>(*k);
+}
+
+std::size_t limit_param(const Target& t) {
+  const auto it = t.query.find("limit");
+  if (it == t.query.end()) return kDefaultLimit;
+  std::size_t v = 0;
+  const auto r = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (r.ec != std::errc() || v == 0) return kDefaultLimit;
+  return std::min(v, kMaxLimit);  // clamped, never refused
+}
+
+Response records(const ApiSources& s, const std::string& mn, const Target& t) {
+  auto kind = kind_param(t);
+  if (!kind) return from_error(kind.error());
+  auto range = range_params(t, s.clock->now_ms(), 30 * kDayMs);
+  if (!range) return from_error(range.error());
+  storage::RecordQuery q;
+  q.mn = mn;
+  q.kind = *kind;
+  q.from_ms = range->from_ms;
+  q.to_ms = range->to_ms;
+  q.limit = limit_param(t);
+  auto values = s.store->records(q);
+  if (!values) return from_error(values.error());
+  core::JsonWriter w;
+  w.begin_object()
+      .key("mn")
+      .value(mn)
+      .key("from")
+      .value(iso(q.from_ms))
+      .key("to")
+      .value(iso(q.to_ms));
+  w.key("limit").value(static_cast<std::int64_t>(q.limit)).key("records").begin_array();
+  for (const auto& v : *values) write_value(w, v, nullptr);
+  w.end_array().end_object();
+  return Response{200, "application/json", w.take()};
+}
+
+Response series(const ApiSources& s, const Target& t) {
+  const auto site = t.query.find("site");
+  const auto factor = t.query.find("factor");
+  if (site == t.query.end() || factor == t.query.end() || site->second.empty() ||
+      factor->second.empty()) {
+    return error(400, "bad_request", "site and factor are required");
+  }
+  auto kind = kind_param(t);
+  if (!kind) return from_error(kind.error());
+  auto range = range_params(t, s.clock->now_ms(), 7 * kDayMs);
+  if (!range) return from_error(range.error());
+  const auto interval_it = t.query.find("interval");
+  const std::string interval = interval_it == t.query.end() ? "raw" : interval_it->second;
+  if (interval != "raw" && interval != "hour" && interval != "day") {
+    return error(400, "bad_request", "interval must be raw, hour or day");
+  }
+  storage::SeriesQuery q;
+  q.site = site->second;
+  q.factor = factor->second;
+  q.kind = *kind;
+  q.from_ms = range->from_ms;
+  q.to_ms = range->to_ms;
+  q.limit = kMaxLimit;
+  auto values = s.store->series(q);
+  if (!values) return from_error(values.error());
+  const auto field_it = t.query.find("field");
+  core::JsonWriter w;
+  w.begin_object().key("site").value(q.site).key("factor").value(q.factor);
+  w.key("interval").value(interval).key("points").begin_array();
+  auto wanted_field = [&](const storage::Value& v) {
+    if (field_it != t.query.end() && !field_it->second.empty()) return v.field == field_it->second;
+    return v.field == (v.kind == storage::DataKind::kRealtime ? "Rtd" : "Avg");
+  };
+  if (interval == "raw") {
+    for (const auto& v : *values) {
+      if (wanted_field(v)) write_value(w, v, nullptr);
+    }
+  } else {
+    // Means of the numeric values per Beijing hour (labelled by the hour's END, as the national
+    // releases label hourly values) or per Beijing day (labelled by the day).
+    const std::int64_t bucket_ms = interval == "hour" ? 3600000 : kDayMs;
+    const std::int64_t offset_ms = core::kChinaUtcOffsetSeconds * 1000LL;
+    std::map<std::int64_t, std::pair<double, std::int64_t>> buckets;
+    for (const auto& v : *values) {
+      if (!wanted_field(v) || !v.number) continue;
+      const std::int64_t local = v.measured_ms + offset_ms;
+      const std::int64_t start =
+          (local >= 0 ? local / bucket_ms : (local - bucket_ms + 1) / bucket_ms) * bucket_ms -
+          offset_ms;
+      auto& b = buckets[start];
+      b.first += *v.number;
+      ++b.second;
+    }
+    for (const auto& [start, b] : buckets) {
+      w.begin_object();
+      w.key("time").value(iso(interval == "hour" ? start + bucket_ms : start));
+      w.key("value").value(b.first / static_cast<double>(b.second));
+      w.key("count").value(b.second);
+      w.end_object();
+    }
+  }
+  w.end_array().end_object();
+  return Response{200, "application/json", w.take()};
+}
+
+}  // namespace
+
+Response handle_request(const ApiSources& s, const std::string& method, const std::string& target) {
+  if (method != "GET" && method != "HEAD") {
+    return error(405, "method_not_allowed", "only GET is served");
+  }
+  const Target t = parse_target(target);
+  const auto& p = t.segments;
+  if (p.size() == 1 && p[0] == "healthz")
+    return Response{200, "application/json", "{\"status\":\"ok\"}"};
+  if (p.size() == 1 && p[0] == "metrics") {
+    return Response{200, "text/plain; version=0.0.4", s.metrics ? s.metrics() : ""};
+  }
+  if (p.size() >= 2 && p[0] == "api" && p[1] == "v1") {
+    if (p.size() == 3 && p[2] == "sites") return sites(s);
+    if (p.size() == 4 && p[2] == "sites") return site(s, p[3]);
+    if (p.size() == 5 && p[2] == "sites" && p[4] == "latest") return latest(s, p[3]);
+    if (p.size() == 3 && p[2] == "devices") return devices(s);
+    if (p.size() == 5 && p[2] == "devices" && p[4] == "records") return records(s, p[3], t);
+    if (p.size() == 3 && p[2] == "series") return series(s, t);
+  }
+  return error(404, "not_found", "no such resource: " + target.substr(0, target.find('?')));
+}
+
+}  // namespace ecomon::api

@@ -1,0 +1,29 @@
+// `ecomon serve`: the platform in one process — device gateway, durable store, query API.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ecomon::app {
+
+struct ServeOptions {
+  std::string data_dir = "var";  // the SQLite database lives here
+  std::string registry_dir = "config/registry";
+  std::string hj212_listen = "127.0.0.1:9212";  // port 0 picks a free port
+  std::string http_listen = "127.0.0.1:8080";
+  std::string unknown_devices = "reject";  // reject | quarantine | accept
+  std::int64_t idle_timeout_s = 900;
+  std::int64_t max_connections = 10000;
+  std::int64_t max_buffered_bytes = 65536;
+  std::int64_t future_tolerance_s = 600;
+};
+
+// Applies a TOML config file (keys: data, registry, hj212_listen, http_listen, unknown_devices,
+// idle_timeout_s, max_connections, max_buffered_bytes, future_tolerance_s). False (with a message
+// on stderr naming the line) if the file cannot be read or parsed.
+bool apply_serve_config(ServeOptions& options, const std::string& path);
+
+// Runs until SIGTERM/SIGINT; returns the exit status.
+int run_serve(ServeOptions options);
+
+}  // namespace ecomon::app

@@ -1,0 +1,456 @@
+#include "gateway/gateway.h"
+
+#include <boost/asio.hpp>
+#include <cstdio>
+#include <deque>
+#include <set>
+
+#include "protocol/hj212/decoder.h"
+#include "protocol/hj212/encoder.h"
+#include "protocol/hj212/frame.h"
+
+namespace ecomon::gateway {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+namespace hj = protocol::hj212;
+
+std::optional<UnknownDevicePolicy> parse_unknown_device_policy(std::string_view text) {
+  if (text == "reject") return UnknownDevicePolicy::kReject;
+  if (text == "quarantine") return UnknownDevicePolicy::kQuarantine;
+  if (text == "accept") return UnknownDevicePolicy::kAccept;
+  return std::nullopt;
+}
+
+namespace {
+
+// The MN of a segment whose decoding failed, to find the device's own profile.
+std::optional<std::string> peek_mn(std::string_view segment) {
+  std::size_t at = segment.find("MN=");
+  while (at != std::string_view::npos && at > 0 && segment[at - 1] != ';' &&
+         segment[at - 1] != ',' && segment[at - 1] != ' ') {
+    at = segment.find("MN=", at + 1);
+  }
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::size_t from = at + 3;
+  std::size_t end = segment.find_first_of(";,", from);
+  if (end == std::string_view::npos) end = segment.size();
+  return std::string(segment.substr(from, end - from));
+}
+
+hj::DecodeOptions decode_options_for(const registry::Device& d) {
+  hj::DecodeOptions o;
+  o.crc_mode = hj::parse_crc_mode(d.profile.crc).value_or(hj::CrcMode::kHj212);
+  o.accept_length_mismatch = d.profile.accept_length_mismatch;
+  if (!d.profile.sm4_key_hex.empty()) o.sm4_key = hj::parse_sm4_key(d.profile.sm4_key_hex);
+  return o;
+}
+
+bool is_answer(int cn) { return cn >= 9011 && cn <= 9014; }
+bool is_notice(int cn) { return cn == 1013 || cn == 9015 || cn == 1001 || cn == 1014; }
+
+}  // namespace
+
+class Connection;
+
+class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
+ public:
+  Impl(asio::io_context& io, ingest::Ingestor& ingestor, registry::RegistryHolder& registry,
+       const core::Clock& clock, GatewayOptions options)
+      : io_(io),
+        acceptor_(io),
+        ingestor_(ingestor),
+        registry_(registry),
+        clock_(clock),
+        options_(options) {}
+
+  core::Result<std::uint16_t> listen(const std::string& address, std::uint16_t port) {
+    boost::system::error_code ec;
+    const auto addr = asio::ip::make_address(address, ec);
+    if (ec) return core::fail(core::Error{"bad_address", "'" + address + "': " + ec.message()});
+    const tcp::endpoint ep(addr, port);
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return core::fail(
+          core::Error{"listen_failed", address + ":" + std::to_string(port) + ": " + ec.message()});
+    }
+    accept();
+    return acceptor_.local_endpoint().port();
+  }
+
+  void stop();
+  void accept();
+
+  // Counters, guarded by mutex_ (read from the API thread).
+  void count_outcome(const std::string& outcome) {
+    std::lock_guard lock(mutex_);
+    ++counters_.frames_by_outcome[outcome];
+  }
+  template <class F>
+  void with_counters(F f) {
+    std::lock_guard lock(mutex_);
+    f(counters_);
+  }
+  void seen(const std::string& mn, const std::string& peer, bool rejected) {
+    std::lock_guard lock(mutex_);
+    DeviceStatus& d = devices_[mn];
+    d.mn = mn;
+    d.last_seen_ms = clock_.now_ms();
+    d.peer = peer;
+    ++d.frames;
+    if (rejected) ++d.rejected;
+  }
+  // Rate-limited log: at most one line per key per second.
+  void log(const std::string& key, const std::string& line) {
+    const std::int64_t now = clock_.now_ms();
+    {
+      std::lock_guard lock(mutex_);
+      std::int64_t& last = last_log_ms_[key];
+      if (now - last < 1000) {
+        ++suppressed_logs_;
+        return;
+      }
+      last = now;
+    }
+    std::fprintf(stderr, "gateway: %s\n", line.c_str());
+  }
+
+  asio::io_context& io_;
+  tcp::acceptor acceptor_;
+  ingest::Ingestor& ingestor_;
+  registry::RegistryHolder& registry_;
+  const core::Clock& clock_;
+  GatewayOptions options_;
+  std::set<std::shared_ptr<Connection>> connections_;
+  bool stopped_ = false;
+
+  mutable std::mutex mutex_;
+  GatewayCounters counters_;
+  std::map<std::string, DeviceStatus> devices_;
+  std::map<std::string, std::int64_t> last_log_ms_;
+  std::uint64_t suppressed_logs_ = 0;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<Gateway::Impl> gw, tcp::socket socket)
+      : gw_(std::move(gw)),
+        socket_(std::move(socket)),
+        idle_(gw_->io_),
+        framer_(hj::Framer::Limits{gw_->options_.max_segment}) {
+    boost::system::error_code ec;
+    const auto ep = socket_.remote_endpoint(ec);
+    peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  void start() {
+    arm_idle();
+    read();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    idle_.cancel();
+    gw_->with_counters([](GatewayCounters& c) { --c.connections_open; });
+    gw_->connections_.erase(shared_from_this());
+  }
+
+  const std::set<std::string>& mns() const { return mns_; }
+
+ private:
+  struct Reply {
+    std::uint64_t id;
+    bool ready = false;
+    std::string bytes;  // empty: nothing to send (commit failed)
+  };
+
+  void arm_idle() {
+    idle_.expires_after(std::chrono::milliseconds(gw_->options_.idle_timeout_ms));
+    idle_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->closed_) return;
+      self->gw_->with_counters([](GatewayCounters& c) { ++c.idle_timeouts; });
+      self->close();
+    });
+  }
+
+  void read() {
+    if (closed_ || reading_) return;
+    if (replies_.size() >= gw_->options_.max_pending_replies) return;  // resumes in flush()
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](
+                                                    const boost::system::error_code& ec,
+                                                    std::size_t n) {
+      self->reading_ = false;
+      if (ec || self->closed_) {
+        self->close();
+        return;
+      }
+      self->arm_idle();
+      self->framer_.feed(std::string_view(self->buf_.data(), n));
+      while (auto r = self->framer_.next()) {
+        self->handle(*r);
+        if (self->closed_) return;
+      }
+      if (self->framer_.buffered() > self->gw_->options_.max_buffered_bytes) {
+        self->gw_->with_counters([](GatewayCounters& c) { ++c.buffer_overflows; });
+        self->gw_->log("overflow", "max_buffered_bytes exceeded by " + self->peer_ + "; closing");
+        self->close();
+        return;
+      }
+      self->read();
+    });
+  }
+
+  // Archives a frame that is not accepted (no values, no reply).
+  void archive_rejected(const std::string& mn, const std::string& cn, std::string_view raw,
+                        const std::string& outcome, const std::string& detail) {
+    gw_->count_outcome(outcome);
+    if (!mn.empty()) gw_->seen(mn, peer_, true);
+    gw_->log(outcome, outcome + " from " + peer_ + (mn.empty() ? "" : " MN=" + mn) + ": " + detail);
+    storage::FrameWrite fw;
+    fw.frame.mn = mn;
+    fw.frame.cn = cn;
+    fw.frame.peer = peer_;
+    fw.frame.received_ms = gw_->clock_.now_ms();
+    fw.frame.outcome = outcome;
+    fw.frame.bytes = std::string(raw);
+    gw_->ingestor_.submit(std::move(fw), nullptr);
+  }
+
+  void handle(const hj::ScanResult& r) {
+    if (r.status == hj::ScanStatus::kError) {
+      archive_rejected("", "", r.raw, std::string(hj::reason_code(r.reason)), r.detail);
+      return;
+    }
+    auto registry = gw_->registry_.get();
+    hj::Message m;
+    auto decoded = hj::decode_into(r.frame, hj::DecodeOptions{}, m);
+    const registry::Device* device = nullptr;
+    if (!decoded) {
+      // A device with its own CRC mode, key or leniency: decode again with its profile.
+      if (auto mn = peek_mn(r.frame.segment)) {
+        device = registry->find_device(*mn);
+        if (device) decoded = hj::decode_into(r.frame, decode_options_for(*device), m);
+      }
+    }
+    if (!decoded) {
+      const auto mn = peek_mn(r.frame.segment);
+      archive_rejected(mn.value_or(""), "", r.raw,
+                       std::string(hj::reason_code(decoded.error().reason)),
+                       decoded.error().detail);
+      return;
+    }
+    const std::string mn(m.mn);
+    const std::string cn(m.cn);
+    if (!device) device = registry->find_device(mn);
+
+    std::uint32_t quality = 0;
+    std::string outcome = "stored";
+    if (!device) {
+      switch (gw_->options_.unknown_devices) {
+        case UnknownDevicePolicy::kReject:
+          archive_rejected(mn, cn, r.raw, "unknown_device", "MN is not registered");
+          return;
+        case UnknownDevicePolicy::kQuarantine:
+          quality |= storage::kQualityQuarantined;
+          outcome = "quarantined";
+          break;
+        case UnknownDevicePolicy::kAccept: {
+          const std::int64_t from = gw_->clock_.now_ms() - 366LL * 24 * 3600 * 1000;
+          gw_->registry_.set(registry->with_pending_device(mn, m.st, from));
+          registry = gw_->registry_.get();
+          device = registry->find_device(mn);
+          gw_->log("pending:" + mn, "device " + mn + " registered as pending (policy accept)");
+          break;
+        }
+      }
+    }
+    if (device && device->password != m.pw) {
+      archive_rejected(mn, cn, r.raw, "bad_password", "PW does not match the registered password");
+      return;
+    }
+    if (device && device->pending) quality |= storage::kQualityPending;
+    mns_.insert(mn);
+    gw_->seen(mn, peer_, false);
+    gw_->count_outcome(outcome);
+
+    storage::FrameWrite fw;
+    fw.frame.mn = mn;
+    fw.frame.cn = cn;
+    fw.frame.peer = peer_;
+    fw.frame.received_ms = gw_->clock_.now_ms();
+    fw.frame.outcome = outcome;
+    fw.frame.bytes = std::string(r.raw);
+    if (ingest::carries_values(m.cn_code)) {
+      const std::int64_t measured =
+          m.data_time ? core::to_unix_ms(*m.data_time, core::kChinaUtcOffsetSeconds)
+                      : fw.frame.received_ms;
+      const registry::Site* site = registry->site_of(mn, measured);
+      fw.values = ingest::values_of(m, site ? site->code : std::string(), fw.frame.received_ms,
+                                    quality, gw_->options_.values);
+    }
+
+    // The reply, if any: never to an answer; 9013 to notices; 9014 to uploads asking for one.
+    std::string reply_segment;
+    if (!is_answer(m.cn_code)) {
+      if (is_notice(m.cn_code)) {
+        if (m.ack_requested || m.cn_code == 1013) reply_segment = hj::notice_ack_segment(m);
+      } else if (m.ack_requested) {
+        reply_segment = hj::data_ack_segment(m);
+      }
+    }
+    if (reply_segment.empty()) {
+      gw_->ingestor_.submit(std::move(fw), nullptr);
+      return;
+    }
+    const hj::CrcMode crc =
+        device ? hj::parse_crc_mode(device->profile.crc).value_or(hj::CrcMode::kHj212)
+               : hj::CrcMode::kHj212;
+    const std::uint64_t id = next_reply_id_++;
+    replies_.push_back(Reply{id, false, {}});
+    std::string reply = hj::encode_frame(reply_segment, crc);
+    auto self = shared_from_this();
+    const bool queued = gw_->ingestor_.submit(
+        std::move(fw),
+        [self, id, reply = std::move(reply)](const core::Result<ingest::Committed>& c) {
+          const bool ok = c.ok();
+          asio::post(self->gw_->io_, [self, id, ok, reply] { self->on_committed(id, ok, reply); });
+        });
+    if (!queued) on_committed(id, false, "");
+  }
+
+  // Runs on the loop after the commit holding frame `id` (ok) or its failure (no ack: the device
+  // will send again).
+  void on_committed(std::uint64_t id, bool ok, const std::string& reply) {
+    for (auto& r : replies_) {
+      if (r.id != id) continue;
+      r.ready = true;
+      if (ok) r.bytes = reply;
+      break;
+    }
+    if (!ok) gw_->with_counters([](GatewayCounters& c) { ++c.acks_withheld; });
+    flush();
+  }
+
+  // Sends the replies that are ready, in frame order.
+  void flush() {
+    if (closed_) return;
+    while (!replies_.empty() && replies_.front().ready) {
+      if (!replies_.front().bytes.empty()) {
+        out_ += replies_.front().bytes;
+        gw_->with_counters([](GatewayCounters& c) { ++c.replies_sent; });
+      }
+      replies_.pop_front();
+    }
+    write();
+    read();  // may have paused on max_pending_replies
+  }
+
+  void write() {
+    if (writing_ || out_.empty() || closed_) return;
+    writing_ = true;
+    sending_ = std::move(out_);
+    out_.clear();
+    asio::async_write(
+        socket_, asio::buffer(sending_),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+          self->writing_ = false;
+          if (ec) {
+            self->close();
+            return;
+          }
+          self->write();
+        });
+  }
+
+  std::shared_ptr<Gateway::Impl> gw_;
+  tcp::socket socket_;
+  asio::steady_timer idle_;
+  hj::Framer framer_;
+  std::array<char, 16384> buf_{};
+  std::deque<Reply> replies_;
+  std::uint64_t next_reply_id_ = 0;
+  std::string out_;
+  std::string sending_;
+  std::set<std::string> mns_;
+  std::string peer_;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+void Gateway::Impl::accept() {
+  acceptor_.async_accept(
+      [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
+        if (self->stopped_) return;
+        if (!ec) {
+          bool refuse = false;
+          self->with_counters([&](GatewayCounters& c) {
+            if (c.connections_open >= self->options_.max_connections) {
+              ++c.connections_refused_limit;
+              refuse = true;
+            } else {
+              ++c.connections_open;
+              ++c.connections_total;
+            }
+          });
+          if (refuse) {
+            self->log("max_connections", "max_connections reached; refusing a connection");
+            boost::system::error_code ignored;
+            socket.close(ignored);
+          } else {
+            auto conn = std::make_shared<Connection>(self, std::move(socket));
+            self->connections_.insert(conn);
+            conn->start();
+          }
+        }
+        self->accept();
+      });
+}
+
+void Gateway::Impl::stop() {
+  stopped_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  auto all = connections_;
+  for (const auto& c : all) c->close();
+}
+
+Gateway::Gateway(asio::io_context& io, ingest::Ingestor& ingestor,
+                 registry::RegistryHolder& registry, const core::Clock& clock,
+                 GatewayOptions options)
+    : impl_(std::make_shared<Impl>(io, ingestor, registry, clock, options)) {}
+
+Gateway::~Gateway() = default;
+
+core::Result<std::uint16_t> Gateway::listen(const std::string& address, std::uint16_t port) {
+  return impl_->listen(address, port);
+}
+
+void Gateway::stop() { impl_->stop(); }
+
+GatewayCounters Gateway::counters() const {
+  std::lock_guard lock(impl_->mutex_);
+  return impl_->counters_;
+}
+
+std::vector<DeviceStatus> Gateway::devices() const {
+  std::lock_guard lock(impl_->mutex_);
+  std::vector<DeviceStatus> out;
+  const std::int64_t now = impl_->clock_.now_ms();
+  for (const auto& [mn, d] : impl_->devices_) {
+    DeviceStatus s = d;
+    s.online = now - d.last_seen_ms < impl_->options_.idle_timeout_ms;
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace ecomon::gateway

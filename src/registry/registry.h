@@ -1,0 +1,166 @@
+// The model of the monitoring network: sites (monitoring points), devices (data loggers) and
+// which device served which site when, factors, and site settings that change over time.
+//
+// Everything that changes has effective dates, so past data is judged by the settings of its time.
+// A Registry is an immutable snapshot: share it as std::shared_ptr<const Registry> across threads;
+// an edit makes a new snapshot (with_*()). Loaded from CSV files (load_registry).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace ecomon::registry {
+
+// Site kinds, levels, roles and waterbody types use the codes below in files and the API.
+// kind: ambient_air surface_water groundwater drinking_water_source soil noise radiation ecology
+//       polluter_waste_gas polluter_wastewater micro_station
+// level: national provincial city county
+// air_role (ambient air only): urban 城市点, control 对照点, regional, background, traffic
+// waterbody (water sites only): river lake reservoir
+struct Place {
+  std::string province;  // 四川省
+  std::string province_code;  // 510000
+  std::string city;           // 广元市
+  std::string city_code;      // 510800
+  std::string county;         // 利州区 (empty for city-level points)
+  std::string county_code;
+};
+
+struct Site {
+  std::string code;  // "2526A", a water section's code, or a device's MN for a provisional site
+  std::string name;  // 中文 name
+  std::string kind;
+  std::string level;
+  std::string air_role;
+  std::string waterbody;
+  std::string river;  // river or water body name for water sites (嘉陵江)
+  Place place;
+  std::optional<double> lon;  // WGS84 degrees
+  std::optional<double> lat;
+  std::string department;  // owning department
+  bool provisional = false;  // created for a commissioning device (policy `accept`), not published
+};
+
+// A time-dependent site setting: designated water class ("water_class" = "II"), air area class
+// ("air_area_class" = "2"), noise zone class ("noise_zone" = "4a"), control level ("control_level"
+// = "国控"). Effective for data measured in [from_ms, until_ms).
+struct SiteSetting {
+  std::string site;
+  std::string key;
+  std::string value;
+  std::int64_t from_ms = INT64_MIN;
+  std::int64_t until_ms = INT64_MAX;
+};
+
+// How a device speaks HJ 212 (its protocol profile).
+struct DeviceProfile {
+  int version = 2017;           // 2005, 2017 or 2025: the dialect of replies and commands
+  std::string crc = "hj212";    // hj212 | modbus | arc
+  std::string sm4_key_hex;      // HJ 212-2025 SM4 key, 32 hex digits, empty if none
+  std::string sm4_wire_form = "raw";  // raw | hex_text
+  bool accept_length_mismatch = false;
+};
+
+struct Device {
+  std::string mn;
+  std::string st;        // system code it reports with (22 air, 21 surface water, 31 flue gas...)
+  std::string password;  // PW
+  DeviceProfile profile;
+  int interval_s = 3600;  // expected reporting interval, for gap detection and online status
+  bool pending = false;   // registered by the `accept` policy, waiting for an operator
+  std::string enterprise;  // enterprise code for polluter devices, empty otherwise
+  std::string outlet;      // outlet code for polluter devices
+};
+
+// Device `mn` served site `site` for data measured in [from_ms, until_ms).
+struct Assignment {
+  std::string mn;
+  std::string site;
+  std::int64_t from_ms = INT64_MIN;
+  std::int64_t until_ms = INT64_MAX;
+};
+
+struct Factor {
+  std::string code;     // HJ 212-2017 code (a34004) or a local code
+  std::string name_zh;  // 细颗粒物
+  std::string name_en;  // PM2.5
+  std::string unit;     // µg/m³
+  std::string reference_state;  // gases: "298.15K,101.325kPa" (GB 3095-2012 amendment 2018)
+  int decimals = 1;
+};
+
+struct Enterprise {
+  std::string code;  // unified social credit code or local code
+  std::string name;
+  std::string county;
+};
+
+class Registry {
+ public:
+  Registry() = default;
+
+  const std::vector<Site>& sites() const { return sites_; }
+  const std::vector<Device>& devices() const { return devices_; }
+  const std::vector<Assignment>& assignments() const { return assignments_; }
+  const std::vector<Factor>& factors() const { return factors_; }
+  const std::vector<SiteSetting>& settings() const { return settings_; }
+  const std::vector<Enterprise>& enterprises() const { return enterprises_; }
+
+  const Site* find_site(std::string_view code) const;
+  const Device* find_device(std::string_view mn) const;
+  const Factor* find_factor(std::string_view code) const;
+  // The site device `mn` served at `measured_ms`, if any.
+  const Site* site_of(std::string_view mn, std::int64_t measured_ms) const;
+  // The value of a site setting for data measured at `measured_ms`.
+  std::optional<std::string> setting(std::string_view site, std::string_view key,
+                                     std::int64_t measured_ms) const;
+
+  // Edits: a new snapshot with the change, or an error saying why it is refused (empty code,
+  // unknown site or device, overlapping assignment). An entry with an existing code (an
+  // assignment: the same MN and from_ms) replaces it: that is how an entry is edited.
+  core::Result<Registry> with_site(Site site) const;
+  core::Result<Registry> with_device(Device device) const;
+  core::Result<Registry> with_assignment(Assignment assignment) const;
+  // A commissioning device (unknown-device policy `accept`): a pending device and a provisional
+  // site whose code is its MN and whose kind follows its ST, assigned from `from_ms` on.
+  Registry with_pending_device(std::string_view mn, std::string_view st,
+                               std::int64_t from_ms) const;
+
+  // For the loader.
+  std::vector<Site>& mutable_sites() { return sites_; }
+  std::vector<Device>& mutable_devices() { return devices_; }
+  std::vector<Assignment>& mutable_assignments() { return assignments_; }
+  std::vector<Factor>& mutable_factors() { return factors_; }
+  std::vector<SiteSetting>& mutable_settings() { return settings_; }
+  std::vector<Enterprise>& mutable_enterprises() { return enterprises_; }
+  // Rebuilds the lookup indexes; the loader calls it after filling the vectors.
+  void reindex();
+
+ private:
+  std::vector<Site> sites_;
+  std::vector<Device> devices_;
+  std::vector<Assignment> assignments_;
+  std::vector<Factor> factors_;
+  std::vector<SiteSetting> settings_;
+  std::vector<Enterprise> enterprises_;
+  std::map<std::string, std::size_t, std::less<>> site_index_;
+  std::map<std::string, std::size_t, std::less<>> device_index_;
+  std::map<std::string, std::size_t, std::less<>> factor_index_;
+};
+
+// The site kind a device's ST implies (21 → surface_water, 22 → ambient_air, 23 → noise,
+// 24 → groundwater, 25 → soil, 31/39 → polluter_waste_gas, 32 → polluter_wastewater, ...).
+std::string_view site_kind_for_st(std::string_view st);
+
+// Loads a registry directory: sites.csv, devices.csv, assignments.csv, factors.csv,
+// settings.csv, enterprises.csv (each optional except sites.csv; formats in config/registry/
+// README.md). Errors name the file, line and column.
+core::Result<Registry> load_registry(const std::string& dir);
+
+}  // namespace ecomon::registry

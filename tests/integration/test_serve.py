@@ -1,0 +1,280 @@
+"""`ecomon serve` driven over real sockets: the gateway, the store and the HTTP API together.
+
+Run by ctest (tests/CMakeLists.txt) with ECOMON set to the binary."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from ecomon_harness import (ECOMON, REPO, Server, drain, expect_silence, first_device, frame,
+                            read_frames, upload)
+
+
+def beijing(hours_ago):
+    """HJ 212 DataTime (Beijing time) of the start of the hour `hours_ago` hours before now."""
+    t = (int(time.time()) // 3600 - hours_ago) * 3600 + 8 * 3600
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(t))
+
+
+class GatewayTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+        cls.mn, cls.pw, cls.site = first_device()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def records(self, kind="hour", extra=""):
+        status, body = self.server.get("/api/v1/devices/%s/records?kind=%s%s" % (self.mn, kind, extra))
+        self.assertEqual(status, 200, body)
+        return body["records"]
+
+    def test_split_across_reads_gets_its_ack_with_the_same_qn(self):
+        f = upload(self.mn, self.pw, "20260101000000001", beijing(50), [("a34004", "35.2")])
+        s = self.server.connect()
+        for b in f:  # one byte per write
+            s.send(bytes([b]))
+        acks = read_frames(s, 1)
+        s.close()
+        self.assertEqual(len(acks), 1)
+        self.assertEqual(acks[0]["CN"], "9014")
+        self.assertEqual(acks[0]["QN"], "20260101000000001")
+        self.assertEqual(acks[0]["ST"], "91")
+        self.assertEqual(acks[0]["Flag"], "4")
+
+    def test_pipelined_frames_with_garbage_get_replies_in_order(self):
+        qns = ["2026010100000010%d" % i for i in range(5)]
+        data = b"\x00garbage\r\n" + b"".join(
+            upload(self.mn, self.pw, qn, beijing(60 + i), [("a34002", str(40 + i))]) for i, qn in enumerate(qns))
+        s = self.server.connect()
+        s.sendall(data)
+        acks = read_frames(s, 5)
+        s.close()
+        self.assertEqual([a["QN"] for a in acks], qns)
+
+    def test_bad_crc_unknown_device_and_wrong_password_are_not_acknowledged(self):
+        before_crc = self.server.metric('ecomon_frames_total{outcome="bad_crc"}')
+        before_unknown = self.server.metric('ecomon_frames_total{outcome="unknown_device"}')
+        before_pw = self.server.metric('ecomon_frames_total{outcome="bad_password"}')
+        good = upload(self.mn, self.pw, "20260101000000201", beijing(70), [("a34004", "1")])
+        bad_crc = good[:-6] + b"0000\r\n"
+        unknown = upload("NOSUCHDEVICE0001", "123456", "20260101000000202", beijing(70), [("a34004", "1")])
+        wrong_pw = upload(self.mn, "999999", "20260101000000203", beijing(70), [("a34004", "1")])
+        s = self.server.connect()
+        s.sendall(bad_crc + unknown + wrong_pw)
+        self.assertTrue(expect_silence(s))
+        # The connection still works after bad frames.
+        s.sendall(good)
+        self.assertEqual(read_frames(s, 1)[0]["QN"], "20260101000000201")
+        s.close()
+        self.assertEqual(self.server.metric('ecomon_frames_total{outcome="bad_crc"}'), before_crc + 1)
+        self.assertEqual(self.server.metric('ecomon_frames_total{outcome="unknown_device"}'), before_unknown + 1)
+        self.assertEqual(self.server.metric('ecomon_frames_total{outcome="bad_password"}'), before_pw + 1)
+
+    def test_duplicates_are_stored_once_and_a_changed_value_is_a_new_version(self):
+        dt = beijing(80)
+        first = upload(self.mn, self.pw, "20260101000000301", dt, [("a21026", "12")])
+        again = upload(self.mn, self.pw, "20260101000000302", dt, [("a21026", "12")])
+        changed = upload(self.mn, self.pw, "20260101000000303", dt, [("a21026", "13")])
+        s = self.server.connect()
+        s.sendall(first + again + changed)
+        self.assertEqual(len(read_frames(s, 3)), 3)
+        s.close()
+        mine = [r for r in self.records() if r["factor"] == "a21026" and r["value"] in (12, 13)]
+        self.assertEqual(sorted((r["value"], r["version"]) for r in mine), [(12, 1), (13, 2)])
+
+    def test_latest_is_by_measurement_time_not_arrival(self):
+        s = self.server.connect()
+        s.sendall(upload(self.mn, self.pw, "20260101000000401", beijing(1), [("a01001", "21.5")]))
+        s.sendall(upload(self.mn, self.pw, "20260101000000402", beijing(30), [("a01001", "5.0")]))  # late
+        self.assertEqual(len(read_frames(s, 2)), 2)
+        s.close()
+        status, body = self.server.get("/api/v1/sites/%s/latest" % self.site)
+        self.assertEqual(status, 200, body)
+        temp = [v for v in body["values"] if v["factor"] == "a01001" and v["field"] == "Avg"]
+        self.assertEqual(len(temp), 1)
+        self.assertEqual(temp[0]["value"], 21.5)
+
+    def test_subpackets_are_each_acknowledged_and_stored(self):
+        dt = beijing(90)
+        p1 = upload(self.mn, self.pw, "20260101000000501", dt, [("a34004", "11")], flag=7, extra="PNUM=2;PNO=1;")
+        p2 = upload(self.mn, self.pw, "20260101000000502", dt, [("a34002", "22")], flag=7, extra="PNUM=2;PNO=2;")
+        s = self.server.connect()
+        s.sendall(p1 + p2)
+        self.assertEqual([a["QN"] for a in read_frames(s, 2)], ["20260101000000501", "20260101000000502"])
+        s.close()
+        got = {(r["factor"], r["value"]) for r in self.records()}
+        self.assertIn(("a34004", 11), got)
+        self.assertIn(("a34002", 22), got)
+
+    def test_heartbeat_gets_9013_and_an_answer_gets_nothing(self):
+        hb = frame("QN=20260101000000601;ST=91;CN=9015;PW=%s;MN=%s;Flag=9;CP=&&&&" % (self.pw, self.mn))
+        ans = frame("QN=20260101000000602;ST=91;CN=9014;PW=%s;MN=%s;Flag=4;CP=&&&&" % (self.pw, self.mn))
+        s = self.server.connect()
+        s.sendall(ans + hb)
+        replies = read_frames(s, 1)
+        self.assertEqual(replies[0]["CN"], "9013")
+        self.assertEqual(replies[0]["Flag"], "8")  # mirrors the 2025 version bits
+        self.assertTrue(expect_silence(s))
+        s.close()
+
+    def test_http_api(self):
+        status, body = self.server.get("/healthz")
+        self.assertEqual((status, body["status"]), (200, "ok"))
+        status, body = self.server.get("/api/v1/sites")
+        self.assertEqual(status, 200)
+        codes = {x["code"] for x in body["sites"]}
+        self.assertIn("2526A", codes)
+        status, body = self.server.get("/api/v1/sites/2526A")
+        self.assertEqual((status, body["code"]), (200, "2526A"))
+        status, body = self.server.get("/api/v1/sites/NOPE")
+        self.assertEqual((status, body["error"]["code"]), (404, "not_found"))
+        status, body = self.server.get("/api/v1/devices")
+        self.assertEqual(status, 200)
+        self.assertIn(self.mn, {d["mn"] for d in body["devices"]})
+        status, body = self.server.get("/api/v1/devices/%s/records?from=yesterday" % self.mn)
+        self.assertEqual((status, body["error"]["code"]), (400, "bad_request"))
+        status, body = self.server.get(
+            "/api/v1/devices/%s/records?from=2000-01-01T00:00:00%%2B08:00&to=2020-01-01T00:00:00%%2B08:00" % self.mn)
+        self.assertEqual((status, body["error"]["code"]), (400, "range_too_large"))
+        status, body = self.server.get("/api/v1/devices/%s/records?limit=999999999" % self.mn)
+        self.assertEqual((status, body["limit"]), (200, 100000))  # clamped, never refused
+        status, body = self.server.get("/api/v1/series?site=%s&factor=a34004&kind=hour&interval=day" % self.site)
+        self.assertEqual(status, 200, body)
+        status, body = self.server.get("/api/v1/series?site=%s" % self.site)
+        self.assertEqual((status, body["error"]["code"]), (400, "bad_request"))
+        status, text = self.server.get("/metrics")
+        self.assertIn("ecomon_commit_latency_ms_bucket", text)
+
+
+class LimitsTest(unittest.TestCase):
+    def test_idle_timeout_closes_the_connection(self):
+        srv = Server("--idle-timeout", "1")
+        try:
+            s = srv.connect()
+            s.settimeout(5)
+            t0 = time.time()
+            self.assertEqual(s.recv(100), b"")  # closed by the server
+            self.assertLess(time.time() - t0, 4.5)
+            s.close()
+            self.assertEqual(srv.metric("ecomon_idle_timeouts_total"), 1)
+        finally:
+            srv.close()
+
+    def test_max_connections_refuses_the_extra_one(self):
+        srv = Server("--max-connections", "2")
+        try:
+            a, b = srv.connect(), srv.connect()
+            time.sleep(0.2)
+            c = srv.connect()
+            c.settimeout(5)
+            self.assertEqual(c.recv(100), b"")
+            self.assertEqual(srv.metric("ecomon_connections_refused_total"), 1)
+            a.close()
+            b.close()
+            c.close()
+        finally:
+            srv.close()
+
+    def test_max_buffered_bytes_closes_a_connection_that_never_ends_a_frame(self):
+        srv = Server("--max-buffered-bytes", "2000")
+        try:
+            s = srv.connect()
+            try:
+                s.sendall(b"##9999QN=1;" + b"x" * 9000)
+                s.settimeout(5)
+                self.assertEqual(s.recv(100), b"")
+            except (ConnectionResetError, BrokenPipeError):
+                pass
+            s.close()
+            self.assertEqual(srv.metric("ecomon_buffer_overflows_total"), 1)
+        finally:
+            srv.close()
+
+    def test_quarantine_policy_acknowledges_and_keeps_apart(self):
+        srv = Server("--unknown-devices", "quarantine")
+        try:
+            s = srv.connect()
+            s.sendall(upload("QUARANTINE0001", "123456", "20260101000000701", beijing(5), [("a34004", "9")]))
+            self.assertEqual(read_frames(s, 1)[0]["CN"], "9014")
+            s.close()
+            self.assertEqual(srv.metric('ecomon_frames_total{outcome="quarantined"}'), 1)
+        finally:
+            srv.close()
+
+    def test_sigterm_stops_cleanly(self):
+        srv = Server()
+        self.assertEqual(srv.stop(), 0)
+        srv.close()
+
+
+class CrashTest(unittest.TestCase):
+    def test_kill_9_loses_no_acknowledged_value(self):
+        """kill -9 while the simulator streams with acks; after the restart every value the
+        simulator got acknowledged is present exactly once (the simulator re-sends the rest)."""
+        srv = Server("--unknown-devices", "quarantine")
+        data_dir = srv.dir
+        sim = subprocess.Popen([ECOMON, "simulate", "--to", "127.0.0.1:%d" % srv.hj_port,
+                                "--devices", "4", "--frames", "300", "--values", "10", "--rate", "0",
+                                "--window", "4", "--mn-prefix", "CRASH", "--ack-timeout", "1000"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Kill while the stream is under way: after the first commits, well before the end.
+        deadline = time.time() + 30
+        while srv.metric("ecomon_values_stored_total") < 2000 and time.time() < deadline:
+            time.sleep(0.02)
+        self.assertIsNone(sim.poll(), "the simulator finished before the kill")
+        stored_before = srv.metric("ecomon_values_stored_total")
+        self.assertLess(stored_before, 12000)
+        srv.stop(sig=9)
+        # Restart on the same HJ 212 port so the simulator reconnects (the listener reuses the address).
+        srv2 = ServerAtPort(data_dir, srv.hj_port)
+        try:
+            out, err = sim.communicate(timeout=120)
+            self.assertEqual(sim.returncode, 0, out + err)
+            self.assertIn("1200 acknowledged", out)
+            self.assertRegex(out, r"[1-9]\d* reconnects")  # it really lost the server
+            since = time.strftime("%Y-%m-%dT%H:00:00%%2B08:00", time.gmtime(time.time() + 8 * 3600 - 400 * 3600))
+            for d in range(1, 5):
+                mn = "CRASH%06d" % d
+                status, body = srv2.get("/api/v1/devices/%s/records?kind=hour&from=%s&limit=100000" % (mn, since))
+                self.assertEqual(status, 200, body)
+                keys = [(r["factor"], r["time"]) for r in body["records"]]
+                self.assertEqual(len(keys), 3000, mn)          # 300 frames x 10 values
+                self.assertEqual(len(set(keys)), len(keys))    # exactly once
+                self.assertTrue(all(r["version"] == 1 for r in body["records"]))
+        finally:
+            if sim.poll() is None:
+                sim.kill()
+            srv2.close()
+
+
+def ServerAtPort(data_dir, port):
+    srv = Server.__new__(Server)
+    srv.dir = data_dir
+    srv.registry = os.path.join(REPO, "config", "registry")
+    srv.args = ["--unknown-devices", "quarantine"]
+    srv.proc = subprocess.Popen(
+        [ECOMON, "serve", "--data", data_dir, "--registry", srv.registry,
+         "--hj212-listen", "127.0.0.1:%d" % port, "--http-listen", "127.0.0.1:0"] + srv.args,
+        stderr=subprocess.PIPE, text=True)
+    srv.log = []
+    while True:
+        line = srv.proc.stderr.readline()
+        if not line:
+            raise RuntimeError("restart failed: %s" % "".join(srv.log))
+        srv.log.append(line)
+        m = re.search(r"HJ 212 on [^:]+:(\d+), HTTP on http://[^:]+:(\d+)/", line)
+        if m:
+            srv.hj_port, srv.http_port = int(m.group(1)), int(m.group(2))
+            drain(srv.proc, srv.log)
+            return srv
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
