@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev # tests and `make bench`
   libcli11-dev                               # command-line parsing
   libboost1.81-dev                           # Boost.Asio and Boost.Beast: device TCP and HTTP
+  libboost-json1.81-dev                      # Boost.JSON: request bodies of the API
   libsqlite3-dev                             # the embedded store
   libtomlplusplus-dev                        # `ecomon serve --config FILE` (TOML)
   libssl-dev                                 # SM4 for HJ 212-2025 (OpenSSL 3)

@@ -9,6 +9,10 @@
 //   GET /api/v1/devices                        MN, site, online, last seen, counters
 //   GET /api/v1/devices/{mn}/records?from=&to=&kind=&limit=
 //   GET /api/v1/series?site=&factor=&kind=&from=&to=&interval=raw|hour|day
+//   PUT /api/v1/sites/{code}        JSON body: the site's fields (a partial update of a known site)
+//   PUT /api/v1/devices/{mn}        JSON body: st, password, version, crc, interval_s, ...
+//   POST /api/v1/assignments        JSON body: {"mn","site","from","until"}
+// Edits are refused with the registry's reason (400) or swapped in and saved (save_registry).
 //
 // Times in and out are ISO 8601 with offset (out: +08:00). Errors: {"error":{"code","message"}}
 // with a stable code (bad_request, not_found, range_too_large, method_not_allowed, too_large,
@@ -49,6 +53,8 @@ struct ApiSources {
   const core::Clock* clock = nullptr;
   std::function<std::vector<DeviceInfo>()> devices;  // may be empty
   std::function<std::string()> metrics;              // Prometheus text of the other parts
+  // Persists an edited registry; the edit is refused (500) when this fails. May be empty.
+  std::function<core::Result<void>(const registry::Registry&)> save_registry;
 };
 
 struct HttpOptions {
@@ -65,7 +71,7 @@ struct Response {
   std::string body;
 };
 Response handle_request(const ApiSources& sources, const std::string& method,
-                        const std::string& target);
+                        const std::string& target, const std::string& body = {});
 
 class HttpServer {
  public:

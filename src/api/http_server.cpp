@@ -90,7 +90,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const auto& req = parser_->get();
     Response r = handle_request(server_->sources_, std::string(req.method_string()),
-                                std::string(req.target()));
+                                std::string(req.target()), req.body());
     ++server_->served_;
     send(r, req.keep_alive(), req.method());
   }

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "api/http_api.h"
+#include "api/routes_internal.h"
 #include "core/civil_time.h"
 #include "core/json_writer.h"
 
@@ -16,13 +17,19 @@ constexpr std::int64_t kMaxSpanMs = 3653 * kDayMs;  // 10 years
 constexpr std::size_t kDefaultLimit = 10000;
 constexpr std::size_t kMaxLimit = 100000;
 
-Response error(int status, std::string_view code, std::string_view message) {
+using detail::error;
+
+}  // namespace
+
+Response detail::error(int status, std::string_view code, std::string_view message) {
   core::JsonWriter w;
   w.begin_object().key("error").begin_object();
   w.key("code").value(code).key("message").value(message);
   w.end_object().end_object();
   return Response{status, "application/json", w.take()};
 }
+
+namespace {
 
 std::string iso(std::int64_t ms) {
   return core::format_iso8601(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds),
@@ -173,9 +180,7 @@ Response site(const ApiSources& s, const std::string& code) {
   auto reg = s.registry->get();
   const registry::Site* site = reg->find_site(code);
   if (!site) return error(404, "not_found", "no site '" + code + "'");
-  core::JsonWriter w;
-  write_site(w, *site);
-  return Response{200, "application/json", w.take()};
+  return Response{200, "application/json", detail::site_json(*site)};
 }
 
 Response latest(const ApiSources& s, const std::string& code) {
@@ -341,12 +346,27 @@ Response series(const ApiSources& s, const Target& t) {
 
 }  // namespace
 
-Response handle_request(const ApiSources& s, const std::string& method, const std::string& target) {
-  if (method != "GET" && method != "HEAD") {
-    return error(405, "method_not_allowed", "only GET is served");
-  }
+std::string detail::site_json(const registry::Site& site) {
+  core::JsonWriter w;
+  write_site(w, site);
+  return w.take();
+}
+
+Response handle_request(const ApiSources& s, const std::string& method, const std::string& target,
+                        const std::string& body) {
   const Target t = parse_target(target);
   const auto& p = t.segments;
+  const bool v1 = p.size() >= 3 && p[0] == "api" && p[1] == "v1";
+  // Registry edits.
+  if (method == "PUT" && v1 && p.size() == 4 && p[2] == "sites") return put_site(s, p[3], body);
+  if (method == "PUT" && v1 && p.size() == 4 && p[2] == "devices") return put_device(s, p[3], body);
+  if (method == "POST" && v1 && p.size() == 3 && p[2] == "assignments") {
+    return post_assignment(s, body);
+  }
+  if (method != "GET" && method != "HEAD") {
+    return error(405, "method_not_allowed",
+                 "GET, or PUT sites/{code}, PUT devices/{mn}, POST assignments");
+  }
   if (p.size() == 1 && p[0] == "healthz")
     return Response{200, "application/json", "{\"status\":\"ok\"}"};
   if (p.size() == 1 && p[0] == "metrics") {

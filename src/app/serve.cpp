@@ -132,12 +132,21 @@ int run_serve(ServeOptions o) {
     return 2;
   }
 
-  auto reg = registry::load_registry(o.registry_dir);
+  // Edits made through the API are saved in the data directory and win over the shipped files.
+  const std::string edited_registry = o.data_dir + "/registry";
+  std::error_code fs_ec;
+  const bool has_edits = std::filesystem::exists(edited_registry + "/sites.csv", fs_ec);
+  const std::string registry_dir = has_edits ? edited_registry : o.registry_dir;
+  auto reg = registry::load_registry(registry_dir);
   if (!reg) {
-    std::fprintf(stderr, "ecomon serve: registry: %s\n", reg.error().detail.c_str());
+    std::fprintf(stderr, "ecomon serve: registry %s: %s\n", registry_dir.c_str(),
+                 reg.error().detail.c_str());
     return 2;
   }
-  std::error_code fs_ec;
+  if (has_edits) {
+    std::fprintf(stderr, "ecomon serve: registry from %s (edited through the API)\n",
+                 registry_dir.c_str());
+  }
   std::filesystem::create_directories(o.data_dir, fs_ec);
   const std::string db = o.data_dir + "/ecomon.db";
   auto store = storage::open_sqlite_store(db);
@@ -169,6 +178,9 @@ int run_serve(ServeOptions o) {
       out.push_back(api::DeviceInfo{d.mn, d.online, d.last_seen_ms, d.peer, d.frames, d.rejected});
     }
     return out;
+  };
+  sources.save_registry = [edited_registry](const registry::Registry& r) {
+    return registry::save_registry(r, edited_registry);
   };
   sources.metrics = [&] {
     const auto values = (*store)->value_count();

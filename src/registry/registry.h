@@ -163,4 +163,7 @@ std::string_view site_kind_for_st(std::string_view st);
 // README.md). Errors name the file, line and column.
 core::Result<Registry> load_registry(const std::string& dir);
 
+// Writes `registry` into `dir` in the format load_registry() reads (each file replaced whole).
+core::Result<void> save_registry(const Registry& registry, const std::string& dir);
+
 }  // namespace ecomon::registry

@@ -83,6 +83,17 @@ class Server:
             body, status, ctype = e.read().decode(), e.code, e.headers.get("Content-Type", "")
         return status, (json.loads(body) if "json" in ctype else body)
 
+    def send(self, method, path, body):
+        """(status, json) of a request with a JSON body."""
+        url = "http://127.0.0.1:%d%s" % (self.http_port, path)
+        req = urllib.request.Request(url, data=json.dumps(body).encode(), method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read().decode())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read().decode())
+
     def metric(self, name):
         _, text = self.get("/metrics")
         for line in text.splitlines():

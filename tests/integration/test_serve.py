@@ -153,6 +153,47 @@ class GatewayTest(unittest.TestCase):
         self.assertIn("ecomon_commit_latency_ms_bucket", text)
 
 
+class RegistryEditTest(unittest.TestCase):
+    def test_a_new_site_and_device_through_the_api_survive_a_restart(self):
+        srv = Server()
+        data_dir = srv.dir
+        try:
+            status, body = srv.send("PUT", "/api/v1/sites/GY-NOISE-01", {
+                "name": "利州区功能区噪声点", "kind": "noise", "level": "city",
+                "lon": 105.84, "lat": 32.44, "place": {"county": "利州区", "county_code": "510802"}})
+            self.assertEqual(status, 200, body)
+            status, body = srv.send("PUT", "/api/v1/devices/NOISE0000000001", {
+                "st": "23", "password": "654321", "version": 2017, "interval_s": 60})
+            self.assertEqual(status, 200, body)
+            status, body = srv.send("POST", "/api/v1/assignments", {
+                "mn": "NOISE0000000001", "site": "GY-NOISE-01", "from": "2026-01-01"})
+            self.assertEqual(status, 200, body)
+            # Refused edits say why.
+            status, body = srv.send("POST", "/api/v1/assignments", {"mn": "NOISE0000000001", "site": "NOPE"})
+            self.assertEqual((status, body["error"]["code"]), (400, "unknown_site"))
+            status, body = srv.send("PUT", "/api/v1/sites/X", {"kind": 7})
+            self.assertEqual((status, body["error"]["code"]), (400, "bad_request"))
+            status, body = srv.send("DELETE", "/api/v1/sites/X", {})
+            self.assertEqual(status, 405)
+            # The new device is accepted at once.
+            s = srv.connect()
+            s.sendall(upload("NOISE0000000001", "654321", "20260101000000801", beijing(2),
+                             [("LA", "55.2")], st="23"))
+            self.assertEqual(read_frames(s, 1)[0]["CN"], "9014")
+            s.close()
+            srv.stop()
+            srv2 = ServerAtPort(data_dir, 0)
+            try:
+                status, body = srv2.get("/api/v1/sites/GY-NOISE-01")
+                self.assertEqual((status, body["name"]), (200, "利州区功能区噪声点"))
+                status, body = srv2.get("/api/v1/sites/GY-NOISE-01/latest")
+                self.assertEqual([v["value"] for v in body["values"] if v["factor"] == "LA"], [55.2])
+            finally:
+                srv2.close()
+        finally:
+            srv.close()
+
+
 class LimitsTest(unittest.TestCase):
     def test_idle_timeout_closes_the_connection(self):
         srv = Server("--idle-timeout", "1")

@@ -1,0 +1,173 @@
+// Registry edits through the API: PUT /api/v1/sites/{code}, PUT /api/v1/devices/{mn},
+// POST /api/v1/assignments. A JSON body in, the new snapshot swapped in and saved, or a 400 with
+// the registry's reason.
+#include <boost/json.hpp>
+
+#include "api/http_api.h"
+#include "api/routes_internal.h"
+#include "core/civil_time.h"
+
+namespace ecomon::api {
+namespace json = boost::json;
+
+namespace {
+
+core::Result<json::object> parse_object(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return core::fail(core::Error{"bad_request", "body is not JSON: " + ec.message()});
+  if (!v.is_object()) return core::fail(core::Error{"bad_request", "body must be a JSON object"});
+  return std::move(v.as_object());
+}
+
+// Reads an optional string member into `out`; an error when present with another type.
+core::Result<void> str(const json::object& o, const char* key, std::string& out) {
+  const auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return {};
+  if (!v->is_string())
+    return core::fail(core::Error{"bad_request", std::string(key) + " must be a string"});
+  out = std::string(v->as_string());
+  return {};
+}
+
+core::Result<void> num(const json::object& o, const char* key, std::optional<double>& out) {
+  const auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return {};
+  if (!v->is_number())
+    return core::fail(core::Error{"bad_request", std::string(key) + " must be a number"});
+  out = v->to_number<double>();
+  return {};
+}
+
+core::Result<void> integer(const json::object& o, const char* key, int& out) {
+  const auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return {};
+  if (!v->is_int64() && !v->is_uint64()) {
+    return core::fail(core::Error{"bad_request", std::string(key) + " must be an integer"});
+  }
+  out = static_cast<int>(v->to_number<std::int64_t>());
+  return {};
+}
+
+core::Result<void> boolean(const json::object& o, const char* key, bool& out) {
+  const auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return {};
+  if (!v->is_bool())
+    return core::fail(core::Error{"bad_request", std::string(key) + " must be true or false"});
+  out = v->as_bool();
+  return {};
+}
+
+core::Result<std::int64_t> time_member(const json::object& o, const char* key,
+                                       std::int64_t missing) {
+  std::string text;
+  if (auto r = str(o, key, text); !r) return core::fail(r.error());
+  if (text.empty()) return missing;
+  const auto t = core::parse_iso8601(text);
+  if (!t)
+    return core::fail(
+        core::Error{"bad_request", std::string(key) + " '" + text + "' is not ISO 8601"});
+  return core::to_unix_ms(t->civil, t->offset_seconds.value_or(core::kChinaUtcOffsetSeconds));
+}
+
+#define ECOMON_TRY(expr)                                            \
+  do {                                                              \
+    if (auto ecomon_r = (expr); !ecomon_r) return ecomon_r.error(); \
+  } while (0)
+
+std::optional<core::Error> fill_site(const json::object& o, registry::Site& s) {
+  ECOMON_TRY(str(o, "name", s.name));
+  ECOMON_TRY(str(o, "kind", s.kind));
+  ECOMON_TRY(str(o, "level", s.level));
+  ECOMON_TRY(str(o, "air_role", s.air_role));
+  ECOMON_TRY(str(o, "waterbody", s.waterbody));
+  ECOMON_TRY(str(o, "river", s.river));
+  ECOMON_TRY(str(o, "department", s.department));
+  ECOMON_TRY(num(o, "lon", s.lon));
+  ECOMON_TRY(num(o, "lat", s.lat));
+  ECOMON_TRY(boolean(o, "provisional", s.provisional));
+  if (const auto* p = o.if_contains("place"); p && p->is_object()) {
+    const auto& po = p->as_object();
+    ECOMON_TRY(str(po, "province", s.place.province));
+    ECOMON_TRY(str(po, "province_code", s.place.province_code));
+    ECOMON_TRY(str(po, "city", s.place.city));
+    ECOMON_TRY(str(po, "city_code", s.place.city_code));
+    ECOMON_TRY(str(po, "county", s.place.county));
+    ECOMON_TRY(str(po, "county_code", s.place.county_code));
+  }
+  return std::nullopt;
+}
+
+std::optional<core::Error> fill_device(const json::object& o, registry::Device& d) {
+  ECOMON_TRY(str(o, "st", d.st));
+  ECOMON_TRY(str(o, "password", d.password));
+  ECOMON_TRY(integer(o, "interval_s", d.interval_s));
+  ECOMON_TRY(boolean(o, "pending", d.pending));
+  ECOMON_TRY(str(o, "enterprise", d.enterprise));
+  ECOMON_TRY(str(o, "outlet", d.outlet));
+  ECOMON_TRY(integer(o, "version", d.profile.version));
+  ECOMON_TRY(str(o, "crc", d.profile.crc));
+  ECOMON_TRY(str(o, "sm4_key_hex", d.profile.sm4_key_hex));
+  ECOMON_TRY(str(o, "sm4_wire_form", d.profile.sm4_wire_form));
+  ECOMON_TRY(boolean(o, "accept_length_mismatch", d.profile.accept_length_mismatch));
+  return std::nullopt;
+}
+
+// Swaps the new snapshot in and saves it; the response body is `ok_body`.
+Response commit(const ApiSources& s, core::Result<registry::Registry> next, std::string ok_body) {
+  if (!next) return detail::error(400, next.error().reason, next.error().detail);
+  if (s.save_registry) {
+    if (auto saved = s.save_registry(*next); !saved) {
+      return detail::error(500, "internal", "the edit could not be saved: " + saved.error().detail);
+    }
+  }
+  s.registry->set(std::move(*next));
+  return Response{200, "application/json", std::move(ok_body)};
+}
+
+}  // namespace
+
+Response put_site(const ApiSources& s, const std::string& code, const std::string& body) {
+  auto o = parse_object(body);
+  if (!o) return detail::error(400, "bad_request", o.error().detail);
+  auto reg = s.registry->get();
+  registry::Site site;
+  if (const registry::Site* old = reg->find_site(code)) site = *old;  // a partial update
+  site.code = code;
+  if (auto e = fill_site(*o, site)) return detail::error(400, e->reason, e->detail);
+  auto next = reg->with_site(site);
+  return commit(s, std::move(next), detail::site_json(site));
+}
+
+Response put_device(const ApiSources& s, const std::string& mn, const std::string& body) {
+  auto o = parse_object(body);
+  if (!o) return detail::error(400, "bad_request", o.error().detail);
+  auto reg = s.registry->get();
+  registry::Device device;
+  if (const registry::Device* old = reg->find_device(mn)) device = *old;
+  device.mn = mn;
+  if (auto e = fill_device(*o, device)) return detail::error(400, e->reason, e->detail);
+  auto next = reg->with_device(device);
+  return commit(s, std::move(next), "{\"mn\":" + json::serialize(json::string(mn)) + "}");
+}
+
+Response post_assignment(const ApiSources& s, const std::string& body) {
+  auto o = parse_object(body);
+  if (!o) return detail::error(400, "bad_request", o.error().detail);
+  registry::Assignment a;
+  if (auto r = str(*o, "mn", a.mn); !r) return detail::error(400, "bad_request", r.error().detail);
+  if (auto r = str(*o, "site", a.site); !r)
+    return detail::error(400, "bad_request", r.error().detail);
+  auto from = time_member(*o, "from", INT64_MIN);
+  if (!from) return detail::error(400, "bad_request", from.error().detail);
+  auto until = time_member(*o, "until", INT64_MAX);
+  if (!until) return detail::error(400, "bad_request", until.error().detail);
+  a.from_ms = *from;
+  a.until_ms = *until;
+  auto next = s.registry->get()->with_assignment(a);
+  return commit(s, std::move(next),
+                "{\"mn\":" + json::serialize(json::string(a.mn)) +
+                    ",\"site\":" + json::serialize(json::string(a.site)) + "}");
+}
+
+}  // namespace ecomon::api
