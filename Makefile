@@ -41,9 +41,10 @@ layers:
 
 bench: deps
 	cmake --preset release >/dev/null
-	cmake --build --preset release -j $(JOBS) --target hj212_bench standards_bench
+	cmake --build --preset release -j $(JOBS) --target hj212_bench standards_bench storage_bench
 	build/release/bench/hj212_bench --capture $(CAPTURE)
 	build/release/bench/standards_bench
+	build/release/bench/storage_bench
 	cmake --build --preset release -j $(JOBS) --target ecomon
 	bash scripts/bench_ingest.sh
 

@@ -28,16 +28,30 @@ echo "== load: $DEVICES devices x $FRAMES frames x $VALUES values, window $WINDO
   --window "$WINDOW" --rate 0 --mn-prefix LOAD --ack-timeout 30000
 cpu1=$(awk '{print $14+$15}' /proc/$server/stat)
 hz=$(getconf CLK_TCK)
-echo "server CPU: $(( (cpu1 - cpu0) / hz )) s; peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$server/status)"
+echo "server CPU: $(awk -v a="$cpu0" -v b="$cpu1" -v hz="$hz" 'BEGIN{printf "%.2f", (b-a)/hz}') s; peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$server/status)"
 values=$(curl -fsS "http://127.0.0.1:$http/metrics" | awk '/^ecomon_values /{print $2}')
 bytes=$(du -sb "$dir" | awk '{print $1}')
 echo "stored values: $values; data directory: $bytes bytes; $(awk -v b="$bytes" -v v="$values" 'BEGIN{printf "%.1f", b/v}') bytes per value (incl. the raw-frame archive)"
 
-echo "== API latency (curl, 20 requests each)"
-t() { local s; s=$(date +%s%N); for _ in $(seq 1 20); do curl -fsS "$1" >/dev/null; done; echo "$2: $(( ($(date +%s%N) - s) / 20000 )) us per request"; }
-t "http://127.0.0.1:$http/api/v1/sites/2526A/latest" "latest of one site"
-t "http://127.0.0.1:$http/api/v1/devices" "devices"
-
+echo "== API latency (one keep-alive connection, 200 requests each)"
+python3 - "$http" <<'PY'
+import http.client, sys, time
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+def t(path, label):
+    lat = []
+    for _ in range(200):
+        s = time.perf_counter()
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        lat.append((time.perf_counter() - s) * 1000)
+        assert r.status == 200, (path, r.status)
+    lat.sort()
+    print("%s: p50 %.2f ms, p99 %.2f ms" % (label, lat[100], lat[197]))
+t("/api/v1/sites/2526A/latest", "latest values of one site")
+t("/api/v1/devices", "devices (%s)" % "all")
+t("/api/v1/sites", "sites")
+PY
 echo "== idle connections: $IDLE"
 rss0=$(awk '/VmRSS/{print $2}' /proc/$server/status)
 rm -f "$dir/idle_ready"
