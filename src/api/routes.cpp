@@ -164,6 +164,12 @@ void write_value(core::JsonWriter& w, const storage::Value& v, const registry::R
   v.flag.empty() ? w.null() : w.value(v.flag);
   w.key("version").value(static_cast<std::int64_t>(v.version));
   if (v.quality & storage::kQualityClockSuspect) w.key("clock_suspect").value(true);
+  if (v.quality & storage::kQualityBelowDetection) {
+    w.key("below_detection_limit").value(true);
+    w.key("detection_limit");
+    const auto dl = storage::detection_limit_of(v.text);
+    dl ? w.value(*dl) : w.null();
+  }
   w.end_object();
 }
 

@@ -45,6 +45,9 @@ std::vector<storage::Value> values_of(const protocol::hj212::Message& m, std::st
     v.text = std::string(item.text);
     v.flag = item.flag ? std::string(*item.flag) : std::string();
     v.quality = q;
+    if (!v.number && storage::is_below_detection(v.text)) {
+      v.quality |= storage::kQualityBelowDetection;  // a report, not a measured number
+    }
     out.push_back(std::move(v));
   }
   return out;

@@ -29,11 +29,20 @@ std::optional<DataKind> parse_kind(std::string_view name);
 
 // Quality bits of a stored value.
 enum Quality : std::uint32_t {
-  kQualityClockSuspect = 1u << 0,  // measured time beyond the tolerance in the future
-  kQualityQuarantined = 1u << 1,   // from an unknown device under the `quarantine` policy
-  kQualityPending = 1u << 2,       // from a pending (commissioning) device: never published
-  kQualityResend = 1u << 3,        // sent again by the device (HJ 212-2025 RF=1, history upload)
+  kQualityClockSuspect = 1u << 0,    // measured time beyond the tolerance in the future
+  kQualityQuarantined = 1u << 1,     // from an unknown device under the `quarantine` policy
+  kQualityPending = 1u << 2,         // from a pending (commissioning) device: never published
+  kQualityResend = 1u << 3,          // sent again by the device (HJ 212-2025 RF=1, history upload)
+  kQualityBelowDetection = 1u << 4,  // reported below the detection limit ("<0.01", "0.01L",
+                                     // "ND"): `number` is empty, `text` keeps the report, and
+                                     // detection_limit_of(text) gives the limit when it has one
 };
+
+// The detection limit in a below-detection report: "<0.01" and "0.01L" (the laboratories'
+// notation) give 0.01; "ND", "未检出" give nullopt.
+std::optional<double> detection_limit_of(std::string_view text);
+// True when `text` reports a value below the detection limit.
+bool is_below_detection(std::string_view text);
 
 struct Value {
   std::string site;    // site code at measured time ("" when the device has no site)
