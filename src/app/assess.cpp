@@ -6,6 +6,8 @@
 #include <istream>
 #include <ostream>
 
+#include "core/civil_time.h"
+
 namespace ecomon::app {
 
 namespace {
@@ -64,6 +66,24 @@ core::Result<std::optional<double>> number_cell(const CsvRow& row, std::string_v
                                                    std::string(*cell) + "' is not a number"});
   }
   return std::optional<double>(v);
+}
+
+core::Result<std::optional<standards::Date>> date_cell(const CsvRow& row, std::string_view column) {
+  const auto cell = row.get(column);
+  if (!cell) return std::optional<standards::Date>();
+  const auto t = core::parse_iso8601(*cell);
+  if (!t) {
+    return core::fail(core::Error{"bad_value", "column " + std::string(column) + ": '" +
+                                                   std::string(*cell) +
+                                                   "' is not a date (YYYY-MM-DD)"});
+  }
+  return std::optional<standards::Date>(standards::date_of(t->civil));
+}
+
+std::string format_date(const standards::Date& d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+  return buf;
 }
 
 std::string format_decimal(double value, int max_decimals) {

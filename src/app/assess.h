@@ -16,6 +16,7 @@
 
 #include "app/csv.h"
 #include "core/result.h"
+#include "standards/edition.h"
 
 namespace ecomon::app {
 
@@ -55,6 +56,11 @@ core::Result<std::optional<double>> number_cell(const CsvRow& row, std::string_v
 // Rejects options the assessor does not know, naming them.
 core::Result<void> check_options(const AssessOptions& options,
                                  const std::vector<std::string>& known);
+// The row's date column (YYYY-MM-DD, optionally with a time, which is ignored) as a standards
+// date, nullopt when the cell is empty, or an error naming the column.
+core::Result<std::optional<standards::Date>> date_cell(const CsvRow& row,
+                                                       std::string_view column = "date");
+std::string format_date(const standards::Date& d);  // "2026-03-01"
 // "%.*f" without trailing zeros ("1.40" → "1.4", "2" → "2").
 std::string format_decimal(double value, int max_decimals);
 

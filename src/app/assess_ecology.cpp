@@ -34,32 +34,6 @@ core::Unexpected<core::Error> bad(std::string detail) {
   return core::fail(core::Error{"bad_value", std::move(detail)});
 }
 
-std::string format_date(const standards::Date& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
-  return buf;
-}
-
-// The row's `date` (YYYY-MM-DD, optionally followed by a time), or nullopt when absent.
-core::Result<std::optional<standards::Date>> date_cell(const CsvRow& row) {
-  const auto cell = row.get("date");
-  if (!cell) return std::optional<standards::Date>();
-  const std::string_view s = *cell;
-  int y = 0, m = 0, d = 0;
-  char tail = 0;
-  const std::string text(s.substr(0, 10));
-  const bool shaped = s.size() >= 10 && (s.size() == 10 || s[10] == ' ' || s[10] == 'T') &&
-                      std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3;
-  core::CivilTime t;
-  t.year = y;
-  t.month = static_cast<std::uint8_t>(m);
-  t.day = static_cast<std::uint8_t>(d);
-  if (!shaped || m < 1 || m > 12 || d < 1 || d > 31 || !core::is_valid(t)) {
-    return bad("column date: '" + std::string(s) + "' is not a date (YYYY-MM-DD)");
-  }
-  return std::optional<standards::Date>(standards::Date{y, m, d});
-}
-
 class EcologyAssessor final : public Assessor {
  public:
   std::vector<std::string> columns(const std::vector<std::string>&) const override {

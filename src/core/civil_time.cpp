@@ -27,11 +27,7 @@ std::int64_t to_unix_ms(const CivilTime& t, std::int32_t utc_offset_seconds) {
   return (secs - utc_offset_seconds) * 1000 + t.millisecond;
 }
 
-CivilTime civil_from_unix_ms(std::int64_t unix_ms, std::int32_t utc_offset_seconds) {
-  std::int64_t ms = unix_ms + static_cast<std::int64_t>(utc_offset_seconds) * 1000;
-  std::int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-  std::int64_t rem = ms - days * 86400000;
-  // civil_from_days (Howard Hinnant)
+CivilTime civil_from_days(std::int64_t days) {
   const std::int64_t z = days + 719468;
   const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   const unsigned doe = static_cast<unsigned>(z - era * 146097);
@@ -45,6 +41,14 @@ CivilTime civil_from_unix_ms(std::int64_t unix_ms, std::int32_t utc_offset_secon
   t.year = static_cast<std::int32_t>(y + (m <= 2));
   t.month = static_cast<std::uint8_t>(m);
   t.day = static_cast<std::uint8_t>(d);
+  return t;
+}
+
+CivilTime civil_from_unix_ms(std::int64_t unix_ms, std::int32_t utc_offset_seconds) {
+  std::int64_t ms = unix_ms + static_cast<std::int64_t>(utc_offset_seconds) * 1000;
+  std::int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  std::int64_t rem = ms - days * 86400000;
+  CivilTime t = civil_from_days(days);
   t.hour = static_cast<std::uint8_t>(rem / 3600000);
   rem %= 3600000;
   t.minute = static_cast<std::uint8_t>(rem / 60000);

@@ -29,6 +29,10 @@ struct CivilTime {
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
 std::int64_t days_from_civil(std::int32_t year, unsigned month, unsigned day);
 
+// The date of a day number (inverse of days_from_civil; Howard Hinnant's civil_from_days); the
+// time of day is 00:00.
+CivilTime civil_from_days(std::int64_t days);
+
 bool is_valid(const CivilTime& t);
 
 // Milliseconds since the Unix epoch of civil time `t` in a zone `utc_offset_seconds` east of UTC.
