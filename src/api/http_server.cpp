@@ -89,8 +89,16 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     const auto& req = parser_->get();
-    Response r = handle_request(server_->sources_, std::string(req.method_string()),
-                                std::string(req.target()), req.body());
+    Response r;
+    try {
+      r = handle_request(server_->sources_, std::string(req.method_string()),
+                         std::string(req.target()), req.body());
+    } catch (const std::exception&) {
+      // No request may take the process (and the device gateway on the same loop) down.
+      r = Response{500, "application/json",
+                   std::string("{\"error\":{\"code\":\"internal\",\"message\":\"") +
+                       "unexpected failure\"}}"};
+    }
     ++server_->served_;
     send(r, req.keep_alive(), req.method());
   }
@@ -132,7 +140,15 @@ class Session : public std::enable_shared_from_this<Session> {
 void HttpServer::Impl::accept() {
   acceptor_.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (self->stopped_) return;
-    if (!ec) {
+    if (ec) {
+      // Out of file descriptors (EMFILE) and the like: retry later instead of spinning.
+      auto timer = std::make_shared<asio::steady_timer>(self->io_, std::chrono::milliseconds(100));
+      timer->async_wait([self, timer](beast::error_code) {
+        if (!self->stopped_) self->accept();
+      });
+      return;
+    }
+    {
       if (self->open_ >= self->options_.max_connections) {
         beast::error_code ignored;
         socket.close(ignored);

@@ -42,10 +42,10 @@ core::Result<void> num(const json::object& o, const char* key, std::optional<dou
 core::Result<void> integer(const json::object& o, const char* key, int& out) {
   const auto* v = o.if_contains(key);
   if (!v || v->is_null()) return {};
-  if (!v->is_int64() && !v->is_uint64()) {
-    return core::fail(core::Error{"bad_request", std::string(key) + " must be an integer"});
+  if (!v->is_int64() || v->as_int64() < INT32_MIN || v->as_int64() > INT32_MAX) {
+    return core::fail(core::Error{"bad_request", std::string(key) + " must be a 32-bit integer"});
   }
-  out = static_cast<int>(v->to_number<std::int64_t>());
+  out = static_cast<int>(v->as_int64());
   return {};
 }
 

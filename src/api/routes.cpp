@@ -301,6 +301,10 @@ Response series(const ApiSources& s, const Target& t) {
   if (interval != "raw" && interval != "hour" && interval != "day") {
     return error(400, "bad_request", "interval must be raw, hour or day");
   }
+  if (interval != "raw" && !*kind) {
+    // Means over mixed kinds (30-second values with hourly means) would be wrong.
+    return error(400, "bad_request", "kind is required for hour and day means");
+  }
   storage::SeriesQuery q;
   q.site = site->second;
   q.factor = factor->second;
@@ -313,6 +317,8 @@ Response series(const ApiSources& s, const Target& t) {
   const auto field_it = t.query.find("field");
   core::JsonWriter w;
   w.begin_object().key("site").value(q.site).key("factor").value(q.factor);
+  // The store returns at most q.limit values, earliest first: say when the range was cut.
+  w.key("truncated").value(values->size() >= q.limit);
   w.key("interval").value(interval).key("points").begin_array();
   auto wanted_field = [&](const storage::Value& v) {
     if (field_it != t.query.end() && !field_it->second.empty()) return v.field == field_it->second;

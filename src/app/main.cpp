@@ -51,10 +51,14 @@ int main(int argc, char** argv) {
                    "reject | quarantine | accept")
       ->check(CLI::IsMember({"reject", "quarantine", "accept"}));
   serve->add_option("--config", serve_config, "TOML config file (options given here win)");
-  serve->add_option("--idle-timeout", serve_options.idle_timeout_s, "device idle timeout (s)");
-  serve->add_option("--max-connections", serve_options.max_connections, "device connections");
-  serve->add_option("--max-buffered-bytes", serve_options.max_buffered_bytes,
-                    "bytes buffered per device connection");
+  serve->add_option("--idle-timeout", serve_options.idle_timeout_s, "device idle timeout (s)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400 * 7}));
+  serve->add_option("--max-connections", serve_options.max_connections, "device connections")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));
+  serve
+      ->add_option("--max-buffered-bytes", serve_options.max_buffered_bytes,
+                   "bytes buffered per device connection")
+      ->check(CLI::Range(std::int64_t{1024}, std::int64_t{64} << 20));
 
   ecomon::app::SimulateOptions sim;
   auto* simulate =

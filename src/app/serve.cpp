@@ -119,6 +119,14 @@ std::string metrics_text(const gateway::GatewayCounters& g, const ingest::Ingest
 }  // namespace
 
 int run_serve(ServeOptions o) {
+  if (o.idle_timeout_s < 1 || o.max_connections < 1 || o.max_connections > 1000000 ||
+      o.max_buffered_bytes < 1024 || o.max_buffered_bytes > (64 << 20) ||
+      o.future_tolerance_s < 0) {
+    std::fprintf(stderr,
+                 "ecomon serve: limits out of range: idle timeout >= 1 s, 1 <= max connections <= "
+                 "1000000, 1024 <= max buffered bytes <= 64 MiB, future tolerance >= 0\n");
+    return 2;
+  }
   const auto policy = gateway::parse_unknown_device_policy(o.unknown_devices);
   if (!policy) {
     std::fprintf(stderr, "ecomon serve: --unknown-devices must be reject, quarantine or accept\n");

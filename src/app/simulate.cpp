@@ -177,21 +177,38 @@ class Device : public std::enable_shared_from_this<Device> {
       timer_.cancel();
       return;
     }
-    if (!out.empty()) {
-      auto buf = std::make_shared<std::string>(std::move(out));
-      asio::async_write(
-          socket_, asio::buffer(*buf),
-          [self = shared_from_this(), buf](const boost::system::error_code& ec, std::size_t) {
-            if (ec) self->on_broken();
-          });
-    }
+    pending_out_ += out;
+    write();
     timer_.expires_after(std::chrono::milliseconds(o_.rate > 0 ? 20 : 200));
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (!ec) self->pump();
     });
   }
 
+  // One write at a time: frames queued while a write is under way follow it, never interleave.
+  void write() {
+    if (writing_ || pending_out_.empty()) return;
+    writing_ = true;
+    sending_ = std::move(pending_out_);
+    pending_out_.clear();
+    asio::async_write(
+        socket_, asio::buffer(sending_),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+          self->writing_ = false;
+          if (ec) {
+            // Aborted: the socket was closed on purpose (on_broken already ran).
+            if (ec != asio::error::operation_aborted && !self->finished_) {
+              self->on_broken();
+            }
+            return;
+          }
+          self->write();
+        });
+  }
+
   void on_broken() {
+    // What was not written goes again after the reconnect (all unacknowledged frames do).
+    pending_out_.clear();
     boost::system::error_code ec;
     socket_.close(ec);
     timer_.cancel();
@@ -237,6 +254,9 @@ class Device : public std::enable_shared_from_this<Device> {
   hj::Framer framer_;
   std::array<char, 8192> buf_{};
   std::deque<Outgoing> in_flight_;
+  std::string pending_out_;  // frames waiting for the current write to finish
+  std::string sending_;      // the bytes of the write under way
+  bool writing_ = false;
   Clock::time_point next_send_ = Clock::now();
   int seq_ = 0;
   std::size_t loop_index_ = 0;

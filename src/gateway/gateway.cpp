@@ -47,6 +47,8 @@ hj::DecodeOptions decode_options_for(const registry::Device& d) {
 }
 
 bool is_answer(int cn) { return cn >= 9011 && cn <= 9014; }
+
+constexpr std::size_t kMaxTrackedDevices = 100000;
 bool is_notice(int cn) { return cn == 1013 || cn == 9015 || cn == 1001 || cn == 1014; }
 
 }  // namespace
@@ -96,6 +98,8 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
   }
   void seen(const std::string& mn, const std::string& peer, bool rejected) {
     std::lock_guard lock(mutex_);
+    // Bounded: quarantined traffic with ever new MNs must not grow this without limit.
+    if (devices_.size() >= kMaxTrackedDevices && !devices_.contains(mn)) return;
     DeviceStatus& d = devices_[mn];
     d.mn = mn;
     d.last_seen_ms = clock_.now_ms();
@@ -181,14 +185,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void read() {
-    if (closed_ || reading_) return;
-    if (replies_.size() >= gw_->options_.max_pending_replies) return;  // resumes in flush()
+    if (closed_ || reading_ || read_closed_) return;
+    // Backpressure: frames in flight, or replies the device does not read, pause reading; flush()
+    // and the write completion resume it.
+    if (replies_.size() >= gw_->options_.max_pending_replies) return;
+    if (out_.size() + sending_.size() > gw_->options_.max_buffered_bytes) return;
     reading_ = true;
     socket_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](
                                                     const boost::system::error_code& ec,
                                                     std::size_t n) {
       self->reading_ = false;
-      if (ec || self->closed_) {
+      if (self->closed_) return;
+      if (ec == asio::error::eof) {
+        // The device closed its side: a last frame without CR LF is complete now, and the
+        // replies still owed are sent before the connection closes.
+        self->read_closed_ = true;
+        self->framer_.finish();
+        while (auto r = self->framer_.next()) self->handle(*r);
+        self->close_when_done();
+        return;
+      }
+      if (ec) {
         self->close();
         return;
       }
@@ -208,11 +225,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
-  // Archives a frame that is not accepted (no values, no reply).
+  // Archives a frame that is not accepted (no values, no reply). `registered`: the MN is a known
+  // device (its rejections are counted on it; unknown MNs are not, so junk cannot grow the map).
   void archive_rejected(const std::string& mn, const std::string& cn, std::string_view raw,
-                        const std::string& outcome, const std::string& detail) {
+                        const std::string& outcome, const std::string& detail,
+                        bool registered = false) {
     gw_->count_outcome(outcome);
-    if (!mn.empty()) gw_->seen(mn, peer_, true);
+    if (registered) gw_->seen(mn, peer_, true);
     gw_->log(outcome, outcome + " from " + peer_ + (mn.empty() ? "" : " MN=" + mn) + ": " + detail);
     storage::FrameWrite fw;
     fw.frame.mn = mn;
@@ -221,7 +240,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
     fw.frame.received_ms = gw_->clock_.now_ms();
     fw.frame.outcome = outcome;
     fw.frame.bytes = std::string(raw);
-    gw_->ingestor_.submit(std::move(fw), nullptr);
+    submit(std::move(fw), std::string());
+  }
+
+  // Queues a frame for its durable commit. Every frame takes a slot in replies_, answered or not,
+  // so replies keep frame order and max_pending_replies bounds what one connection has in flight.
+  void submit(storage::FrameWrite fw, std::string reply) {
+    const std::uint64_t id = next_reply_id_++;
+    replies_.push_back(Reply{id, false, {}});
+    auto self = shared_from_this();
+    asio::io_context& io = gw_->io_;
+    const bool queued =
+        gw_->ingestor_.submit(std::move(fw), [self, &io, id, reply = std::move(reply)](
+                                                 const core::Result<ingest::Committed>& c) mutable {
+          // Runs on the writer thread: hand everything, the last reference included, to the loop.
+          asio::post(io, [self = std::move(self), id, ok = c.ok(), reply = std::move(reply)] {
+            self->on_committed(id, ok, reply);
+          });
+        });
+    if (!queued) on_committed(id, false, reply);
   }
 
   void handle(const hj::ScanResult& r) {
@@ -249,6 +286,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     const std::string mn(m.mn);
     const std::string cn(m.cn);
+    if (device && device->mn != mn) {
+      // The profile was chosen by a peeked MN that the decoder read differently ("MN =X;MN=Y"):
+      // never authenticate one device with another's password.
+      archive_rejected(mn, cn, r.raw, "bad_header", "ambiguous MN in the header");
+      return;
+    }
     if (!device) device = registry->find_device(mn);
 
     std::uint32_t quality = 0;
@@ -258,22 +301,34 @@ class Connection : public std::enable_shared_from_this<Connection> {
         case UnknownDevicePolicy::kReject:
           archive_rejected(mn, cn, r.raw, "unknown_device", "MN is not registered");
           return;
+        case UnknownDevicePolicy::kAccept:
+          if (!mn.empty() && !registry->find_site(mn)) {
+            // Commissioning: a pending device (with the PW it uses) under a provisional site.
+            const std::int64_t from = gw_->clock_.now_ms() - 366LL * 24 * 3600 * 1000;
+            registry::Registry next = registry->with_pending_device(mn, m.st, from);
+            if (const registry::Device* d = next.find_device(mn)) {
+              registry::Device with_pw = *d;
+              with_pw.password = std::string(m.pw);
+              if (auto r2 = next.with_device(with_pw)) next = std::move(*r2);
+            }
+            gw_->registry_.set(std::move(next));
+            registry = gw_->registry_.get();
+            device = registry->find_device(mn);
+            gw_->log("pending:" + mn, "device " + mn + " registered as pending (policy accept)");
+            break;
+          }
+          // An empty MN (2025 onboarding) or one that is already a site's code cannot get a
+          // provisional site of its own: kept apart like quarantine.
+          [[fallthrough]];
         case UnknownDevicePolicy::kQuarantine:
           quality |= storage::kQualityQuarantined;
           outcome = "quarantined";
           break;
-        case UnknownDevicePolicy::kAccept: {
-          const std::int64_t from = gw_->clock_.now_ms() - 366LL * 24 * 3600 * 1000;
-          gw_->registry_.set(registry->with_pending_device(mn, m.st, from));
-          registry = gw_->registry_.get();
-          device = registry->find_device(mn);
-          gw_->log("pending:" + mn, "device " + mn + " registered as pending (policy accept)");
-          break;
-        }
       }
     }
     if (device && device->password != m.pw) {
-      archive_rejected(mn, cn, r.raw, "bad_password", "PW does not match the registered password");
+      archive_rejected(mn, cn, r.raw, "bad_password", "PW does not match the registered password",
+                       /*registered=*/true);
       return;
     }
     if (device && device->pending) quality |= storage::kQualityPending;
@@ -306,28 +361,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
         reply_segment = hj::data_ack_segment(m);
       }
     }
-    if (reply_segment.empty()) {
-      gw_->ingestor_.submit(std::move(fw), nullptr);
-      return;
+    std::string reply;
+    if (!reply_segment.empty()) {
+      const hj::CrcMode crc =
+          device ? hj::parse_crc_mode(device->profile.crc).value_or(hj::CrcMode::kHj212)
+                 : hj::CrcMode::kHj212;
+      reply = hj::encode_frame(reply_segment, crc);
     }
-    const hj::CrcMode crc =
-        device ? hj::parse_crc_mode(device->profile.crc).value_or(hj::CrcMode::kHj212)
-               : hj::CrcMode::kHj212;
-    const std::uint64_t id = next_reply_id_++;
-    replies_.push_back(Reply{id, false, {}});
-    std::string reply = hj::encode_frame(reply_segment, crc);
-    auto self = shared_from_this();
-    const bool queued = gw_->ingestor_.submit(
-        std::move(fw),
-        [self, id, reply = std::move(reply)](const core::Result<ingest::Committed>& c) {
-          const bool ok = c.ok();
-          asio::post(self->gw_->io_, [self, id, ok, reply] { self->on_committed(id, ok, reply); });
-        });
-    if (!queued) on_committed(id, false, "");
+    submit(std::move(fw), std::move(reply));
   }
 
-  // Runs on the loop after the commit holding frame `id` (ok) or its failure (no ack: the device
-  // will send again).
+  // Runs on the loop after the commit holding frame `id` (ok) or its failure: then no ack, and
+  // the device sends again.
   void on_committed(std::uint64_t id, bool ok, const std::string& reply) {
     for (auto& r : replies_) {
       if (r.id != id) continue;
@@ -335,8 +380,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (ok) r.bytes = reply;
       break;
     }
-    if (!ok) gw_->with_counters([](GatewayCounters& c) { ++c.acks_withheld; });
+    if (!ok && !reply.empty()) gw_->with_counters([](GatewayCounters& c) { ++c.acks_withheld; });
     flush();
+  }
+
+  // After the device closed its side: close once every owed reply is sent.
+  void close_when_done() {
+    if (read_closed_ && replies_.empty() && out_.empty() && !writing_) close();
   }
 
   // Sends the replies that are ready, in frame order.
@@ -351,6 +401,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     write();
     read();  // may have paused on max_pending_replies
+    close_when_done();
   }
 
   void write() {
@@ -362,11 +413,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
         socket_, asio::buffer(sending_),
         [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
           self->writing_ = false;
+          self->sending_.clear();
           if (ec) {
             self->close();
             return;
           }
           self->write();
+          self->read();  // may have paused on unsent replies
+          self->close_when_done();
         });
   }
 
@@ -382,6 +436,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::set<std::string> mns_;
   std::string peer_;
   bool reading_ = false;
+  bool read_closed_ = false;  // the device closed its side (EOF)
   bool writing_ = false;
   bool closed_ = false;
 };

@@ -38,6 +38,11 @@ enum Quality : std::uint32_t {
                                      // detection_limit_of(text) gives the limit when it has one
 };
 
+// Values with these bits never become a site's latest value: a logger whose clock jumps to 2099
+// must not pin latest(), and quarantined or pending data is never published.
+inline constexpr std::uint32_t kQualityNotLatest =
+    kQualityClockSuspect | kQualityQuarantined | kQualityPending;
+
 // The detection limit in a below-detection report: "<0.01" and "0.01L" (the laboratories'
 // notation) give 0.01; "ND", "未检出" give nullopt.
 std::optional<double> detection_limit_of(std::string_view text);

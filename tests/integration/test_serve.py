@@ -124,6 +124,42 @@ class GatewayTest(unittest.TestCase):
         self.assertTrue(expect_silence(s))
         s.close()
 
+    def test_a_device_that_half_closes_still_gets_its_ack(self):
+        s = self.server.connect()
+        f = upload(self.mn, self.pw, "20260101000000901", beijing(95), [("a34004", "7")])
+        s.sendall(f[:-2])  # and no CR LF: the end of its stream ends the frame
+        s.shutdown(socket.SHUT_WR)
+        acks = read_frames(s, 1)
+        s.close()
+        self.assertEqual([a["QN"] for a in acks], ["20260101000000901"])
+
+    def test_an_ambiguous_mn_never_borrows_another_devices_password(self):
+        # A device whose profile accepts a wrong length; the frame names two MNs: the profile is
+        # found by one, the decoder reads the other.
+        status, body = self.server.send("PUT", "/api/v1/devices/LENIENT0001", {
+            "st": "22", "password": "lenpw1", "accept_length_mismatch": True})
+        self.assertEqual(status, 200, body)
+        before = self.server.metric('ecomon_frames_total{outcome="bad_header"}')
+        seg = "QN=20260101000000902;ST=22;CN=2061;PW=lenpw1;MN =OTHER01;MN=LENIENT0001;Flag=5;CP=&&DataTime=%s;a34004-Avg=1&&" % (
+            beijing(96))
+        body = seg.encode()
+        from ecomon_harness import crc_hj212
+        # A wrong length, so that the first decode fails and the device profile is looked up.
+        wire = b"##%04d" % (len(body) + 3) + body + b"%04X\r\n" % crc_hj212(body)
+        s = self.server.connect()
+        s.sendall(wire)
+        self.assertTrue(expect_silence(s))
+        s.close()
+        self.assertEqual(self.server.metric('ecomon_frames_total{outcome="bad_header"}'), before + 1)
+
+    def test_hostile_requests_get_an_answer_not_a_crash(self):
+        status, body = self.server.send("PUT", "/api/v1/devices/%s" % self.mn,
+                                        {"interval_s": 18446744073709551615})
+        self.assertEqual((status, body["error"]["code"]), (400, "bad_request"))
+        status, body = self.server.get("/api/v1/series?site=%s&factor=a34004&interval=hour" % self.site)
+        self.assertEqual((status, body["error"]["code"]), (400, "bad_request"))  # kind required
+        self.assertEqual(self.server.get("/healthz")[0], 200)
+
     def test_http_api(self):
         status, body = self.server.get("/healthz")
         self.assertEqual((status, body["status"]), (200, "ok"))
@@ -246,6 +282,32 @@ class LimitsTest(unittest.TestCase):
             self.assertEqual(read_frames(s, 1)[0]["CN"], "9014")
             s.close()
             self.assertEqual(srv.metric('ecomon_frames_total{outcome="quarantined"}'), 1)
+        finally:
+            srv.close()
+
+    def test_accept_policy_commissions_an_unknown_device_as_pending(self):
+        srv = Server("--unknown-devices", "accept")
+        try:
+            s = srv.connect()
+            s.sendall(upload("NEWDEV0001", "777777", "20260101000001001", beijing(3), [("a34004", "12")]))
+            self.assertEqual(read_frames(s, 1)[0]["CN"], "9014")
+            # The next frame authenticates with the PW it registered with; another PW is refused.
+            s.sendall(upload("NEWDEV0001", "000000", "20260101000001002", beijing(2), [("a34004", "13")]))
+            self.assertTrue(expect_silence(s))
+            s.sendall(upload("NEWDEV0001", "777777", "20260101000001003", beijing(1), [("a34004", "14")]))
+            self.assertEqual(read_frames(s, 1)[0]["QN"], "20260101000001003")
+            s.close()
+            status, body = srv.get("/api/v1/devices")
+            dev = [d for d in body["devices"] if d["mn"] == "NEWDEV0001"][0]
+            self.assertTrue(dev["pending"])
+            self.assertEqual(dev["site"], "NEWDEV0001")  # provisional site named after the MN
+            status, body = srv.get("/api/v1/sites/NEWDEV0001")
+            self.assertTrue(body["provisional"])
+            # Stored, but never published: not in the site's latest values.
+            status, body = srv.get("/api/v1/sites/NEWDEV0001/latest")
+            self.assertEqual(body["values"], [])
+            status, body = srv.get("/api/v1/devices/NEWDEV0001/records")
+            self.assertEqual(sorted(r["value"] for r in body["records"]), [12, 14])
         finally:
             srv.close()
 

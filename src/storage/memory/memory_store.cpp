@@ -86,9 +86,12 @@ class MemoryStore final : public Store {
         log_.push_back(v);
         versions.push_back(v.sequence);
         // Later measured time wins; a tie goes to the later write (a new version of the same key).
-        auto [it, inserted] =
-            latest_.try_emplace(LatestKey{v.site, v.factor, v.field, v.kind}, v.sequence);
-        if (!inserted && v.measured_ms >= log_[it->second - 1].measured_ms) it->second = v.sequence;
+        if (!(v.quality & kQualityNotLatest)) {
+          auto [it, inserted] =
+              latest_.try_emplace(LatestKey{v.site, v.factor, v.field, v.kind}, v.sequence);
+          if (!inserted && v.measured_ms >= log_[it->second - 1].measured_ms)
+            it->second = v.sequence;
+        }
       }
     }
     r.last_sequence = log_.size();

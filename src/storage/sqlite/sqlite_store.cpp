@@ -648,6 +648,7 @@ class SqliteStore final : public Store {
   }
 
   core::Result<void> upsert_latest(std::int64_t device, const Value& v) {
+    if (v.quality & kQualityNotLatest) return {};
     sqlite3_stmt* s = w_.upsert_latest.get();
     ResetOnExit reset(s);
     bind_text(s, 1, v.site);
