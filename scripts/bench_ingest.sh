@@ -33,6 +33,10 @@ values=$(curl -fsS "http://127.0.0.1:$http/metrics" | awk '/^ecomon_values /{pri
 bytes=$(du -sb "$dir" | awk '{print $1}')
 echo "stored values: $values; data directory: $bytes bytes; $(awk -v b="$bytes" -v v="$values" 'BEGIN{printf "%.1f", b/v}') bytes per value (incl. the raw-frame archive)"
 
+echo "== the Guangyuan sites' real week through HJ 212 (for the site queries below)"
+"$bin" simulate --to "127.0.0.1:$hj" --registry config/registry --rate 0 --window 4 \
+  --replay data/air_cn_sichuan_hourly_2020/guangyuan_station_hourly_2020-03-26_2020-04-08.csv \
+  --snapshot data/water_cn_auto_snapshot_2026-02-04/guangyuan_sections_snapshot_2026-02-04.csv
 echo "== API latency (one keep-alive connection, 200 requests each)"
 python3 - "$http" <<'PY'
 import http.client, sys, time
@@ -51,6 +55,21 @@ def t(path, label):
 t("/api/v1/sites/2526A/latest", "latest values of one site")
 t("/api/v1/devices", "devices (%s)" % "all")
 t("/api/v1/sites", "sites")
+# Hourly means of one factor for all five air sites over 30 days (5 requests per round).
+c2 = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+now = time.time()
+frm = time.strftime("%Y-%m-%dT%H:00:00%%2B08:00", time.gmtime(now + 8 * 3600 - 30 * 86400))
+lat = []
+for _ in range(40):
+    s = time.perf_counter()
+    for site in ["2523A", "2524A", "2525A", "2526A", "3617A"]:
+        c2.request("GET", "/api/v1/series?site=%s&factor=a34004&kind=hour&interval=hour&from=%s" % (site, frm))
+        r = c2.getresponse()
+        r.read()
+        assert r.status == 200
+    lat.append((time.perf_counter() - s) * 1000)
+lat.sort()
+print("hourly PM2.5 of all 5 air sites over 30 days: p50 %.2f ms, p99 %.2f ms" % (lat[20], lat[39]))
 PY
 echo "== idle connections: $IDLE"
 rss0=$(awk '/VmRSS/{print $2}' /proc/$server/status)
