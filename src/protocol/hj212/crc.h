@@ -24,6 +24,12 @@ std::string_view crc_mode_name(CrcMode mode);
 
 // The HJ 212 appendix A CRC of `data` (0xFFFF for empty input).
 std::uint16_t crc_hj212(std::string_view data);
+namespace detail {
+// The table implementation crc_hj212() uses on CPUs without GFNI; exposed so tests check both
+// paths on every machine.
+std::uint16_t crc_hj212_table(std::string_view data);
+}  // namespace detail
+
 // CRC-16/MODBUS (init 0xFFFF) and CRC-16/ARC (init 0x0000), as the register value.
 std::uint16_t crc_modbus(std::string_view data);
 std::uint16_t crc_arc(std::string_view data);

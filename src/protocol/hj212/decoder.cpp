@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <string>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "protocol/hj212/factor_codes.h"
 
@@ -65,12 +70,13 @@ std::string hex4(std::uint16_t v) {
   return std::string(b, 4);
 }
 
-std::optional<double> parse_number(std::string_view s) {
+// Sets `out` and returns true when `s` is a finite decimal number.
+bool parse_number(std::string_view s, double& out) {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return std::nullopt;
+  if (s.empty()) return false;
   const char c0 = s.front();
   // from_chars also takes "inf", "nan" and hex-less words; only decimal numbers are values here.
-  if (!((c0 >= '0' && c0 <= '9') || c0 == '-' || c0 == '.')) return std::nullopt;
+  if (!((c0 >= '0' && c0 <= '9') || c0 == '-' || c0 == '.')) return false;
   // Fast path for what devices send ("-0.424219", "231.0"): at most 15 significant digits and
   // no exponent, so digits / 10^k is exactly the correctly rounded double (both are exact
   // doubles and IEEE division rounds once). Anything else goes to std::from_chars.
@@ -81,38 +87,103 @@ std::optional<double> parse_number(std::string_view s) {
     const char* const end = p + s.size();
     const bool negative = *p == '-';
     if (negative) ++p;
+    // The integer digits, then after an optional point the fraction digits: two tight loops
+    // (a single loop tracked the point at every digit).
     std::uint64_t digits = 0;
-    int count = 0;
-    int fraction = -1;  // digits after the point, -1 before a point is seen
-    bool simple = p < end;
-    for (; p < end; ++p) {
-      const unsigned d = static_cast<unsigned>(*p - '0');
-      if (d < 10) {
+    auto take_digits = [&] {
+      const char* const from = p;
+      for (unsigned d; p < end && (d = static_cast<unsigned>(*p - '0')) < 10; ++p) {
         digits = digits * 10 + d;
-        ++count;
-        if (fraction >= 0) ++fraction;
-      } else if (*p == '.' && fraction < 0) {
-        fraction = 0;
-      } else {
-        simple = false;
-        break;
       }
+      return static_cast<int>(p - from);
+    };
+    int count = take_digits();
+    int fraction = 0;  // digits after the point
+    if (p < end && *p == '.') {
+      ++p;
+      fraction = take_digits();
+      count += fraction;
     }
-    if (simple && count > 0 && count <= 15) {
+    if (p == end && count > 0 && count <= 15) {
       double v = static_cast<double>(digits);
       if (fraction > 0) v /= kPow10[fraction];
-      return negative ? -v : v;
+      out = negative ? -v : v;
+      return true;
     }
   }
   double v = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
+  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return false;
+  out = v;
+  return true;
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
+
+// The structural bytes of a header or CP ('=', ',' and ';') as bit masks, 64 bytes at a time, so
+// the parser jumps from one to the next instead of a table lookup and a branch per byte (~7 % of
+// the decode time on the 2016 capture). With SSE2 (baseline on x86-64) 16 bytes are 3 compares;
+// elsewhere a loop builds the same mask. Positions come out in order and each exactly once.
+class Structurals {
+ public:
+  explicit Structurals(std::string_view text) : data_(text.data()), size_(text.size()) {
+    if (size_ > 0) bits_ = block_mask(0);
+  }
+  // The position of the next structural byte, or the text size when there is none left.
+  std::size_t next() {
+    while (bits_ == 0) {
+      block_ += 64;
+      if (block_ >= size_) return size_;
+      bits_ = block_mask(block_);
+    }
+    const std::size_t pos = block_ + static_cast<std::size_t>(std::countr_zero(bits_));
+    bits_ &= bits_ - 1;
+    return pos;
+  }
+
+ private:
+  std::uint64_t block_mask(std::size_t at) const {
+    std::uint64_t mask = 0;
+    for (std::size_t chunk = at; chunk < at + 64 && chunk < size_; chunk += 16) {
+      std::uint64_t m;
+      if (chunk + 16 <= size_) {
+        m = mask16(data_ + chunk);
+      } else if (size_ >= 16) {
+        // The last, partial chunk: the 16 bytes that end the text, shifted into place, so that
+        // nothing past the text is read.
+        m = mask16(data_ + size_ - 16) >> (chunk + 16 - size_);
+      } else {
+        m = 0;
+        for (std::size_t i = chunk; i < size_; ++i) {
+          m |= static_cast<std::uint64_t>(is_structural(data_[i])) << (i - chunk);
+        }
+      }
+      mask |= m << (chunk - at);
+    }
+    return mask;
+  }
+  static bool is_structural(char c) { return c == '=' || c == ',' || c == ';'; }
+  static std::uint64_t mask16(const char* p) {
+#if defined(__SSE2__)
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('=')), _mm_cmpeq_epi8(x, _mm_set1_epi8(','))),
+        _mm_cmpeq_epi8(x, _mm_set1_epi8(';')));
+    return static_cast<std::uint16_t>(_mm_movemask_epi8(hit));
+#else
+    std::uint64_t m = 0;
+    for (int i = 0; i < 16; ++i) m |= static_cast<std::uint64_t>(is_structural(p[i])) << i;
+    return m;
+#endif
+  }
+
+  const char* data_;
+  std::size_t size_;
+  std::size_t block_ = 0;
+  std::uint64_t bits_ = 0;
+};
 
 // ---- header --------------------------------------------------------------------------------
 
@@ -124,24 +195,47 @@ bool valid_st(std::string_view st) {
   });
 }
 
+// A header key of at most 4 bytes packed with its length into one integer (0 for longer keys), so
+// the key dispatch is one switch instead of a string compare per known key.
+constexpr std::uint64_t header_key(std::string_view key) {
+  if (key.size() > 4) return 0;
+  std::uint64_t v = static_cast<std::uint64_t>(key.size()) << 32;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(key[i])) << (8 * i);
+  }
+  return v;
+}
+
 VoidResult parse_header(std::string_view header, Message& m) {
   bool seen_st = false, seen_cn = false, seen_pw = false, seen_mn = false;
   std::string_view flag_text, pnum_text, pno_text;
   bool seen_flag = false, seen_pnum = false, seen_pno = false;
 
-  std::size_t pos = 0;
-  while (pos <= header.size()) {
-    std::size_t end = pos;
-    while (end < header.size() && header[end] != ';' && header[end] != ',') ++end;
-    const std::string_view field = trim(header.substr(pos, end - pos));
-    pos = end + 1;
-    if (field.empty()) continue;
-    const std::size_t eq = field.find('=');
-    if (eq == std::string_view::npos) {
-      return fail(Error{Reason::kBadHeader, "header field without '=': '" + shown(field) + "'"});
+  Structurals structurals(header);
+  const char* const begin = header.data();
+  const char* const end = begin + header.size();
+  const char* p = begin;
+  for (const char* q;; p = q + 1) {
+    // A field ends at ';' or ','; the first '=' splits it.
+    q = begin + structurals.next();
+    const char* eq = nullptr;
+    if (q < end && *q == '=') {
+      eq = q;
+      do {
+        q = begin + structurals.next();
+      } while (q < end && *q == '=');
     }
-    const std::string_view key = trim(field.substr(0, eq));
-    const std::string_view value = trim(field.substr(eq + 1));
+    const std::string_view field(p, static_cast<std::size_t>(q - p));
+    if (eq == nullptr) {
+      if (trim(field).empty()) {
+        if (q >= end) break;
+        continue;
+      }
+      return fail(
+          Error{Reason::kBadHeader, "header field without '=': '" + shown(trim(field)) + "'"});
+    }
+    const std::string_view key = trim(std::string_view(field.data(), eq - field.data()));
+    const std::string_view value = trim(std::string_view(eq + 1, q - eq - 1));
     auto take = [&](bool& seen, std::string_view& target) {
       if (seen) {
         m.warnings |= kWarnDuplicateHeaderKey;
@@ -150,36 +244,47 @@ VoidResult parse_header(std::string_view header, Message& m) {
       seen = true;
       target = value;
     };
-    if (key == "QN") {
-      if (m.qn) {
-        m.warnings |= kWarnDuplicateHeaderKey;
-      } else {
-        m.qn = value;
-      }
-    } else if (key == "ST") {
-      take(seen_st, m.st);
-    } else if (key == "CN") {
-      take(seen_cn, m.cn);
-    } else if (key == "PW") {
-      take(seen_pw, m.pw);
-    } else if (key == "MN") {
-      take(seen_mn, m.mn);
-    } else if (key == "Flag") {
-      take(seen_flag, flag_text);
-    } else if (key == "PNUM") {
-      take(seen_pnum, pnum_text);
-    } else if (key == "PNO") {
-      take(seen_pno, pno_text);
-    } else if (key == "RF") {
-      if (m.rf) {
-        m.warnings |= kWarnDuplicateHeaderKey;
-      } else {
-        m.rf = value;
-        if (value != "1") m.warnings |= kWarnRfValue;
-      }
-    } else {
-      m.warnings |= kWarnUnknownHeaderKey;
+    switch (header_key(key)) {
+      case header_key("QN"):
+        if (m.qn) {
+          m.warnings |= kWarnDuplicateHeaderKey;
+        } else {
+          m.qn = value;
+        }
+        break;
+      case header_key("ST"):
+        take(seen_st, m.st);
+        break;
+      case header_key("CN"):
+        take(seen_cn, m.cn);
+        break;
+      case header_key("PW"):
+        take(seen_pw, m.pw);
+        break;
+      case header_key("MN"):
+        take(seen_mn, m.mn);
+        break;
+      case header_key("Flag"):
+        take(seen_flag, flag_text);
+        break;
+      case header_key("PNUM"):
+        take(seen_pnum, pnum_text);
+        break;
+      case header_key("PNO"):
+        take(seen_pno, pno_text);
+        break;
+      case header_key("RF"):
+        if (m.rf) {
+          m.warnings |= kWarnDuplicateHeaderKey;
+        } else {
+          m.rf = value;
+          if (value != "1") m.warnings |= kWarnRfValue;
+        }
+        break;
+      default:
+        m.warnings |= kWarnUnknownHeaderKey;
     }
+    if (q >= end) break;
   }
 
   if (!seen_st) return fail(Error{Reason::kBadHeader, "no ST field"});
@@ -238,16 +343,14 @@ VoidResult parse_header(std::string_view header, Message& m) {
 
 // ---- CP ------------------------------------------------------------------------------------
 
-// Character classes of the CP scanner: one table lookup per byte instead of three compares.
-enum class CpChar : std::uint8_t { kOther, kEquals, kSeparator };
-constexpr std::array<CpChar, 256> make_cp_chars() {
-  std::array<CpChar, 256> t{};
-  t['='] = CpChar::kEquals;
-  t[';'] = CpChar::kSeparator;
-  t[','] = CpChar::kSeparator;
-  return t;
+// Factor codes are a few bytes: compared inline, where string_view's == called memcmp.
+bool same_code(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
 }
-constexpr std::array<CpChar, 256> kCpChars = make_cp_chars();
 
 bool is_time_field(std::string_view field) {
   return field.size() >= 4 && std::memcmp(field.data() + field.size() - 4, "Time", 4) == 0;
@@ -265,7 +368,7 @@ class FlagTable {
   void add(std::string_view factor, std::string_view flag, std::vector<Item>& items,
            std::size_t entry_begin) {
     for (std::size_t i = entry_begin; i < items.size(); ++i) {
-      if (!items[i].flag && items[i].factor == factor) items[i].flag = flag;
+      if (!items[i].flag && same_code(items[i].factor, factor)) items[i].flag = flag;
     }
     if (entry_count_ < kMax) entry_[entry_count_++] = Seen::of(factor, flag);
     if (all_count_ < kMax) all_[all_count_++] = Seen::of(factor, flag);
@@ -273,7 +376,7 @@ class FlagTable {
   // The flag sent for `factor` earlier in the current entry, if any.
   std::optional<std::string_view> in_entry(std::string_view factor) const {
     for (std::size_t i = 0; i < entry_count_; ++i) {
-      if (entry_[i].factor() == factor) return entry_[i].flag();
+      if (same_code(entry_[i].factor(), factor)) return entry_[i].flag();
     }
     return std::nullopt;
   }
@@ -284,7 +387,7 @@ class FlagTable {
     for (Item& it : items) {
       if (it.flag) continue;
       for (std::size_t i = 0; i < all_count_; ++i) {
-        if (all_[i].factor() == it.factor) {
+        if (same_code(all_[i].factor(), it.factor)) {
           it.flag = all_[i].flag();
           break;
         }
@@ -321,22 +424,20 @@ VoidResult parse_cp(std::string_view cp, Message& m) {
   std::optional<std::string_view> last_factor_2017;
   bool unflagged = false;  // some value had no flag of its factor in its own entry
   FlagTable flags;
-  const char* p = cp.data();
-  const char* const end = p + cp.size();
+  Structurals structurals(cp);
+  const char* const begin = cp.data();
+  const char* const end = begin + cp.size();
+  const char* p = begin;
   while (true) {
-    // One key=value ends at ',' (same entry) or ';' (next entry); find '=' on the way.
-    const char* q = p;
+    // One key=value ends at ',' (same entry) or ';' (next entry); the first '=' splits it, later
+    // ones belong to the value.
+    const char* q = begin + structurals.next();
     const char* eq = nullptr;
-    while (q < end) {
-      const CpChar c = kCpChars[static_cast<unsigned char>(*q)];
-      if (c == CpChar::kOther) {
-        ++q;
-      } else if (c == CpChar::kEquals) {
-        if (!eq) eq = q;
-        ++q;
-      } else {
-        break;
-      }
+    if (q < end && *q == '=') {
+      eq = q;
+      do {
+        q = begin + structurals.next();
+      } while (q < end && *q == '=');
     }
     const bool entry_ends = q >= end || *q == ';';
     if (eq == nullptr) {
@@ -370,18 +471,21 @@ VoidResult parse_cp(std::string_view cp, Message& m) {
         if (is_flag_field(field)) {
           flags.add(factor, value, m.items, entry_begin);
         } else {
+          if (!same_code(factor, last_factor) || last_factor.data() == nullptr) {
+            last_factor = factor;
+            last_factor_2017 = factor_code_2017(factor);
+          }
+          // Written field by field in place: copying in std::optionals returned by value cost ~3 %
+          // (perf put the time on the 16-byte reloads of the just-written parts).
           Item& item = m.items.emplace_back();
           item.factor = factor;
           item.field = field;
           item.text = value;
           item.entry = entry_index;
-          if (factor != last_factor || last_factor.data() == nullptr) {
-            last_factor = factor;
-            last_factor_2017 = factor_code_2017(factor);
-          }
-          item.factor_2017 = last_factor_2017;
-          if (!is_time_field(field)) item.number = parse_number(value);
-          item.flag = flags.in_entry(factor);
+          if (last_factor_2017) item.factor_2017.emplace(*last_factor_2017);
+          double number;
+          if (!is_time_field(field) && parse_number(value, number)) item.number.emplace(number);
+          if (const auto flag = flags.in_entry(factor)) item.flag.emplace(*flag);
         }
       }
     }

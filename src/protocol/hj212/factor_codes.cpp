@@ -130,20 +130,29 @@ constexpr std::uint32_t pack(std::string_view code) {
   return v;
 }
 
-struct PackedMapping {
+// The 2005 codes in an open-addressing hash table of packed keys (key 0 marks an empty slot; a
+// packed code is never 0 as its length is in it): one multiply and usually one probe. It replaced
+// a binary search over the 93 codes (~3 % of the decode time on the 2016 capture).
+struct Slot {
   std::uint32_t key;
   std::string_view code_2017;
 };
+constexpr std::size_t kSlots = 256;  // a power of two, under half full
+static_assert(kMappings.size() * 2 < kSlots);
 
-constexpr std::array<PackedMapping, kMappings.size()> make_packed() {
-  std::array<PackedMapping, kMappings.size()> out{};
-  for (std::size_t i = 0; i < kMappings.size(); ++i) {
-    out[i] = PackedMapping{pack(kMappings[i].code_2005), kMappings[i].code_2017};
+constexpr std::size_t slot_of(std::uint32_t key) { return (key * 0x9E3779B1u) >> 24; }
+
+constexpr std::array<Slot, kSlots> make_slots() {
+  std::array<Slot, kSlots> t{};
+  for (const CodeMapping& m : kMappings) {
+    const std::uint32_t key = pack(m.code_2005);
+    std::size_t i = slot_of(key);
+    while (t[i].key != 0) i = (i + 1) % kSlots;
+    t[i] = Slot{key, m.code_2017};
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
-  return out;
+  return t;
 }
-constexpr auto kPacked = make_packed();
+constexpr auto kSlotTable = make_slots();
 
 }  // namespace
 
@@ -151,10 +160,9 @@ std::optional<std::string_view> factor_code_2017(std::string_view code) {
   if (is_2017_shaped(code)) return code;  // most traffic: check it first
   if (code.size() <= 3) {
     const std::uint32_t key = pack(code);
-    const auto it =
-        std::lower_bound(kPacked.begin(), kPacked.end(), key,
-                         [](const PackedMapping& m, std::uint32_t k) { return m.key < k; });
-    if (it != kPacked.end() && it->key == key) return it->code_2017;
+    for (std::size_t i = slot_of(key); kSlotTable[i].key != 0; i = (i + 1) % kSlots) {
+      if (kSlotTable[i].key == key) return kSlotTable[i].code_2017;
+    }
   }
   if (std::find(kNoiseCodes.begin(), kNoiseCodes.end(), code) != kNoiseCodes.end()) return code;
   return std::nullopt;
