@@ -17,14 +17,16 @@ namespace {
 
 std::vector<aqi::Concentrations> g_hours;
 
-// Columns of the release: timestamp,city,station_code,station_name,lon,lat,pm25,pm10,co,no2,o3,o3_8h,so2
+// Columns of the release:
+// timestamp,city,station_code,station_name,lon,lat,pm25,pm10,co,no2,o3,o3_8h,so2
 bool load() {
-  std::ifstream in(ECOMON_DATA_DIR "/air_cn_sichuan_hourly_2020/sichuan_station_hourly_2020-03-26_2020-04-08.csv");
+  std::ifstream in(ECOMON_DATA_DIR
+                   "/air_cn_sichuan_hourly_2020/sichuan_station_hourly_2020-03-26_2020-04-08.csv");
   std::string line;
   if (!std::getline(in, line)) return false;
-  const aqi::Pollutant order[] = {aqi::Pollutant::kPm25, aqi::Pollutant::kPm10, aqi::Pollutant::kCo,
-                                  aqi::Pollutant::kNo2,  aqi::Pollutant::kO3,   aqi::Pollutant::kO3_8h,
-                                  aqi::Pollutant::kSo2};
+  const aqi::Pollutant order[] = {
+      aqi::Pollutant::kPm25, aqi::Pollutant::kPm10,  aqi::Pollutant::kCo, aqi::Pollutant::kNo2,
+      aqi::Pollutant::kO3,   aqi::Pollutant::kO3_8h, aqi::Pollutant::kSo2};
   while (std::getline(in, line)) {
     std::vector<std::string> f;
     std::stringstream ss(line);
@@ -53,9 +55,15 @@ void run(benchmark::State& state, aqi::Report report, aqi::Standard standard) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kStationHours));
 }
 
-void BM_AqiHourly2012(benchmark::State& s) { run(s, aqi::Report::kHourly, aqi::Standard::kHj633_2012); }
-void BM_AqiHourly2026(benchmark::State& s) { run(s, aqi::Report::kHourly, aqi::Standard::kHj633_2026); }
-void BM_AqiDaily2026(benchmark::State& s) { run(s, aqi::Report::kDaily, aqi::Standard::kHj633_2026); }
+void BM_AqiHourly2012(benchmark::State& s) {
+  run(s, aqi::Report::kHourly, aqi::Standard::kHj633_2012);
+}
+void BM_AqiHourly2026(benchmark::State& s) {
+  run(s, aqi::Report::kHourly, aqi::Standard::kHj633_2026);
+}
+void BM_AqiDaily2026(benchmark::State& s) {
+  run(s, aqi::Report::kDaily, aqi::Standard::kHj633_2026);
+}
 BENCHMARK(BM_AqiHourly2012)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AqiHourly2026)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AqiDaily2026)->Unit(benchmark::kMillisecond);
@@ -68,7 +76,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "standards_bench: cannot read the Sichuan hourly data\n");
     return 2;
   }
-  std::fprintf(stderr, "station-hours loaded: %zu (cycled to 1,000,000 per iteration)\n", g_hours.size());
+  std::fprintf(stderr, "station-hours loaded: %zu (cycled to 1,000,000 per iteration)\n",
+               g_hours.size());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

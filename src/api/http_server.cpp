@@ -4,6 +4,7 @@
 #include <set>
 
 #include "api/http_api.h"
+#include "net/listener.h"
 
 namespace ecomon::api {
 
@@ -18,20 +19,9 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       : io_(io), acceptor_(io), sources_(std::move(sources)), options_(options) {}
 
   core::Result<std::uint16_t> listen(const std::string& address, std::uint16_t port) {
-    boost::system::error_code ec;
-    const auto addr = asio::ip::make_address(address, ec);
-    if (ec) return core::fail(core::Error{"bad_address", "'" + address + "': " + ec.message()});
-    const tcp::endpoint ep(addr, port);
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return core::fail(
-          core::Error{"listen_failed", address + ":" + std::to_string(port) + ": " + ec.message()});
-    }
-    accept();
-    return acceptor_.local_endpoint().port();
+    auto bound = net::listen_on(acceptor_, address, port);
+    if (bound) accept();
+    return bound;
   }
 
   void accept();

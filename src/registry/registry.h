@@ -24,7 +24,7 @@ namespace ecomon::registry {
 // air_role (ambient air only): urban 城市点, control 对照点, regional, background, traffic
 // waterbody (water sites only): river lake reservoir
 struct Place {
-  std::string province;  // 四川省
+  std::string province;       // 四川省
   std::string province_code;  // 510000
   std::string city;           // 广元市
   std::string city_code;      // 510800
@@ -43,7 +43,7 @@ struct Site {
   Place place;
   std::optional<double> lon;  // WGS84 degrees
   std::optional<double> lat;
-  std::string department;  // owning department
+  std::string department;    // owning department
   bool provisional = false;  // created for a commissioning device (policy `accept`), not published
 };
 
@@ -60,9 +60,9 @@ struct SiteSetting {
 
 // How a device speaks HJ 212 (its protocol profile).
 struct DeviceProfile {
-  int version = 2017;           // 2005, 2017 or 2025: the dialect of replies and commands
-  std::string crc = "hj212";    // hj212 | modbus | arc
-  std::string sm4_key_hex;      // HJ 212-2025 SM4 key, 32 hex digits, empty if none
+  int version = 2017;                 // 2005, 2017 or 2025: the dialect of replies and commands
+  std::string crc = "hj212";          // hj212 | modbus | arc
+  std::string sm4_key_hex;            // HJ 212-2025 SM4 key, 32 hex digits, empty if none
   std::string sm4_wire_form = "raw";  // raw | hex_text
   bool accept_length_mismatch = false;
 };
@@ -72,8 +72,8 @@ struct Device {
   std::string st;        // system code it reports with (22 air, 21 surface water, 31 flue gas...)
   std::string password;  // PW
   DeviceProfile profile;
-  int interval_s = 3600;  // expected reporting interval, for gap detection and online status
-  bool pending = false;   // registered by the `accept` policy, waiting for an operator
+  int interval_s = 3600;   // expected reporting interval, for gap detection and online status
+  bool pending = false;    // registered by the `accept` policy, waiting for an operator
   std::string enterprise;  // enterprise code for polluter devices, empty otherwise
   std::string outlet;      // outlet code for polluter devices
 };
@@ -87,10 +87,10 @@ struct Assignment {
 };
 
 struct Factor {
-  std::string code;     // HJ 212-2017 code (a34004) or a local code
-  std::string name_zh;  // 细颗粒物
-  std::string name_en;  // PM2.5
-  std::string unit;     // µg/m³
+  std::string code;             // HJ 212-2017 code (a34004) or a local code
+  std::string name_zh;          // 细颗粒物
+  std::string name_en;          // PM2.5
+  std::string unit;             // µg/m³
   std::string reference_state;  // gases: "298.15K,101.325kPa" (GB 3095-2012 amendment 2018)
   int decimals = 1;
 };

@@ -37,6 +37,7 @@
 #include "core/result.h"
 #include "standards/edition.h"
 #include "standards/gb3095.h"
+#include "standards/rounding.h"
 
 namespace ecomon::standards::air {
 
@@ -256,7 +257,7 @@ core::Result<ComprehensiveIndex> comprehensive_index(
 // GB/T 8170 rounding to `decimals` places (四舍六入五成双: a discarded part of exactly one half
 // rounds to the even digit; more than a half rounds up). Binary noise within 1e-9 of a half is
 // taken as the half, so 1.015 → 1.02 although 1.015 × 100 is 101.49999999999999 in binary.
-double round_gbt8170(double value, int decimals);
+using ::ecomon::standards::round_gbt8170;  // standards/rounding.h
 
 // Decimals of a reported concentration (CNEMC practice, unconfirmed as normative): 0 for SO2,
 // NO2, O3, PM10, PM2.5, NOx, TSP; 1 for CO (mg/m³); nullopt for Pb and BaP (no rule known).

@@ -4,6 +4,8 @@
 #include <limits>
 #include <string>
 
+#include "standards/rounding.h"
+
 namespace ecomon::standards::ecology {
 
 namespace {
@@ -65,20 +67,8 @@ core::Unexpected<core::Error> error(std::string detail) {
   return core::fail(core::Error{"bad_value", std::move(detail)});
 }
 
-// GB/T 8170 rounding (四舍六入五成双) to one decimal. A value within 1e-9 of a tie is a tie, so
-// that 65.25 − 62.0 (not exact in binary) rounds like the decimal it stands for.
-double round_tenth(double value) {
-  const double x = value * 10;
-  const double lower = std::floor(x);
-  constexpr double kTieTolerance = 1e-9;
-  double r = 0;
-  if (std::abs(x - lower - 0.5) <= kTieTolerance) {
-    r = std::fmod(lower, 2.0) == 0 ? lower : lower + 1;
-  } else {
-    r = std::round(x);
-  }
-  return r / 10;
-}
+// GB/T 8170 rounding to the reported one decimal (standards/rounding.h).
+double round_tenth(double value) { return round_gbt8170(value, 1); }
 
 double value_of(const SubIndices& s, SubIndex index) {
   switch (index) {

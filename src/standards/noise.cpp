@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "standards/rounding.h"
+
 namespace ecomon::standards::noise {
 
 namespace {
@@ -64,22 +66,6 @@ constexpr double kNightPenaltyDb = 10;   // GB 3096-2008 L_dn formula
 
 core::Unexpected<core::Error> error(std::string reason, std::string detail) {
   return core::fail(core::Error{std::move(reason), std::move(detail)});
-}
-
-// GB/T 8170 rounding (四舍六入五成双) to `decimals` places. A value within 1e-9 of a tie is a
-// tie: the decimal it was parsed from (50.05) is not exactly representable.
-double round_gbt8170(double value, int decimals) {
-  const double scale = std::pow(10.0, decimals);
-  const double x = value * scale;
-  const double lower = std::floor(x);
-  constexpr double kTieTolerance = 1e-9;
-  double r = 0;
-  if (std::abs(x - lower - 0.5) <= kTieTolerance) {
-    r = std::fmod(lower, 2.0) == 0 ? lower : lower + 1;
-  } else {
-    r = std::round(x);
-  }
-  return r / scale;
 }
 
 std::string lower_ascii(std::string_view s) {
