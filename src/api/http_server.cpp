@@ -1,3 +1,4 @@
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -27,6 +28,9 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   void accept();
   void stop() {
     stopped_ = true;
+    // Requests under way finish; none start; nothing posts to the loop after this returns.
+    pool_.stop();
+    pool_.join();
     boost::system::error_code ec;
     acceptor_.close(ec);
   }
@@ -36,8 +40,9 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   ApiSources sources_;
   HttpOptions options_;
   std::size_t open_ = 0;
-  std::uint64_t served_ = 0;
+  std::atomic<std::uint64_t> served_{0};
   bool stopped_ = false;
+  asio::thread_pool pool_{2};  // request handling off the event loop
 };
 
 namespace {
@@ -79,18 +84,25 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     const auto& req = parser_->get();
-    Response r;
-    try {
-      r = handle_request(server_->sources_, std::string(req.method_string()),
-                         std::string(req.target()), req.body());
-    } catch (const std::exception&) {
-      // No request may take the process (and the device gateway on the same loop) down.
-      r = Response{500, "application/json",
-                   std::string("{\"error\":{\"code\":\"internal\",\"message\":\"") +
-                       "unexpected failure\"}}"};
-    }
-    ++server_->served_;
-    send(r, req.keep_alive(), req.method());
+    // Store reads and registry saves run on the API's worker threads, never on the event loop the
+    // device gateway shares: a 100,000-row query must not delay any device's acknowledgement.
+    auto work = [self = shared_from_this(), method = std::string(req.method_string()),
+                 target = std::string(req.target()), body = req.body(),
+                 keep_alive = req.keep_alive(), verb = req.method()] {
+      Response r;
+      try {
+        r = handle_request(self->server_->sources_, method, target, body);
+      } catch (const std::exception&) {
+        // No request may take the process (and the device gateway with it) down.
+        r = Response{500, "application/json",
+                     std::string("{\"error\":{\"code\":\"internal\",\"message\":\"") +
+                         "unexpected failure\"}}"};
+      }
+      ++self->server_->served_;
+      asio::post(self->stream_.get_executor(),
+                 [self, r = std::move(r), keep_alive, verb] { self->send(r, keep_alive, verb); });
+    };
+    asio::post(server_->pool_, std::move(work));
   }
 
   void send(const Response& r, bool keep_alive, http::verb method) {

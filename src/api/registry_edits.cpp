@@ -113,16 +113,32 @@ std::optional<core::Error> fill_device(const json::object& o, registry::Device& 
   return std::nullopt;
 }
 
-// Swaps the new snapshot in and saves it; the response body is `ok_body`.
-Response commit(const ApiSources& s, core::Result<registry::Registry> next, std::string ok_body) {
-  if (!next) return detail::error(400, next.error().reason, next.error().detail);
-  if (s.save_registry) {
-    if (auto saved = s.save_registry(*next); !saved) {
-      return detail::error(500, "internal", "the edit could not be saved: " + saved.error().detail);
+// Applies `change` to the registry (one edit at a time), saves the result before it is swapped in,
+// and answers `ok_body`, or the registry's reason for refusing.
+Response commit(
+    const ApiSources& s,
+    const std::function<core::Result<registry::Registry>(const registry::Registry&)>& change,
+    const std::string& ok_body) {
+  bool save_failed = false;
+  auto done = s.registry->update(
+      [&](const registry::Registry& current) -> core::Result<registry::Registry> {
+        auto next = change(current);
+        if (!next) return next;
+        if (s.save_registry) {
+          if (auto saved = s.save_registry(*next); !saved) {
+            save_failed = true;
+            return core::fail(saved.error());
+          }
+        }
+        return next;
+      });
+  if (!done) {
+    if (save_failed) {
+      return detail::error(500, "internal", "the edit could not be saved: " + done.error().detail);
     }
+    return detail::error(400, done.error().reason, done.error().detail);
   }
-  s.registry->set(std::move(*next));
-  return Response{200, "application/json", std::move(ok_body)};
+  return Response{200, "application/json", ok_body};
 }
 
 }  // namespace
@@ -130,25 +146,34 @@ Response commit(const ApiSources& s, core::Result<registry::Registry> next, std:
 Response put_site(const ApiSources& s, const std::string& code, const std::string& body) {
   auto o = parse_object(body);
   if (!o) return detail::error(400, "bad_request", o.error().detail);
-  auto reg = s.registry->get();
+  std::optional<core::Error> bad;
   registry::Site site;
-  if (const registry::Site* old = reg->find_site(code)) site = *old;  // a partial update
-  site.code = code;
-  if (auto e = fill_site(*o, site)) return detail::error(400, e->reason, e->detail);
-  auto next = reg->with_site(site);
-  return commit(s, std::move(next), detail::site_json(site));
+  auto r = commit(
+      s,
+      [&](const registry::Registry& reg) -> core::Result<registry::Registry> {
+        if (const registry::Site* old = reg.find_site(code)) site = *old;  // a partial update
+        site.code = code;
+        if ((bad = fill_site(*o, site))) return core::fail(*bad);
+        return reg.with_site(site);
+      },
+      "");
+  if (r.status != 200) return r;
+  return Response{200, "application/json", detail::site_json(site)};
 }
 
 Response put_device(const ApiSources& s, const std::string& mn, const std::string& body) {
   auto o = parse_object(body);
   if (!o) return detail::error(400, "bad_request", o.error().detail);
-  auto reg = s.registry->get();
-  registry::Device device;
-  if (const registry::Device* old = reg->find_device(mn)) device = *old;
-  device.mn = mn;
-  if (auto e = fill_device(*o, device)) return detail::error(400, e->reason, e->detail);
-  auto next = reg->with_device(device);
-  return commit(s, std::move(next), "{\"mn\":" + json::serialize(json::string(mn)) + "}");
+  return commit(
+      s,
+      [&](const registry::Registry& reg) -> core::Result<registry::Registry> {
+        registry::Device device;
+        if (const registry::Device* old = reg.find_device(mn)) device = *old;  // partial update
+        device.mn = mn;
+        if (auto e = fill_device(*o, device)) return core::fail(*e);
+        return reg.with_device(device);
+      },
+      "{\"mn\":" + json::serialize(json::string(mn)) + "}");
 }
 
 Response post_assignment(const ApiSources& s, const std::string& body) {
@@ -164,10 +189,10 @@ Response post_assignment(const ApiSources& s, const std::string& body) {
   if (!until) return detail::error(400, "bad_request", until.error().detail);
   a.from_ms = *from;
   a.until_ms = *until;
-  auto next = s.registry->get()->with_assignment(a);
-  return commit(s, std::move(next),
-                "{\"mn\":" + json::serialize(json::string(a.mn)) +
-                    ",\"site\":" + json::serialize(json::string(a.site)) + "}");
+  return commit(
+      s, [&](const registry::Registry& reg) { return reg.with_assignment(a); },
+      "{\"mn\":" + json::serialize(json::string(a.mn)) +
+          ",\"site\":" + json::serialize(json::string(a.site)) + "}");
 }
 
 }  // namespace ecomon::api

@@ -295,14 +295,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
           if (!mn.empty() && !registry->find_site(mn)) {
             // Commissioning: a pending device (with the PW it uses) under a provisional site.
             const std::int64_t from = gw_->clock_.now_ms() - 366LL * 24 * 3600 * 1000;
-            registry::Registry next = registry->with_pending_device(mn, m.st, from);
-            if (const registry::Device* d = next.find_device(mn)) {
-              registry::Device with_pw = *d;
-              with_pw.password = std::string(m.pw);
-              if (auto r2 = next.with_device(with_pw)) next = std::move(*r2);
-            }
-            gw_->registry_.set(std::move(next));
-            registry = gw_->registry_.get();
+            const std::string pw(m.pw);
+            const std::string st(m.st);
+            auto updated = gw_->registry_.update([&](const registry::Registry& current) {
+              registry::Registry next = current.with_pending_device(mn, st, from);
+              if (const registry::Device* d = next.find_device(mn); d && d->pending) {
+                registry::Device with_pw = *d;
+                with_pw.password = pw;
+                if (auto r2 = next.with_device(with_pw)) next = std::move(*r2);
+              }
+              return core::Result<registry::Registry>(std::move(next));
+            });
+            registry = updated ? *updated : gw_->registry_.get();
             device = registry->find_device(mn);
             gw_->log("pending:" + mn, "device " + mn + " registered as pending (policy accept)");
             break;
