@@ -311,6 +311,15 @@ class LimitsTest(unittest.TestCase):
         finally:
             srv.close()
 
+    def test_limits_out_of_range_are_refused_at_start(self):
+        for args in (["--idle-timeout", "0"], ["--max-connections", "0"],
+                     ["--max-buffered-bytes", "10"]):
+            r = subprocess.run([ECOMON, "serve", "--hj212-listen", "127.0.0.1:0",
+                                "--http-listen", "127.0.0.1:0"] + args,
+                               capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(r.returncode, 0, args)
+            self.assertTrue(r.stderr.strip(), args)  # says why
+
     def test_sigterm_stops_cleanly(self):
         srv = Server()
         self.assertEqual(srv.stop(), 0)
