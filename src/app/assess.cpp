@@ -80,6 +80,16 @@ core::Result<std::optional<standards::Date>> date_cell(const CsvRow& row, std::s
   return std::optional<standards::Date>(standards::date_of(t->civil));
 }
 
+core::Result<std::optional<standards::Reading>> reading_cell(const CsvRow& row,
+                                                             std::string_view column) {
+  const auto cell = row.get(column);
+  if (!cell) return std::optional<standards::Reading>();
+  if (auto nd = standards::parse_non_detect(*cell)) return std::optional<standards::Reading>(*nd);
+  auto value = number_cell(row, column);
+  if (!value) return core::fail(value.error());
+  return std::optional<standards::Reading>(standards::Reading::measured(**value));
+}
+
 std::string format_date(const standards::Date& d) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);

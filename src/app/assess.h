@@ -17,6 +17,7 @@
 #include "app/csv.h"
 #include "core/result.h"
 #include "standards/edition.h"
+#include "standards/water.h"
 
 namespace ecomon::app {
 
@@ -61,6 +62,9 @@ core::Result<void> check_options(const AssessOptions& options,
 core::Result<std::optional<standards::Date>> date_cell(const CsvRow& row,
                                                        std::string_view column = "date");
 std::string format_date(const standards::Date& d);  // "2026-03-01"
+// An analytical result: a number, a non-detect (ND, 未检出, <0.01, 0.01L), or nullopt when empty.
+core::Result<std::optional<standards::Reading>> reading_cell(const CsvRow& row,
+                                                             std::string_view column);
 // "%.*f" without trailing zeros ("1.40" → "1.4", "2" → "2").
 std::string format_decimal(double value, int max_decimals);
 

@@ -42,16 +42,6 @@ core::Result<std::optional<standards::Reading>> presence_cell(const CsvRow& row,
                                                  "' is not 无/有 (none/present)"});
 }
 
-core::Result<std::optional<standards::Reading>> reading_cell(const CsvRow& row,
-                                                             std::string_view column) {
-  const auto cell = row.get(column);
-  if (!cell) return std::optional<standards::Reading>();
-  if (auto nd = standards::parse_non_detect(*cell)) return std::optional<standards::Reading>(*nd);
-  auto value = number_cell(row, column);
-  if (!value) return core::fail(value.error());
-  return std::optional<standards::Reading>(standards::Reading::measured(**value));
-}
-
 class GroundwaterAssessor final : public Assessor {
  public:
   std::vector<std::string> columns(const std::vector<std::string>& input_header) const override {

@@ -30,16 +30,6 @@ namespace {
 
 namespace water = standards::water;
 
-core::Result<std::optional<standards::Reading>> reading_cell(const CsvRow& row,
-                                                             std::string_view column) {
-  const auto cell = row.get(column);
-  if (!cell) return std::optional<standards::Reading>();
-  if (auto nd = standards::parse_non_detect(*cell)) return std::optional<standards::Reading>(*nd);
-  auto value = number_cell(row, column);
-  if (!value) return core::fail(value.error());
-  return std::optional<standards::Reading>(standards::Reading::measured(**value));
-}
-
 // Exceedance multiples keep 3 decimals: a small real exceedance (CODMn 6.02 → 0.0033) must not
 // print as 0, which 1 or 2 decimals would do. The multiple of decimal inputs carries binary noise
 // ((0.227 − 0.2)/0.2 gives 0.13499999999999998), so it is snapped to 9 decimals before GB/T 8170

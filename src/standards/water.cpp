@@ -5,21 +5,11 @@
 #include <cmath>
 #include <string>
 
+#include "core/non_detect.h"
+
 namespace ecomon::standards {
 
 namespace {
-
-std::optional<double> parse_plain_number(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  if (s.empty()) return std::nullopt;
-  double v = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v) || v < 0) {
-    return std::nullopt;
-  }
-  return v;
-}
 
 bool equals_ascii_nocase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -35,20 +25,9 @@ bool equals_ascii_nocase(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::optional<Reading> parse_non_detect(std::string_view text) {
-  if (equals_ascii_nocase(text, "ND") || equals_ascii_nocase(text, "N.D.") || text == "未检出") {
-    return Reading::below_detection();
-  }
-  if (!text.empty() && text.front() == '<') {
-    if (auto dl = parse_plain_number(text.substr(1))) return Reading::below_detection(*dl);
-    return std::nullopt;
-  }
-  // "0.01L": the reporting convention of Chinese monitoring (检出限 + "L").
-  if (text.size() >= 2 && (text.back() == 'L' || text.back() == 'l')) {
-    if (auto dl = parse_plain_number(text.substr(0, text.size() - 1))) {
-      return Reading::below_detection(*dl);
-    }
-  }
-  return std::nullopt;
+  const auto nd = core::parse_non_detect(text);
+  if (!nd) return std::nullopt;
+  return Reading::below_detection(nd->detection_limit.value_or(0));
 }
 
 namespace water {

@@ -1,6 +1,6 @@
 #include "storage/store.h"
 
-#include <charconv>
+#include "core/non_detect.h"
 
 namespace ecomon::storage {
 
@@ -23,26 +23,11 @@ std::optional<DataKind> parse_kind(std::string_view name) {
   return std::nullopt;
 }
 
-namespace {
-std::optional<double> parse_positive(std::string_view s) {
-  double v = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || !(v >= 0)) return std::nullopt;
-  return v;
-}
-}  // namespace
-
-bool is_below_detection(std::string_view t) {
-  if (t == "ND" || t == "nd" || t == "N.D." || t == "未检出" || t == "<DL") return true;
-  return detection_limit_of(t).has_value();
-}
+bool is_below_detection(std::string_view t) { return core::parse_non_detect(t).has_value(); }
 
 std::optional<double> detection_limit_of(std::string_view t) {
-  if (t.size() >= 2 && t.front() == '<') return parse_positive(t.substr(1));
-  if (t.size() >= 2 && (t.back() == 'L' || t.back() == 'l')) {
-    return parse_positive(t.substr(0, t.size() - 1));
-  }
-  return std::nullopt;
+  const auto nd = core::parse_non_detect(t);
+  return nd ? nd->detection_limit : std::nullopt;
 }
 
 }  // namespace ecomon::storage

@@ -43,8 +43,8 @@ enum Quality : std::uint32_t {
 inline constexpr std::uint32_t kQualityNotLatest =
     kQualityClockSuspect | kQualityQuarantined | kQualityPending;
 
-// The detection limit in a below-detection report: "<0.01" and "0.01L" (the laboratories'
-// notation) give 0.01; "ND", "未检出" give nullopt.
+// The detection limit in a below-detection report (core/non_detect.h): "<0.01" and "0.01L" give
+// 0.01; "ND", "未检出" give nullopt.
 std::optional<double> detection_limit_of(std::string_view text);
 // True when `text` reports a value below the detection limit.
 bool is_below_detection(std::string_view text);
