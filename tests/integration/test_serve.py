@@ -282,6 +282,12 @@ class LimitsTest(unittest.TestCase):
             self.assertEqual(read_frames(s, 1)[0]["CN"], "9014")
             s.close()
             self.assertEqual(srv.metric('ecomon_frames_total{outcome="quarantined"}'), 1)
+            # Kept (nothing acknowledged is lost) but apart: no site, not registered.
+            status, body = srv.get("/api/v1/devices/QUARANTINE0001/records")
+            self.assertEqual([r["value"] for r in body["records"]], [9])
+            status, body = srv.get("/api/v1/devices")
+            dev = [d for d in body["devices"] if d["mn"] == "QUARANTINE0001"][0]
+            self.assertEqual((dev["site"], dev["registered"]), (None, False))
         finally:
             srv.close()
 
