@@ -14,6 +14,8 @@ FRAMES=${FRAMES:-200}
 IDLE=${IDLE:-2000}
 dir=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
+# The API is read with an administrator's machine key, as a monitoring system would.
+key=$("$bin" apikey create --data "$dir" --role admin --label bench 2>/dev/null)
 
 "$bin" serve --data "$dir" --registry config/registry --unknown-devices quarantine \
   --hj212-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --max-connections 20000 2>"$dir/log" &
@@ -29,7 +31,7 @@ echo "== load: $DEVICES devices x $FRAMES frames x $VALUES values, window $WINDO
 cpu1=$(awk '{print $14+$15}' /proc/$server/stat)
 hz=$(getconf CLK_TCK)
 echo "server CPU: $(awk -v a="$cpu0" -v b="$cpu1" -v hz="$hz" 'BEGIN{printf "%.2f", (b-a)/hz}') s; peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$server/status)"
-values=$(curl -fsS "http://127.0.0.1:$http/metrics" | awk '/^ecomon_values /{print $2}')
+values=$(curl -fsS -H "Authorization: Bearer $key" "http://127.0.0.1:$http/metrics" | awk '/^ecomon_values /{print $2}')
 bytes=$(du -sb "$dir" | awk '{print $1}')
 echo "stored values: $values; data directory: $bytes bytes; $(awk -v b="$bytes" -v v="$values" 'BEGIN{printf "%.1f", b/v}') bytes per value (incl. the raw-frame archive)"
 
@@ -38,14 +40,15 @@ echo "== the Guangyuan sites' real week through HJ 212 (for the site queries bel
   --replay data/air_cn_sichuan_hourly_2020/guangyuan_station_hourly_2020-03-26_2020-04-08.csv \
   --snapshot data/water_cn_auto_snapshot_2026-02-04/guangyuan_sections_snapshot_2026-02-04.csv
 echo "== API latency (one keep-alive connection, 200 requests each)"
-python3 - "$http" <<'PY'
+python3 - "$http" "$key" <<'PY'
 import http.client, sys, time
+auth = {"Authorization": "Bearer " + sys.argv[2]}
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
 def t(path, label):
     lat = []
     for _ in range(200):
         s = time.perf_counter()
-        c.request("GET", path)
+        c.request("GET", path, headers=auth)
         r = c.getresponse()
         r.read()
         lat.append((time.perf_counter() - s) * 1000)
@@ -63,7 +66,7 @@ lat = []
 for _ in range(40):
     s = time.perf_counter()
     for site in ["2523A", "2524A", "2525A", "2526A", "3617A"]:
-        c2.request("GET", "/api/v1/series?site=%s&factor=a34004&kind=hour&interval=hour&from=%s" % (site, frm))
+        c2.request("GET", "/api/v1/series?site=%s&factor=a34004&kind=hour&interval=hour&from=%s" % (site, frm), headers=auth)
         r = c2.getresponse()
         r.read()
         assert r.status == 200
@@ -85,6 +88,6 @@ PY
 holder=$!
 for _ in $(seq 1 100); do [ -f "$dir/idle_ready" ] && break; sleep 0.1; done
 rss1=$(awk '/VmRSS/{print $2}' /proc/$server/status)
-open=$(curl -fsS "http://127.0.0.1:$http/metrics" | awk '/^ecomon_connections_open /{print $2}')
+open=$(curl -fsS -H "Authorization: Bearer $key" "http://127.0.0.1:$http/metrics" | awk '/^ecomon_connections_open /{print $2}')
 echo "RSS $rss0 kB before, $rss1 kB with $open connections open: $(( (rss1 - rss0) * 1024 / IDLE )) bytes per idle connection"
 wait $holder

@@ -9,6 +9,13 @@ bin=build/release/ecomon
 hj212_port=${HJ212_PORT:-9212}
 http_port=${HTTP_PORT:-8080}
 
+# Access: a read-only API key for the curl examples below (created once, kept in var/demo.key).
+# No default password exists; add a person with `ecomon user add` (see README, Security).
+mkdir -p var
+if [ ! -s var/demo.key ]; then
+  (umask 077 && "$bin" apikey create --data var --role viewer --label demo >var/demo.key)
+fi
+
 "$bin" serve --data var --registry config/registry \
   --hj212-listen "127.0.0.1:$hj212_port" --http-listen "127.0.0.1:$http_port" &
 server=$!
@@ -36,11 +43,16 @@ cat <<TXT
 ecomon is running (数据平台运行中) — Ctrl-C stops it.
   HJ 212 gateway   127.0.0.1:$hj212_port   (the simulator is a set of data loggers sending hourly data)
   HTTP API         http://127.0.0.1:$http_port/
-Look at:
-  curl http://127.0.0.1:$http_port/api/v1/sites                 # Guangyuan's monitoring points
-  curl http://127.0.0.1:$http_port/api/v1/devices               # data loggers, online, frames
-  curl http://127.0.0.1:$http_port/api/v1/sites/2526A/latest    # latest values of 监测站 (2526A)
-  curl 'http://127.0.0.1:$http_port/api/v1/series?site=2526A&factor=a34004&kind=hour&interval=day'
-  curl http://127.0.0.1:$http_port/metrics                      # frames, values, commit latency
+Public (no login, 信息发布):
+  curl http://127.0.0.1:$http_port/api/public/v1/sites          # published sites, latest values
+With the demo's read-only API key (var/demo.key, role viewer):
+  K="Authorization: Bearer \$(cat var/demo.key)"
+  curl -H "\$K" http://127.0.0.1:$http_port/api/v1/sites                 # Guangyuan's monitoring points
+  curl -H "\$K" http://127.0.0.1:$http_port/api/v1/devices               # data loggers, online, frames
+  curl -H "\$K" http://127.0.0.1:$http_port/api/v1/sites/2526A/latest    # latest values of 监测站 (2526A)
+  curl -H "\$K" 'http://127.0.0.1:$http_port/api/v1/series?site=2526A&factor=a34004&kind=hour&interval=day'
+Administration (users, keys, audit trail):
+  $bin user add --data var --name NAME --role admin      # asks for a password
+  $bin audit verify --data var
 TXT
 wait "$server"

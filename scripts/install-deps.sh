@@ -13,7 +13,8 @@ packages=(
   libboost-json1.81-dev                      # Boost.JSON: request bodies of the API
   libsqlite3-dev                             # the embedded store
   libtomlplusplus-dev                        # `ecomon serve --config FILE` (TOML)
-  libssl-dev                                 # SM4 for HJ 212-2025 (OpenSSL 3)
+  libssl-dev                                 # SM4 for HJ 212-2025, HTTPS (OpenSSL 3)
+  libsodium-dev                              # argon2id password hashes, random tokens, SHA-256
 )
 
 missing=()

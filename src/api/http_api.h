@@ -24,8 +24,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "api/rate_limit.h"
+#include "auth/service.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "registry/holder.h"
@@ -55,6 +58,11 @@ struct ApiSources {
   std::function<std::string()> metrics;              // Prometheus text of the other parts
   // Persists an edited registry; the edit is refused (500) when this fails. May be empty.
   std::function<core::Result<void>(const registry::Registry&)> save_registry;
+  // Users, sessions, API keys, audit trail. Without it every protected route answers 401.
+  auth::AuthService* auth = nullptr;
+  // Per-client request budgets of the public API and of the login (rate_limit.h); may be null.
+  RateLimiter* public_limiter = nullptr;
+  RateLimiter* login_limiter = nullptr;
 };
 
 struct HttpOptions {
@@ -64,14 +72,29 @@ struct HttpOptions {
   std::size_t max_body_bytes = 64 * 1024;
 };
 
-// Handles one request (method, target) → (status, content type, body). Public for tests.
+// One HTTP request as the handlers see it (http_server.cpp fills it from the wire).
+struct Request {
+  std::string method;
+  std::string target;
+  std::string body;
+  std::string authorization;  // the Authorization header
+  std::string cookie;         // the Cookie header
+  std::string origin;         // the Origin header (browsers send it with POST/PUT/DELETE)
+  std::string host;           // the Host header
+  std::string client;         // the peer's IP address
+  bool tls = false;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // Set-Cookie, Retry-After, ...
 };
-Response handle_request(const ApiSources& sources, const std::string& method,
-                        const std::string& target, const std::string& body = {});
+
+// Handles one request: authentication first, then routing (routes.h lists every route).
+// Public for tests.
+Response handle_request(const ApiSources& sources, const Request& request);
 
 class HttpServer {
  public:

@@ -84,19 +84,32 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     const auto& req = parser_->get();
+    Request request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.body = req.body();
+    request.authorization = std::string(req[http::field::authorization]);
+    request.cookie = std::string(req[http::field::cookie]);
+    request.origin = std::string(req[http::field::origin]);
+    request.host = std::string(req[http::field::host]);
+    {
+      beast::error_code ep_ec;
+      const auto ep = stream_.socket().remote_endpoint(ep_ec);
+      if (!ep_ec) request.client = ep.address().to_string();
+    }
     // Store reads and registry saves run on the API's worker threads, never on the event loop the
     // device gateway shares: a 100,000-row query must not delay any device's acknowledgement.
-    auto work = [self = shared_from_this(), method = std::string(req.method_string()),
-                 target = std::string(req.target()), body = req.body(),
+    auto work = [self = shared_from_this(), request = std::move(request),
                  keep_alive = req.keep_alive(), verb = req.method()] {
       Response r;
       try {
-        r = handle_request(self->server_->sources_, method, target, body);
+        r = handle_request(self->server_->sources_, request);
       } catch (const std::exception&) {
         // No request may take the process (and the device gateway with it) down.
         r = Response{500, "application/json",
                      std::string("{\"error\":{\"code\":\"internal\",\"message\":\"") +
-                         "unexpected failure\"}}"};
+                         "unexpected failure\"}}",
+                     {}};
       }
       ++self->server_->served_;
       asio::post(self->stream_.get_executor(),
@@ -111,7 +124,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res->result(static_cast<http::status>(r.status));
     res->set(http::field::server, "ecomon");
     res->set(http::field::content_type, r.content_type);
-    res->set(http::field::access_control_allow_origin, "*");
+    // Security headers on every answer; no CORS header: other origins may not read the API.
+    res->set("X-Content-Type-Options", "nosniff");
+    res->set("X-Frame-Options", "DENY");
+    res->set("Referrer-Policy", "no-referrer");
+    res->set("Content-Security-Policy",
+             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+             "frame-ancestors 'none'");
+    res->set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : r.headers) res->set(name, value);
     res->keep_alive(keep_alive);
     if (method != http::verb::head) res->body() = r.body;
     res->prepare_payload();

@@ -138,7 +138,7 @@ Response commit(
     }
     return detail::error(400, done.error().reason, done.error().detail);
   }
-  return Response{200, "application/json", ok_body};
+  return Response{200, "application/json", ok_body, {}};
 }
 
 }  // namespace
@@ -158,7 +158,7 @@ Response put_site(const ApiSources& s, const std::string& code, const std::strin
       },
       "");
   if (r.status != 200) return r;
-  return Response{200, "application/json", detail::site_json(site)};
+  return Response{200, "application/json", detail::site_json(site), {}};
 }
 
 Response put_device(const ApiSources& s, const std::string& mn, const std::string& body) {

@@ -26,10 +26,10 @@ Response detail::error(int status, std::string_view code, std::string_view messa
   w.begin_object().key("error").begin_object();
   w.key("code").value(code).key("message").value(message);
   w.end_object().end_object();
-  return Response{status, "application/json", w.take()};
+  return Response{status, "application/json", w.take(), {}};
 }
 
-namespace {
+namespace detail {
 
 std::string iso(std::int64_t ms) {
   return core::format_iso8601(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds),
@@ -57,10 +57,6 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
-struct Target {
-  std::vector<std::string> segments;  // path split on '/'
-  std::map<std::string, std::string> query;
-};
 
 Target parse_target(const std::string& target) {
   Target t;
@@ -173,36 +169,74 @@ void write_value(core::JsonWriter& w, const storage::Value& v, const registry::R
   w.end_object();
 }
 
-Response sites(const ApiSources& s) {
+bool in_scope(const Ctx& c, const registry::Registry& reg, const registry::Site& site) {
+  return c.who && auth::site_in_scope(c.who->scopes, reg, site);
+}
+
+std::optional<Response> site_denied(const Ctx& c, const registry::Registry& reg,
+                                    const registry::Site* site, const std::string& code) {
+  // Restricted users learn nothing about sites outside their scope, not even whether they exist.
+  if (site && in_scope(c, reg, *site)) return std::nullopt;
+  if (!site && c.who && auth::unrestricted(c.who->scopes)) {
+    return error(404, "not_found", "no site '" + code + "'");
+  }
+  return error(403, "forbidden", "site '" + code + "' is outside your scope");
+}
+
+bool device_in_scope(const Ctx& c, const registry::Registry& reg, const std::string& mn,
+                     std::int64_t now_ms) {
+  if (!c.who) return false;
+  if (auth::unrestricted(c.who->scopes)) return true;
+  if (const registry::Site* site = reg.site_of(mn, now_ms); site && in_scope(c, reg, *site)) {
+    return true;
+  }
+  // A device that has left the scope's sites: its history there is still the scope's.
+  for (const auto& a : reg.assignments()) {
+    if (a.mn != mn) continue;
+    const registry::Site* site = reg.find_site(a.site);
+    if (site && in_scope(c, reg, *site)) return true;
+  }
+  return false;
+}
+
+Response sites(const Ctx& c) {
+  const ApiSources& s = c.s;
   auto reg = s.registry->get();
   core::JsonWriter w;
   w.begin_object().key("sites").begin_array();
-  for (const auto& site : reg->sites()) write_site(w, site);
+  for (const auto& site : reg->sites()) {
+    if (in_scope(c, *reg, site)) write_site(w, site);
+  }
   w.end_array().end_object();
-  return Response{200, "application/json", w.take()};
+  return Response{200, "application/json", w.take(), {}};
 }
 
-Response site(const ApiSources& s, const std::string& code) {
-  auto reg = s.registry->get();
+Response site(const Ctx& c) {
+  auto reg = c.s.registry->get();
+  const std::string& code = c.params.at(0);
   const registry::Site* site = reg->find_site(code);
-  if (!site) return error(404, "not_found", "no site '" + code + "'");
-  return Response{200, "application/json", detail::site_json(*site)};
+  if (auto denied = site_denied(c, *reg, site, code)) return *denied;
+  return Response{200, "application/json", detail::site_json(*site), {}};
 }
 
-Response latest(const ApiSources& s, const std::string& code) {
+Response latest(const Ctx& c) {
+  const ApiSources& s = c.s;
   auto reg = s.registry->get();
-  if (!reg->find_site(code)) return error(404, "not_found", "no site '" + code + "'");
+  const std::string& code = c.params.at(0);
+  if (auto denied = site_denied(c, *reg, reg->find_site(code), code)) return *denied;
   auto values = s.store->latest(code);
   if (!values) return from_error(values.error());
   core::JsonWriter w;
   w.begin_object().key("site").value(code).key("values").begin_array();
   for (const auto& v : *values) write_value(w, v, reg.get());
   w.end_array().end_object();
-  return Response{200, "application/json", w.take()};
+  return Response{200, "application/json", w.take(), {}};
 }
 
-Response devices(const ApiSources& s) {
+Response devices(const Ctx& c) {
+  const ApiSources& s = c.s;
   auto reg = s.registry->get();
+  const bool everything = auth::unrestricted(c.who->scopes);
   std::map<std::string, DeviceInfo> status;
   if (s.devices) {
     for (auto& d : s.devices()) status[d.mn] = d;
@@ -212,6 +246,7 @@ Response devices(const ApiSources& s) {
   w.begin_object().key("devices").begin_array();
   auto write = [&](const std::string& mn, const registry::Device* d) {
     const registry::Site* site = reg->site_of(mn, now);
+    if (!everything && !device_in_scope(c, *reg, mn, now)) return;
     const auto it = status.find(mn);
     w.begin_object();
     w.key("mn").value(mn);
@@ -235,7 +270,7 @@ Response devices(const ApiSources& s) {
     if (!reg->find_device(mn)) write(mn, nullptr);  // unknown devices that tried to connect
   }
   w.end_array().end_object();
-  return Response{200, "application/json", w.take()};
+  return Response{200, "application/json", w.take(), {}};
 }
 
 core::Result<std::optional<storage::DataKind>> kind_param(const Target& t) {
@@ -258,7 +293,16 @@ std::size_t limit_param(const Target& t) {
   return std::min(v, kMaxLimit);  // clamped, never refused
 }
 
-Response records(const ApiSources& s, const std::string& mn, const Target& t) {
+Response records(const Ctx& c) {
+  const ApiSources& s = c.s;
+  const Target& t = c.t;
+  const std::string& mn = c.params.at(0);
+  {
+    auto reg = s.registry->get();
+    if (!device_in_scope(c, *reg, mn, s.clock->now_ms())) {
+      return error(403, "forbidden", "device '" + mn + "' is outside your scope");
+    }
+  }
   auto kind = kind_param(t);
   if (!kind) return from_error(kind.error());
   auto range = range_params(t, s.clock->now_ms(), 30 * kDayMs);
@@ -282,15 +326,24 @@ Response records(const ApiSources& s, const std::string& mn, const Target& t) {
   w.key("limit").value(static_cast<std::int64_t>(q.limit)).key("records").begin_array();
   for (const auto& v : *values) write_value(w, v, nullptr);
   w.end_array().end_object();
-  return Response{200, "application/json", w.take()};
+  return Response{200, "application/json", w.take(), {}};
 }
 
-Response series(const ApiSources& s, const Target& t) {
+Response series(const Ctx& c) {
+  const ApiSources& s = c.s;
+  const Target& t = c.t;
   const auto site = t.query.find("site");
   const auto factor = t.query.find("factor");
   if (site == t.query.end() || factor == t.query.end() || site->second.empty() ||
       factor->second.empty()) {
     return error(400, "bad_request", "site and factor are required");
+  }
+  {
+    auto reg = s.registry->get();
+    if (auto denied = site_denied(c, *reg, reg->find_site(site->second), site->second)) {
+      // A series of a site no longer (or not yet) in the registry: unrestricted users only.
+      if (!(auth::unrestricted(c.who->scopes) && denied->status == 404)) return *denied;
+    }
   }
   auto kind = kind_param(t);
   if (!kind) return from_error(kind.error());
@@ -353,46 +406,15 @@ Response series(const ApiSources& s, const Target& t) {
     }
   }
   w.end_array().end_object();
-  return Response{200, "application/json", w.take()};
+  return Response{200, "application/json", w.take(), {}};
 }
 
-}  // namespace
+}  // namespace detail
 
 std::string detail::site_json(const registry::Site& site) {
   core::JsonWriter w;
   write_site(w, site);
   return w.take();
-}
-
-Response handle_request(const ApiSources& s, const std::string& method, const std::string& target,
-                        const std::string& body) {
-  const Target t = parse_target(target);
-  const auto& p = t.segments;
-  const bool v1 = p.size() >= 3 && p[0] == "api" && p[1] == "v1";
-  // Registry edits.
-  if (method == "PUT" && v1 && p.size() == 4 && p[2] == "sites") return put_site(s, p[3], body);
-  if (method == "PUT" && v1 && p.size() == 4 && p[2] == "devices") return put_device(s, p[3], body);
-  if (method == "POST" && v1 && p.size() == 3 && p[2] == "assignments") {
-    return post_assignment(s, body);
-  }
-  if (method != "GET" && method != "HEAD") {
-    return error(405, "method_not_allowed",
-                 "GET, or PUT sites/{code}, PUT devices/{mn}, POST assignments");
-  }
-  if (p.size() == 1 && p[0] == "healthz")
-    return Response{200, "application/json", "{\"status\":\"ok\"}"};
-  if (p.size() == 1 && p[0] == "metrics") {
-    return Response{200, "text/plain; version=0.0.4", s.metrics ? s.metrics() : ""};
-  }
-  if (p.size() >= 2 && p[0] == "api" && p[1] == "v1") {
-    if (p.size() == 3 && p[2] == "sites") return sites(s);
-    if (p.size() == 4 && p[2] == "sites") return site(s, p[3]);
-    if (p.size() == 5 && p[2] == "sites" && p[4] == "latest") return latest(s, p[3]);
-    if (p.size() == 3 && p[2] == "devices") return devices(s);
-    if (p.size() == 5 && p[2] == "devices" && p[4] == "records") return records(s, p[3], t);
-    if (p.size() == 3 && p[2] == "series") return series(s, t);
-  }
-  return error(404, "not_found", "no such resource: " + target.substr(0, target.find('?')));
 }
 
 }  // namespace ecomon::api

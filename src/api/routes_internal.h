@@ -1,18 +1,63 @@
-// Shared pieces of the API's request handlers (routes.cpp, registry_edits.cpp). Internal.
+// Shared pieces of the API's request handlers (routes.cpp, router.cpp, registry_edits.cpp,
+// public_api.cpp). Internal.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http_api.h"
+#include "auth/service.h"
+#include "core/json_writer.h"
 
 namespace ecomon::api {
 
 namespace detail {
+
+struct Target {
+  std::vector<std::string> segments;  // path split on '/'
+  std::map<std::string, std::string> query;
+};
+Target parse_target(const std::string& target);
+
+// What a handler gets: the request, its parsed target, the caller and the path parameters.
+struct Ctx {
+  const ApiSources& s;
+  const Request& req;
+  const Target& t;
+  const auth::Principal* who;       // null on public routes
+  std::vector<std::string> params;  // the {…} segments of the route, in order
+};
+
 // {"error":{"code","message"}} with a status.
 Response error(int status, std::string_view code, std::string_view message);
+Response from_error(const core::Error& e);
 // A site as the API shows it.
 std::string site_json(const registry::Site& site);
+void write_site(core::JsonWriter& w, const registry::Site& s);
+void write_value(core::JsonWriter& w, const storage::Value& v, const registry::Registry* reg);
+std::string iso(std::int64_t ms);
+core::Result<std::optional<std::int64_t>> time_param(const Target& t, const std::string& name);
+
+bool in_scope(const Ctx& c, const registry::Registry& reg, const registry::Site& site);
+// nullopt when the caller may see the site; otherwise 403 (or 404 for an unrestricted caller).
+std::optional<Response> site_denied(const Ctx& c, const registry::Registry& reg,
+                                    const registry::Site* site, const std::string& code);
+bool device_in_scope(const Ctx& c, const registry::Registry& reg, const std::string& mn,
+                     std::int64_t now_ms);
+
+// Data routes (routes.cpp).
+Response sites(const Ctx& c);
+Response site(const Ctx& c);
+Response latest(const Ctx& c);
+Response devices(const Ctx& c);
+Response records(const Ctx& c);
+Response series(const Ctx& c);
+// The public API (public_api.cpp).
+Response public_sites(const Ctx& c);
+Response public_site(const Ctx& c);
 }  // namespace detail
 
 Response put_site(const ApiSources& s, const std::string& code, const std::string& body);

@@ -39,12 +39,31 @@ def upload(mn, pw, qn, data_time, values, cn="2061", flag=5, st="22", extra=""):
     return frame("QN=%s;ST=%s;CN=%s;PW=%s;MN=%s;Flag=%d;%sCP=&&%s&&" % (qn, st, cn, pw, mn, flag, extra, cp))
 
 
+def ecomon(*args, stdin=None):
+    """(exit status, stdout, stderr) of the real binary."""
+    p = subprocess.run([ECOMON] + list(args), input=stdin, capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def create_key(data_dir, role="admin", *scopes):
+    """An API key made the way an administrator makes one: `ecomon apikey create`."""
+    args = ["apikey", "create", "--data", data_dir, "--role", role]
+    for s in scopes:
+        args += ["--scope", s]
+    rc, out, err = ecomon(*args)
+    if rc != 0:
+        raise RuntimeError("apikey create failed: %s" % err)
+    return out.strip()
+
+
 class Server:
     def __init__(self, *args, registry=None, data=None):
         self.dir = data or tempfile.mkdtemp(prefix="ecomon-it-")
         self.args = list(args)
         self.registry = registry or os.path.join(REPO, "config", "registry")
         self.proc = None
+        # The tests read the API as an administrator's machine would: with an admin API key.
+        self.key = create_key(self.dir, "admin")
         self.start()
 
     def start(self):
@@ -71,28 +90,37 @@ class Server:
         s.settimeout(10)
         return s
 
-    def get(self, path):
-        """(status, json or text) of GET path."""
-        url = "http://127.0.0.1:%d%s" % (self.http_port, path)
-        try:
-            with urllib.request.urlopen(url, timeout=10) as r:
-                body = r.read().decode()
-                status = r.status
-                ctype = r.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as e:
-            body, status, ctype = e.read().decode(), e.code, e.headers.get("Content-Type", "")
-        return status, (json.loads(body) if "json" in ctype else body)
+    def auth_headers(self, key):
+        key = self.key if key is None else key
+        return {"Authorization": "Bearer " + key} if key else {}
 
-    def send(self, method, path, body):
-        """(status, json) of a request with a JSON body."""
+    def request(self, method, path, body=None, key=None, headers=None):
+        """(status, json or text, response headers). key: None = the admin key, "" = none."""
         url = "http://127.0.0.1:%d%s" % (self.http_port, path)
-        req = urllib.request.Request(url, data=json.dumps(body).encode(), method=method,
-                                     headers={"Content-Type": "application/json"})
+        h = self.auth_headers(key)
+        h.update(headers or {})
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        req = urllib.request.Request(url, data=data, method=method, headers=h)
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, json.loads(r.read().decode())
+                text, status, hdrs = r.read().decode(), r.status, r.headers
         except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read().decode())
+            text, status, hdrs = e.read().decode(), e.code, e.headers
+        ctype = hdrs.get("Content-Type", "")
+        return status, (json.loads(text) if "json" in ctype and text else text), hdrs
+
+    def get(self, path, key=None):
+        """(status, json or text) of GET path."""
+        status, body, _ = self.request("GET", path, key=key)
+        return status, body
+
+    def send(self, method, path, body, key=None):
+        """(status, json) of a request with a JSON body."""
+        status, out, _ = self.request(method, path, body=body, key=key)
+        return status, out
 
     def metric(self, name):
         _, text = self.get("/metrics")

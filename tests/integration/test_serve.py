@@ -10,7 +10,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import (ECOMON, REPO, Server, drain, expect_silence, first_device, frame,
+from ecomon_harness import (ECOMON, REPO, Server, create_key, drain, expect_silence, first_device, frame,
                             read_frames, upload)
 
 
@@ -377,6 +377,7 @@ def ServerAtPort(data_dir, port):
     srv.dir = data_dir
     srv.registry = os.path.join(REPO, "config", "registry")
     srv.args = ["--unknown-devices", "quarantine"]
+    srv.key = create_key(data_dir, "admin")
     srv.proc = subprocess.Popen(
         [ECOMON, "serve", "--data", data_dir, "--registry", srv.registry,
          "--hj212-listen", "127.0.0.1:%d" % port, "--http-listen", "127.0.0.1:0"] + srv.args,
