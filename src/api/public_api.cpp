@@ -7,12 +7,18 @@
 //   - every value labelled with its release status: "unaudited" (real-time data, 实时数据，未经
 //     审核) until the audit workflow (issue #5) marks it final.
 // No device identifiers, receive times or versions are shown.
+#include <map>
+
 #include "api/routes_internal.h"
+#include "core/civil_time.h"
+#include "standards/aqi.h"
 
 namespace ecomon::api::detail {
 namespace {
 
 constexpr std::string_view kCache = "public, max-age=60";
+
+}  // namespace
 
 bool published_value(const storage::Value& v) {
   if (v.quality & (storage::kQualityNotLatest)) return false;
@@ -20,9 +26,12 @@ bool published_value(const storage::Value& v) {
 }
 
 bool published_site(const registry::Registry& reg, const registry::Site& site) {
+  // Every registered site but the provisional ones (created for a device being commissioned).
   (void)reg;
   return !site.provisional;
 }
+
+namespace {
 
 void write_public_site(core::JsonWriter& w, const ApiSources& s, const registry::Registry& reg,
                        const registry::Site& site, bool with_values) {
@@ -63,7 +72,169 @@ Response cached(std::string body) {
   return r;
 }
 
+namespace aqi = standards::aqi;
+
+// The HJ 212 factor codes of the AQI items in the hourly report (units as stations send them:
+// µg/m³, CO mg/m³). The 8-h O3 is not in the hourly AQI.
+constexpr std::array<std::pair<std::string_view, aqi::Pollutant>, 6> kAqiFactors{{
+    {"a21026", aqi::Pollutant::kSo2},
+    {"a21004", aqi::Pollutant::kNo2},
+    {"a21005", aqi::Pollutant::kCo},
+    {"a05024", aqi::Pollutant::kO3},
+    {"a34002", aqi::Pollutant::kPm10},
+    {"a34004", aqi::Pollutant::kPm25},
+}};
+
+// One station's published hourly means of its latest hour.
+struct StationHour {
+  const registry::Site* site = nullptr;
+  std::int64_t hour_start_ms = 0;
+  std::array<std::optional<double>, aqi::kPollutantCount> value{};
+};
+
+std::optional<StationHour> latest_hour(const ApiSources& s, const registry::Registry& reg,
+                                       const registry::Site& site) {
+  auto values = s.store->latest(site.code);
+  if (!values) return std::nullopt;
+  StationHour h;
+  h.site = &site;
+  std::vector<std::pair<aqi::Pollutant, const storage::Value*>> items;
+  for (const auto& v : *values) {
+    if (v.kind != storage::DataKind::kHour || v.field != "Avg" || !v.number) continue;
+    if (!published_value(v)) continue;
+    const registry::Device* d = reg.find_device(v.mn);
+    if (d && d->pending) continue;
+    for (const auto& [code, p] : kAqiFactors) {
+      if (v.factor == code) items.emplace_back(p, &v);
+    }
+  }
+  if (items.empty()) return std::nullopt;
+  for (const auto& [p, v] : items) h.hour_start_ms = std::max(h.hour_start_ms, v->measured_ms);
+  // Only the values of that hour: an older value is not this hour's.
+  for (const auto& [p, v] : items) {
+    if (v->measured_ms == h.hour_start_ms) h.value[static_cast<std::size_t>(p)] = *v->number;
+  }
+  return h;
+}
+
+aqi::Result evaluate(const std::array<std::optional<double>, aqi::kPollutantCount>& values,
+                     std::int64_t hour_start_ms) {
+  aqi::Concentrations c;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i]) c.value[i] = standards::Decimal::from_double(*values[i], 3);
+  }
+  const auto civil = core::civil_from_unix_ms(hour_start_ms, core::kChinaUtcOffsetSeconds);
+  const auto standard =
+      aqi::china_standard_for(standards::Date{civil.year, civil.month, civil.day});
+  return aqi::evaluate(c, aqi::Report::kHourly, standard);
+}
+
+void write_aqi(core::JsonWriter& w, const aqi::Result& r) {
+  w.key("aqi");
+  r.aqi ? w.value(static_cast<std::int64_t>(*r.aqi)) : w.null();
+  w.key("level");
+  r.level ? w.value(static_cast<std::int64_t>(r.level->number)) : w.null();
+  w.key("category");
+  r.level ? w.value(r.level->category) : w.null();
+  w.key("colour");
+  r.level ? w.value(r.level->colour) : w.null();
+  w.key("health_effect");
+  r.level ? w.value(r.level->health_effect) : w.null();
+  w.key("advice");
+  r.level ? w.value(r.level->advice) : w.null();
+  w.key("primary_pollutants").begin_array();
+  for (auto p : r.primary) w.value(aqi::pollutant_name(p));
+  w.end_array();
+  w.key("iaqi").begin_object();
+  for (auto p : aqi::kAllPollutants) {
+    if (auto i = r.iaqi_of(p)) w.key(aqi::pollutant_name(p)).value(static_cast<std::int64_t>(*i));
+  }
+  w.end_object();
+  w.key("standard").value(aqi::standard_code(r.standard));
+}
+
+void write_concentrations(core::JsonWriter& w,
+                          const std::array<std::optional<double>, aqi::kPollutantCount>& v) {
+  w.key("concentrations").begin_object();
+  for (auto p : aqi::kAllPollutants) {
+    if (const auto& x = v[static_cast<std::size_t>(p)]) w.key(aqi::pollutant_name(p)).value(*x);
+  }
+  w.end_object();
+}
+
 }  // namespace
+
+// GET /api/public/v1/aqi — the hourly AQI (实时报) of every published air station and of each
+// city, from the latest published hourly means. Times: `time` is the hour's END, as the national
+// releases label hourly values ("14:00" = 13:00–14:00); `hour_start` is the HJ 212 DataTime.
+// The city's concentrations are the means over its urban assessment points (城市点; control,
+// regional and background points are left out), then the AQI of those means, as HJ 663 and the
+// national release compute city values.
+Response public_aqi(const Ctx& c) {
+  auto reg = c.s.registry->get();
+  std::vector<StationHour> stations;
+  for (const auto& site : reg->sites()) {
+    if (site.kind != "ambient_air" || !published_site(*reg, site)) continue;
+    if (auto h = latest_hour(c.s, *reg, site)) stations.push_back(*h);
+  }
+  core::JsonWriter w;
+  w.begin_object();
+  w.key("notice").value("实时数据，未经审核 — real-time data, not yet audited");
+  w.key("status").value("unaudited");
+  w.key("stations").begin_array();
+  for (const auto& h : stations) {
+    const auto r = evaluate(h.value, h.hour_start_ms);
+    w.begin_object();
+    w.key("code").value(h.site->code).key("name").value(h.site->name);
+    w.key("air_role").value(h.site->air_role).key("county").value(h.site->place.county);
+    w.key("lon");
+    h.site->lon ? w.value(*h.site->lon) : w.null();
+    w.key("lat");
+    h.site->lat ? w.value(*h.site->lat) : w.null();
+    w.key("time").value(iso(h.hour_start_ms + 3600000)).key("hour_start").value(iso(h.hour_start_ms));
+    write_aqi(w, r);
+    write_concentrations(w, h.value);
+    w.end_object();
+  }
+  w.end_array();
+  // Cities: the latest hour any urban point of the city reported, and the points that have it.
+  std::map<std::string, std::vector<const StationHour*>> by_city;
+  for (const auto& h : stations) {
+    if (h.site->air_role == "urban") by_city[h.site->place.city_code].push_back(&h);
+  }
+  w.key("cities").begin_array();
+  for (const auto& [code, list] : by_city) {
+    std::int64_t hour = 0;
+    for (const auto* h : list) hour = std::max(hour, h->hour_start_ms);
+    std::array<std::optional<double>, aqi::kPollutantCount> mean{};
+    std::array<int, aqi::kPollutantCount> n{};
+    std::vector<std::string> used;
+    for (const auto* h : list) {
+      if (h->hour_start_ms != hour) continue;
+      used.push_back(h->site->code);
+      for (std::size_t i = 0; i < mean.size(); ++i) {
+        if (!h->value[i]) continue;
+        mean[i] = mean[i].value_or(0) + *h->value[i];
+        ++n[i];
+      }
+    }
+    for (std::size_t i = 0; i < mean.size(); ++i) {
+      if (mean[i]) *mean[i] /= n[i];
+    }
+    const auto r = evaluate(mean, hour);
+    w.begin_object();
+    w.key("code").value(code).key("name").value(list.front()->site->place.city);
+    w.key("time").value(iso(hour + 3600000)).key("hour_start").value(iso(hour));
+    w.key("stations").begin_array();
+    for (const auto& u : used) w.value(u);
+    w.end_array();
+    write_aqi(w, r);
+    write_concentrations(w, mean);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return cached(w.take());
+}
 
 Response public_sites(const Ctx& c) {
   auto reg = c.s.registry->get();

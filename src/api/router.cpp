@@ -1,4 +1,4 @@
-// Authentication, then routing. Every route of the HTTP API is in kRoutes below (also printed
+// Authentication, then routing. Every route of the HTTP API is in table() below (also printed
 // by `ecomon routes`, which the tests enumerate): its method, path pattern and the action its
 // caller's role must grant. The rules:
 //   - /healthz, /api/public/v1/… and POST /api/auth/login need no credential;
@@ -387,6 +387,7 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/healthz", Access::kPublic, {}}, healthz},
       {{"GET", "/api/public/v1/sites", Access::kPublic, {}}, detail::public_sites},
       {{"GET", "/api/public/v1/sites/{code}", Access::kPublic, {}}, detail::public_site},
+      {{"GET", "/api/public/v1/aqi", Access::kPublic, {}}, detail::public_aqi},
       {{"POST", "/api/auth/login", Access::kPublic, {}}, nullptr},  // handled before routing
       {{"POST", "/api/auth/logout", Access::kAuthenticated, {}}, nullptr},
       {{"GET", "/metrics", Access::kAction, A::kMetricsRead}, metrics},

@@ -58,6 +58,11 @@ Response series(const Ctx& c);
 // The public API (public_api.cpp).
 Response public_sites(const Ctx& c);
 Response public_site(const Ctx& c);
+Response public_aqi(const Ctx& c);
+// What the public may see: a registered, non-provisional site; a value neither quarantined,
+// pending nor clock-suspect whose device flag is N (or absent).
+bool published_site(const registry::Registry& reg, const registry::Site& site);
+bool published_value(const storage::Value& v);
 }  // namespace detail
 
 Response put_site(const ApiSources& s, const std::string& code, const std::string& body);
