@@ -4,10 +4,14 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "api/http_api.h"
 #include "api/routes.h"
+#include "auth/secret_box.h"
 #include "auth/service.h"
 #include "registry/registry.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -295,6 +299,92 @@ TEST_F(AuthTest, VerifyNamesADeletedEntry) {
   auto v = auth_->verify_audit();
   ASSERT_TRUE(v->first_broken);
   EXPECT_EQ(*v->first_broken, 3);
+}
+
+}  // namespace
+}  // namespace ecomon::auth
+
+namespace ecomon::auth {
+namespace {
+
+class SecretBoxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ecomon-secret-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(SecretBoxTest, SealsAndOpensWithTheSameMasterKeyOnly) {
+  const std::string file = (dir_ / "secret.key").string();
+  auto box = SecretBox::open_or_create(file);
+  ASSERT_TRUE(box.ok()) << box.error().detail;
+  EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string key = "0123456789ABCDEF0123456789ABCDEF";
+  const std::string sealed = box->seal(key);
+  EXPECT_TRUE(SecretBox::is_sealed(sealed));
+  EXPECT_EQ(sealed.find(key), std::string::npos);
+  EXPECT_NE(sealed, box->seal(key));  // a fresh nonce every time
+  EXPECT_EQ(*box->open(sealed), key);
+  auto again = SecretBox::open_or_create(file);  // the same file: the same master key
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again->open(sealed), key);
+
+  auto other = SecretBox::open_or_create((dir_ / "other.key").string());
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->open(sealed).error().reason, "bad_secret");
+  std::string tampered = sealed;
+  tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(box->open(tampered).error().reason, "bad_secret");
+  EXPECT_EQ(box->open("enc:v1:!!").error().reason, "bad_secret");
+  EXPECT_EQ(box->open(key).error().reason, "not_sealed");
+}
+
+TEST_F(SecretBoxTest, RefusesAKeyFileOfTheWrongSize) {
+  const std::string file = (dir_ / "secret.key").string();
+  { std::FILE* f = std::fopen(file.c_str(), "w"); std::fputs("short", f); std::fclose(f); }
+  EXPECT_EQ(SecretBox::open_or_create(file).error().reason, "bad_key_file");
+}
+
+TEST_F(SecretBoxTest, RegistryFilesHoldSm4KeysSealedAndLoadThemBack) {
+  auto box = *SecretBox::open_or_create((dir_ / "secret.key").string());
+  const registry::SecretCodec codec{[&](std::string_view p) { return box.seal(p); },
+                                    [&](std::string_view s) { return box.open(s); },
+                                    [](std::string_view t) { return SecretBox::is_sealed(t); }};
+  auto reg = registry::load_registry(ECOMON_TESTDATA_DIR "/../config/registry");
+  ASSERT_TRUE(reg.ok()) << reg.error().detail;
+  registry::Device d;
+  d.mn = "GY2025SM4000001";
+  d.st = "22";
+  d.password = "123456";
+  d.profile.version = 2025;
+  d.profile.sm4_key_hex = "0123456789ABCDEF0123456789ABCDEF";
+  auto edited = reg->with_device(d);
+  ASSERT_TRUE(edited.ok()) << edited.error().detail;
+  const std::string out = (dir_ / "registry").string();
+  ASSERT_TRUE(registry::save_registry(*edited, out, codec).ok());
+  std::ifstream in(out + "/devices.csv");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("0123456789ABCDEF0123456789ABCDEF"), std::string::npos);
+  EXPECT_NE(text.find("enc:v1:"), std::string::npos);
+  auto back = registry::load_registry(out, codec);
+  ASSERT_TRUE(back.ok()) << back.error().detail;
+  EXPECT_EQ(back->find_device("GY2025SM4000001")->profile.sm4_key_hex,
+            "0123456789ABCDEF0123456789ABCDEF");
+  // Without the master key the file does not load: a sealed cell is not a key.
+  EXPECT_FALSE(registry::load_registry(out).ok());
+  auto other = *SecretBox::open_or_create((dir_ / "other.key").string());
+  const registry::SecretCodec wrong{nullptr, [&](std::string_view s) { return other.open(s); },
+                                    [](std::string_view t) { return SecretBox::is_sealed(t); }};
+  auto refused = registry::load_registry(out, wrong);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().detail.find("sm4_key_hex"), std::string::npos);
 }
 
 }  // namespace

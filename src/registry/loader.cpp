@@ -399,7 +399,8 @@ constexpr FileSpec kSettingsFile{"settings.csv", kSettingsRequired, kRangeColumn
 // Fills one Registry file by file; each step checks the references to the files before it.
 class Loader {
  public:
-  explicit Loader(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  Loader(std::filesystem::path dir, const SecretCodec* secrets)
+      : dir_(std::move(dir)), secrets_(secrets) {}
 
   core::Result<void> enterprises() {
     auto table = read_table(dir_, kEnterprisesFile, false);
@@ -475,6 +476,11 @@ class Loader {
       }
       if (const auto text = row.get("crc"); !text.empty()) d.profile.crc = text;
       d.profile.sm4_key_hex = row.get("sm4_key_hex");
+      if (secrets_ && secrets_->is_sealed && secrets_->is_sealed(d.profile.sm4_key_hex)) {
+        auto open = secrets_->open(d.profile.sm4_key_hex);
+        if (!open) return row.error("sm4_key_hex", open.error().detail);
+        d.profile.sm4_key_hex = std::move(*open);
+      }
       if (const auto text = row.get("sm4_wire_form"); !text.empty()) {
         d.profile.sm4_wire_form = text;
       }
@@ -622,17 +628,22 @@ class Loader {
   }
 
   std::filesystem::path dir_;
+  const SecretCodec* secrets_ = nullptr;
   Registry registry_;
 };
 
 }  // namespace
 
 core::Result<Registry> load_registry(const std::string& dir) {
+  return load_registry(dir, SecretCodec{});
+}
+
+core::Result<Registry> load_registry(const std::string& dir, const SecretCodec& secrets) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     return registry_error("registry directory '" + dir + "' does not exist");
   }
-  Loader loader(dir);
+  Loader loader(dir, &secrets);
   // Order matters: devices name enterprises; assignments and settings name sites and devices.
   for (auto step : {&Loader::enterprises, &Loader::sites, &Loader::devices, &Loader::factors,
                     &Loader::assignments, &Loader::settings}) {

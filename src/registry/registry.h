@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <map>
 #include <optional>
 #include <string>
@@ -163,7 +165,21 @@ std::string_view site_kind_for_st(std::string_view st);
 // README.md). Errors name the file, line and column.
 core::Result<Registry> load_registry(const std::string& dir);
 
-// Writes `registry` into `dir` in the format load_registry() reads (each file replaced whole).
+// Secrets in the files (the SM4 keys): how they are sealed on save and opened on load. The
+// registry itself holds them open in memory; sealing is the caller's (auth::SecretBox), so this
+// layer stays free of cryptography. `is_sealed` tells a sealed cell from a clear one (clear cells
+// — the shipped config, older files — are still read).
+struct SecretCodec {
+  std::function<std::string(std::string_view)> seal;
+  std::function<core::Result<std::string>(std::string_view)> open;
+  std::function<bool(std::string_view)> is_sealed;
+};
+core::Result<Registry> load_registry(const std::string& dir, const SecretCodec& secrets);
+
+// Writes `registry` into `dir` in the format load_registry() reads (each file replaced whole);
+// with `secrets`, each SM4 key is written sealed.
 core::Result<void> save_registry(const Registry& registry, const std::string& dir);
+core::Result<void> save_registry(const Registry& registry, const std::string& dir,
+                                 const SecretCodec& secrets);
 
 }  // namespace ecomon::registry

@@ -50,6 +50,14 @@ std::string flag(bool b) { return b ? "true" : "false"; }
 }  // namespace
 
 core::Result<void> save_registry(const Registry& r, const std::string& dir) {
+  return save_registry(r, dir, SecretCodec{});
+}
+
+core::Result<void> save_registry(const Registry& r, const std::string& dir,
+                                 const SecretCodec& secrets) {
+  auto key_cell = [&](const std::string& key) {
+    return key.empty() || !secrets.seal ? key : secrets.seal(key);
+  };
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return core::fail(core::Error{"save_failed", dir + ": " + ec.message()});
@@ -70,7 +78,7 @@ core::Result<void> save_registry(const Registry& r, const std::string& dir) {
   for (const Device& d : r.devices()) {
     devices +=
         row({d.mn, d.st, d.password, std::to_string(d.profile.version), d.profile.crc,
-             d.profile.sm4_key_hex, d.profile.sm4_wire_form, flag(d.profile.accept_length_mismatch),
+             key_cell(d.profile.sm4_key_hex), d.profile.sm4_wire_form, flag(d.profile.accept_length_mismatch),
              std::to_string(d.interval_s), flag(d.pending), d.enterprise, d.outlet});
   }
   std::string& assignments = files["assignments.csv"];
