@@ -71,6 +71,10 @@ TEST(Hj212Encoder, CommandsOf2025) {
                                                  {2024, 6, 1, 8, 45, 0, 0})),
             "##0134QN=20240601085857223;ST=44;CN=2011;PW=123456;MN=010000A8900016F000169DC0;"
             "Flag=9;CP=&&BeginTime=20240601064500;EndTime=20240601084500&&C741\r\n");  // E6
+  // The 1014 key update as reference/hj212/HJ212-2025.md prints it (length 0140, CRC EA41).
+  EXPECT_EQ(encode_frame(set_key_segment(t, "20240601085857223", "0000000000000000")),
+            "##0140QN=20240601085857223;ST=32;CN=1014;PW=123456;MN=010000A8900016F000169DC0;"
+            "Flag=9;CP=&&SKCreateTime=20240601085857223,NewSK=0000000000000000&&EA41\r\n");
 }
 
 TEST(Hj212Encoder, EncodedFramesDecode) {

@@ -171,4 +171,13 @@ std::string set_timeout_segment(const Target& t, int timeout_s, int retries) {
       t, 1000, "OverTime=" + std::to_string(timeout_s) + ";ReCount=" + std::to_string(retries));
 }
 
+std::string set_key_segment(const Target& t, std::string_view sk_create_time,
+                            std::string_view new_key_hex) {
+  std::string cp = "SKCreateTime=";
+  cp += sk_create_time;
+  cp += ",NewSK=";
+  cp += new_key_hex;
+  return command_segment(t, 1014, cp);
+}
+
 }  // namespace ecomon::protocol::hj212

@@ -55,6 +55,11 @@ std::string history_request_segment(const Target& t, int cn, const core::CivilTi
                                     const core::CivilTime& end);
 std::string set_rtd_interval_segment(const Target& t, int seconds);            // 1062
 std::string set_timeout_segment(const Target& t, int timeout_s, int retries);  // 1000
+// HJ 212-2025 §6.4.3 key update from the platform (1014): SKCreateTime (17 digits) and the new
+// SM4 key; the device answers 9011, switches keys, then 9012. Send it encrypted (encode_frame
+// with the device's current key): 1014 is one of the encrypted commands (§6.4.4).
+std::string set_key_segment(const Target& t, std::string_view sk_create_time,
+                            std::string_view new_key_hex);
 
 // "YYYYMMDDhhmmss" (14 digits).
 std::string format_hj212_time(const core::CivilTime& t);
