@@ -14,6 +14,7 @@ packages=(
   libsqlite3-dev                             # the embedded store
   libtomlplusplus-dev                        # `ecomon serve --config FILE` (TOML)
   libssl-dev                                 # SM4 for HJ 212-2025, HTTPS (OpenSSL 3)
+  openssl                                    # the CLI: test certificates for HTTPS (test_tls.py)
   libsodium-dev                              # argon2id password hashes, random tokens, SHA-256
 )
 

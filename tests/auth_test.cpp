@@ -213,7 +213,8 @@ TEST_F(AuthTest, DisabledUsersLoseTheirSessionsAndCannotLogIn) {
 TEST_F(AuthTest, AddUserRefusesBadInputAndDuplicates) {
   add("wang", "viewer");
   auto city = *parse_scopes("city");
-  EXPECT_EQ(auth_->add_user("wang", "viewer", city, kPassword, "t", "cli").error().reason, "exists");
+  EXPECT_EQ(auth_->add_user("wang", "viewer", city, kPassword, "t", "cli").error().reason,
+            "exists");
   EXPECT_EQ(auth_->add_user("li", "king", city, kPassword, "t", "cli").error().reason, "bad_role");
   EXPECT_EQ(auth_->add_user("li", "viewer", city, "weak", "t", "cli").error().reason,
             "weak_password");
@@ -224,7 +225,8 @@ TEST_F(AuthTest, AddUserRefusesBadInputAndDuplicates) {
 }
 
 TEST_F(AuthTest, ApiKeysAuthenticateUntilRevokedAndAreStoredOnlyAsHashes) {
-  auto created = auth_->create_api_key("scraper", "viewer", *parse_scopes("county:510802"), "t", "cli");
+  auto created =
+      auth_->create_api_key("scraper", "viewer", *parse_scopes("county:510802"), "t", "cli");
   ASSERT_TRUE(created.ok());
   const std::string key = created->second;
   EXPECT_EQ(key.rfind("ek_" + created->first.id + "_", 0), 0u);
@@ -237,9 +239,10 @@ TEST_F(AuthTest, ApiKeysAuthenticateUntilRevokedAndAreStoredOnlyAsHashes) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM auth_api_keys WHERE key_hash=?1 OR label=?1",
-                               -1, &st, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT count(*) FROM auth_api_keys WHERE key_hash=?1 OR label=?1", -1,
+                         &st, nullptr),
+      SQLITE_OK);
   sqlite3_bind_text(st, 1, key.c_str(), -1, SQLITE_TRANSIENT);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(st, 0), 0);  // the key itself is nowhere
@@ -348,7 +351,11 @@ TEST_F(SecretBoxTest, SealsAndOpensWithTheSameMasterKeyOnly) {
 
 TEST_F(SecretBoxTest, RefusesAKeyFileOfTheWrongSize) {
   const std::string file = (dir_ / "secret.key").string();
-  { std::FILE* f = std::fopen(file.c_str(), "w"); std::fputs("short", f); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    std::fputs("short", f);
+    std::fclose(f);
+  }
   EXPECT_EQ(SecretBox::open_or_create(file).error().reason, "bad_key_file");
 }
 

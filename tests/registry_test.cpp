@@ -1,3 +1,5 @@
+#include "registry/registry.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 #include <string_view>
 
 #include "core/civil_time.h"
-#include "registry/registry.h"
 
 namespace ecomon::registry {
 namespace {

@@ -18,6 +18,12 @@
 // with a stable code (bad_request, not_found, range_too_large, method_not_allowed, too_large,
 // internal). Limits: request header 8 KiB, body 64 KiB, 30 s to receive a request, at most
 // max_connections connections. Runs on the caller's io_context thread.
+//
+// HTTPS: with a certificate chain and a private key (HttpOptions), every connection is TLS
+// (OpenSSL 3, TLS 1.2 minimum, no compression, no renegotiation, forward-secret AEAD ciphers):
+// the handshake must finish within tls_handshake_timeout_ms, a failed one is counted
+// (tls_handshake_failures) and closes the connection, answers carry Strict-Transport-Security
+// and the handlers see Request::tls. Plain HTTP is never served on the same port.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +42,9 @@
 
 namespace boost::asio {
 class io_context;
+}
+namespace ecomon::alarm {
+class AlarmService;
 }
 
 namespace ecomon::api {
@@ -58,11 +67,16 @@ struct ApiSources {
   std::function<std::string()> metrics;              // Prometheus text of the other parts
   // Persists an edited registry; the edit is refused (500) when this fails. May be empty.
   std::function<core::Result<void>(const registry::Registry&)> save_registry;
+  // Rotates an HJ 212-2025 device's SM4 key (CN 1014); blocks until the device answered. Returns
+  // the new key's SKCreateTime. May be empty (the route then answers 503).
+  std::function<core::Result<std::string>(const std::string& mn)> rotate_key;
   // Users, sessions, API keys, audit trail. Without it every protected route answers 401.
   auth::AuthService* auth = nullptr;
   // Per-client request budgets of the public API and of the login (rate_limit.h); may be null.
   RateLimiter* public_limiter = nullptr;
   RateLimiter* login_limiter = nullptr;
+  // Alarm rules, alarms and tasks (alarm_routes.cpp); without it those routes answer 503.
+  alarm::AlarmService* alarms = nullptr;
 };
 
 struct HttpOptions {
@@ -70,6 +84,10 @@ struct HttpOptions {
   std::int64_t request_timeout_ms = 30000;
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 64 * 1024;
+  // PEM files; both empty = plain HTTP, both set = HTTPS only (listen() loads and checks them).
+  std::string tls_cert_file;  // the server's certificate, then any intermediates
+  std::string tls_key_file;   // its private key (unencrypted)
+  std::int64_t tls_handshake_timeout_ms = 10000;
 };
 
 // One HTTP request as the handlers see it (http_server.cpp fills it from the wire).
@@ -100,9 +118,14 @@ class HttpServer {
  public:
   HttpServer(boost::asio::io_context& io, ApiSources sources, HttpOptions options);
   ~HttpServer();
+  // Loads the TLS certificate and key first when HttpOptions names them: a file that cannot be
+  // read, is not PEM, or a key that does not match the certificate fails with reason `tls_config`
+  // and a detail naming the file; nothing is bound then. Returns the bound port.
   core::Result<std::uint16_t> listen(const std::string& address, std::uint16_t port);
   void stop();
   std::uint64_t requests_served() const;
+  // TLS handshakes that failed or timed out (plain HTTP to the HTTPS port, scanners, old clients).
+  std::uint64_t tls_handshake_failures() const;
 
   class Impl;  // defined in http_server.cpp
 

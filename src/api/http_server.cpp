@@ -1,8 +1,21 @@
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
 #include <set>
+#include <type_traits>
 
 #include "api/http_api.h"
 #include "net/listener.h"
@@ -12,7 +25,87 @@ namespace ecomon::api {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+// TLS 1.2 suites: forward secrecy and AEAD only (Mozilla's "intermediate" list without DHE, which
+// would need parameters). TLS 1.3 keeps OpenSSL's defaults, which are all of that kind.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// The first queued OpenSSL error of this thread as text ("no start line"); clears the queue.
+std::string openssl_reason() {
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown OpenSSL error";
+  const char* reason = ERR_reason_error_string(e);
+  return reason != nullptr ? reason : "OpenSSL error " + std::to_string(e);
+}
+
+// An encrypted key would make OpenSSL prompt on the terminal; a server has nobody to ask.
+int no_password(char*, int, int, void*) { return 0; }
+
+core::Unexpected<core::Error> tls_error(std::string detail) {
+  return core::fail(core::Error{"tls_config", std::move(detail)});
+}
+
+// The server's TLS context from PEM files; every failure names the file and says what is wrong.
+core::Result<std::unique_ptr<ssl::context>> make_tls_context(const std::string& cert_file,
+                                                             const std::string& key_file) {
+  if (cert_file.empty() || key_file.empty()) {
+    return tls_error("HTTPS needs both a certificate chain file and a private key file");
+  }
+  for (const auto& [file, what] : {std::pair{cert_file, "certificate"}, {key_file, "key"}}) {
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (f == nullptr) {
+      return tls_error(std::string("TLS ") + what + " " + file + ": " + std::strerror(errno));
+    }
+    std::fclose(f);
+  }
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::no_compression);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_default_passwd_cb(native, no_password);
+  ERR_clear_error();
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return tls_error("TLS cipher list: " + openssl_reason());
+  }
+  if (SSL_CTX_use_certificate_chain_file(native, cert_file.c_str()) != 1) {
+    return tls_error("TLS certificate " + cert_file + ": not a PEM certificate chain (" +
+                     openssl_reason() + ")");
+  }
+  BIO* bio = BIO_new_file(key_file.c_str(), "r");
+  EVP_PKEY* key =
+      bio != nullptr ? PEM_read_bio_PrivateKey(bio, nullptr, no_password, nullptr) : nullptr;
+  BIO_free(bio);
+  if (key == nullptr) {
+    // OpenSSL's own reasons here ("unsupported", "bad decrypt") would mislead more than help.
+    ERR_clear_error();
+    return tls_error("TLS key " + key_file +
+                     ": not a PEM private key, or an encrypted one (a server cannot ask for the "
+                     "password: `openssl pkey -in KEY -out PLAIN_KEY` decrypts it)");
+  }
+  // Checked here rather than left to SSL_CTX_use_PrivateKey so that the message can say so.
+  const bool matches = X509_check_private_key(SSL_CTX_get0_certificate(native), key) == 1;
+  const bool used =
+      matches && SSL_CTX_use_PrivateKey(native, key) == 1 && SSL_CTX_check_private_key(native) == 1;
+  EVP_PKEY_free(key);
+  if (!matches) {
+    ERR_clear_error();
+    return tls_error("TLS key " + key_file + " does not match the certificate " + cert_file);
+  }
+  if (!used) return tls_error("TLS key " + key_file + ": " + openssl_reason());
+  return ctx;
+}
+
+}  // namespace
 
 class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
  public:
@@ -20,6 +113,11 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       : io_(io), acceptor_(io), sources_(std::move(sources)), options_(options) {}
 
   core::Result<std::uint16_t> listen(const std::string& address, std::uint16_t port) {
+    if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+      auto ctx = make_tls_context(options_.tls_cert_file, options_.tls_key_file);
+      if (!ctx) return core::fail(ctx.error());
+      tls_ = std::move(*ctx);
+    }
     auto bound = net::listen_on(acceptor_, address, port);
     if (bound) accept();
     return bound;
@@ -35,40 +133,92 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     acceptor_.close(ec);
   }
 
+  // Counts a failed TLS handshake; logs at most one line per 10 s (scanners retry fast).
+  void handshake_failed(const std::string& peer, const beast::error_code& ec) {
+    const std::uint64_t n = ++tls_handshake_failures_;
+    const std::int64_t now = sources_.clock != nullptr ? sources_.clock->now_ms() : 0;
+    if (n > 1 && now - last_failure_log_ms_ < 10000) return;
+    last_failure_log_ms_ = now;
+    std::fprintf(stderr, "http: TLS handshake with %s failed: %s (failures so far: %llu)\n",
+                 peer.c_str(), ec.message().c_str(), static_cast<unsigned long long>(n));
+  }
+
   asio::io_context& io_;
   tcp::acceptor acceptor_;
   ApiSources sources_;
   HttpOptions options_;
+  std::unique_ptr<ssl::context> tls_;  // set by listen() when HTTPS is configured
   std::size_t open_ = 0;
   std::atomic<std::uint64_t> served_{0};
+  std::atomic<std::uint64_t> tls_handshake_failures_{0};
+  std::int64_t last_failure_log_ms_ = 0;  // the loop thread only
   bool stopped_ = false;
   asio::thread_pool pool_{2};  // request handling off the event loop
 };
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection: read a request, handle it on the pool, write the answer, again while the client
+// keeps the connection alive. Stream is beast::tcp_stream (plain HTTP) or TlsStream (HTTPS: a
+// handshake first, a close_notify last); everything in between is the same code.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket)
-      : server_(std::move(server)), stream_(std::move(socket)) {}
+  // `tls` is the server's ssl::context for TlsStream, nothing for beast::tcp_stream.
+  template <class... Tls>
+  Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket, Tls&... tls)
+      : server_(std::move(server)), stream_(std::move(socket), tls...) {}
   ~Session() { --server_->open_; }
 
-  void start() { read(); }
+  void start() {
+    if constexpr (kTls) {
+      lowest().expires_after(std::chrono::milliseconds(server_->options_.tls_handshake_timeout_ms));
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) {
+                                  // Plain HTTP, garbage, an old protocol, a timeout: no answer;
+                                  // the socket closes with the session.
+                                  self->server_->handshake_failed(self->peer(), ec);
+                                  return;
+                                }
+                                self->read();
+                              });
+    } else {
+      read();
+    }
+  }
 
  private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  std::string peer() {
+    beast::error_code ec;
+    const auto ep = lowest().socket().remote_endpoint(ec);
+    return ec ? std::string() : ep.address().to_string();
+  }
+
   void read() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->options_.max_header_bytes));
     parser_->body_limit(server_->options_.max_body_bytes);
-    stream_.expires_after(std::chrono::milliseconds(server_->options_.request_timeout_ms));
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    lowest().expires_after(std::chrono::milliseconds(server_->options_.request_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted) {
+    // Only a request the parser refused gets an answer; a closed, reset or timed-out connection
+    // (or a TLS one cut without close_notify) is just closed.
+    const bool parse_error =
+        ec && ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream;
+    if (ec && !parse_error) {
       close();
       return;
     }
@@ -92,21 +242,19 @@ class Session : public std::enable_shared_from_this<Session> {
     request.cookie = std::string(req[http::field::cookie]);
     request.origin = std::string(req[http::field::origin]);
     request.host = std::string(req[http::field::host]);
-    {
-      beast::error_code ep_ec;
-      const auto ep = stream_.socket().remote_endpoint(ep_ec);
-      if (!ep_ec) request.client = ep.address().to_string();
-    }
+    request.client = peer();
+    request.tls = kTls;
     // Store reads and registry saves run on the API's worker threads, never on the event loop the
     // device gateway shares: a 100,000-row query must not delay any device's acknowledgement.
-    auto work = [self = shared_from_this(), request = std::move(request),
+    auto work = [self = this->shared_from_this(), request = std::move(request),
                  keep_alive = req.keep_alive(), verb = req.method()] {
       Response r;
       try {
         r = handle_request(self->server_->sources_, request);
       } catch (const std::exception&) {
         // No request may take the process (and the device gateway with it) down.
-        r = Response{500, "application/json",
+        r = Response{500,
+                     "application/json",
                      std::string("{\"error\":{\"code\":\"internal\",\"message\":\"") +
                          "unexpected failure\"}}",
                      {}};
@@ -132,13 +280,14 @@ class Session : public std::enable_shared_from_this<Session> {
              "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
              "frame-ancestors 'none'");
     res->set(http::field::cache_control, "no-store");
+    if constexpr (kTls) res->set(http::field::strict_transport_security, "max-age=31536000");
     for (const auto& [name, value] : r.headers) res->set(name, value);
     res->keep_alive(keep_alive);
     if (method != http::verb::head) res->body() = r.body;
     res->prepare_payload();
     http::async_write(
         stream_, *res,
-        [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
           if (ec || !keep_alive) {
             self->close();
             return;
@@ -148,12 +297,21 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if constexpr (kTls) {
+      // close_notify, then wait (bounded) for the client's; the socket closes with the session.
+      lowest().expires_after(std::chrono::milliseconds(server_->options_.tls_handshake_timeout_ms));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        self->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      });
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
   }
 
   std::shared_ptr<HttpServer::Impl> server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };
@@ -177,7 +335,11 @@ void HttpServer::Impl::accept() {
         socket.close(ignored);
       } else {
         ++self->open_;
-        std::make_shared<Session>(self, std::move(socket))->start();
+        if (self->tls_) {
+          std::make_shared<Session<TlsStream>>(self, std::move(socket), *self->tls_)->start();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(self, std::move(socket))->start();
+        }
       }
     }
     self->accept();
@@ -192,5 +354,6 @@ core::Result<std::uint16_t> HttpServer::listen(const std::string& address, std::
 }
 void HttpServer::stop() { impl_->stop(); }
 std::uint64_t HttpServer::requests_served() const { return impl_->served_; }
+std::uint64_t HttpServer::tls_handshake_failures() const { return impl_->tls_handshake_failures_; }
 
 }  // namespace ecomon::api

@@ -52,7 +52,12 @@ void write_public_site(core::JsonWriter& w, const ApiSources& s, const registry:
         if (d && d->pending) continue;
         w.begin_object().key("factor").value(v.factor);
         if (const registry::Factor* f = reg.find_factor(v.factor)) {
-          w.key("name").value(f->name_zh).key("name_en").value(f->name_en).key("unit").value(f->unit);
+          w.key("name")
+              .value(f->name_zh)
+              .key("name_en")
+              .value(f->name_en)
+              .key("unit")
+              .value(f->unit);
         }
         w.key("kind").value(storage::kind_name(v.kind)).key("field").value(v.field);
         w.key("time").value(iso(v.measured_ms)).key("value");
@@ -191,7 +196,10 @@ Response public_aqi(const Ctx& c) {
     h.site->lon ? w.value(*h.site->lon) : w.null();
     w.key("lat");
     h.site->lat ? w.value(*h.site->lat) : w.null();
-    w.key("time").value(iso(h.hour_start_ms + 3600000)).key("hour_start").value(iso(h.hour_start_ms));
+    w.key("time")
+        .value(iso(h.hour_start_ms + 3600000))
+        .key("hour_start")
+        .value(iso(h.hour_start_ms));
     write_aqi(w, r);
     write_concentrations(w, h.value);
     w.end_object();

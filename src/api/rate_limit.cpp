@@ -27,7 +27,8 @@ bool RateLimiter::allow(const std::string& client, std::int64_t now_ms,
     it = buckets_.emplace(client, Bucket{burst_, now_ms}).first;
   }
   Bucket& b = it->second;
-  const double elapsed_s = static_cast<double>(std::max<std::int64_t>(0, now_ms - b.at_ms)) / 1000.0;
+  const double elapsed_s =
+      static_cast<double>(std::max<std::int64_t>(0, now_ms - b.at_ms)) / 1000.0;
   b.tokens = std::min(burst_, b.tokens + elapsed_s * rate_);
   b.at_ms = std::max(b.at_ms, now_ms);
   if (b.tokens >= 1.0) {

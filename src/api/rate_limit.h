@@ -15,7 +15,8 @@ class RateLimiter {
       : rate_(rate_per_s), burst_(burst), max_clients_(max_clients) {}
 
   // True when the client may make a request at `now_ms`; otherwise *retry_after_ms says when.
-  bool allow(const std::string& client, std::int64_t now_ms, std::int64_t* retry_after_ms = nullptr);
+  bool allow(const std::string& client, std::int64_t now_ms,
+             std::int64_t* retry_after_ms = nullptr);
 
  private:
   struct Bucket {

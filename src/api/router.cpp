@@ -50,7 +50,8 @@ core::Result<std::vector<auth::Scope>> scopes_member(const json::object& o) {
       texts.emplace_back(e.as_string());
     }
   }
-  if (const auto* v = o.if_contains("scope"); v && v->is_string()) texts.emplace_back(v->as_string());
+  if (const auto* v = o.if_contains("scope"); v && v->is_string())
+    texts.emplace_back(v->as_string());
   if (texts.empty()) texts.emplace_back("city");
   std::vector<auth::Scope> out;
   for (const auto& t : texts) {
@@ -119,7 +120,8 @@ Response unauthorized(std::string_view message) {
 
 Response too_many(std::int64_t retry_after_ms, std::string_view code, std::string_view message) {
   Response r = error(429, code, message);
-  r.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, (retry_after_ms + 999) / 1000)));
+  r.headers.emplace_back("Retry-After",
+                         std::to_string(std::max<std::int64_t>(1, (retry_after_ms + 999) / 1000)));
   return r;
 }
 
@@ -220,7 +222,8 @@ Response add_user(const Ctx& c) {
 Response user_state(const Ctx& c, bool disabled) {
   auto r = c.s.auth->set_disabled(c.params.at(0), disabled, c.who->name, client_of(c.req));
   if (!r) return auth_error(r.error());
-  return Response{200, "application/json", disabled ? "{\"disabled\":true}" : "{\"disabled\":false}", {}};
+  return Response{
+      200, "application/json", disabled ? "{\"disabled\":true}" : "{\"disabled\":false}", {}};
 }
 
 void write_key(core::JsonWriter& w, const auth::ApiKeyInfo& k) {
@@ -311,7 +314,7 @@ void audit_edit(const Ctx& c, const Response& r, const std::string& action,
     boost::system::error_code ec;
     json::value v = json::parse(c.req.body, ec);
     if (!ec && v.is_object()) {
-      for (const char* secret : {"password", "sm4_key"}) {
+      for (const char* secret : {"password", "sm4_key_hex"}) {
         if (v.as_object().contains(secret)) v.as_object()[secret] = "***";
       }
       detail = json::serialize(v);
@@ -354,6 +357,42 @@ Response edit_device(const Ctx& c) {
   return r;
 }
 
+Response rotate_key(const Ctx& c) {
+  const std::string& mn = c.params.at(0);
+  {
+    auto reg = c.s.registry->get();
+    if (!reg->find_device(mn) && auth::unrestricted(c.who->scopes)) {
+      return error(404, "not_found", "no device '" + mn + "'");
+    }
+    if (!detail::device_in_scope(c, *reg, mn, c.s.clock->now_ms())) {
+      return error(403, "forbidden", "device '" + mn + "' is outside your scope");
+    }
+  }
+  if (!c.s.rotate_key) return error(503, "unavailable", "key rotation is not available");
+  auto r = c.s.rotate_key(mn);
+  const std::string outcome = r ? std::string("executed") : r.error().reason;
+  if (c.s.auth) {
+    // The key itself never goes into the trail.
+    (void)c.s.auth->audit(c.who->name, "device.key_rotate", mn,
+                          r ? "SKCreateTime=" + *r : "outcome=" + outcome + ": " + r.error().detail,
+                          client_of(c.req));
+  }
+  if (!r) {
+    const std::string& reason = r.error().reason;
+    const int status = reason == "not_found"                       ? 404
+                       : reason == "not_encrypted"                 ? 400
+                       : reason == "offline"                       ? 409
+                       : reason == "timeout"                       ? 504
+                       : reason == "refused" || reason == "failed" ? 502
+                                                                   : 500;
+    return error(status, reason, r.error().detail);
+  }
+  return Response{200,
+                  "application/json",
+                  "{\"mn\":\"" + mn + "\",\"rotated\":true,\"sk_create_time\":\"" + *r + "\"}",
+                  {}};
+}
+
 Response assign(const Ctx& c) {
   std::string site_code;
   if (auto body = parse_object(c.req.body)) site_code = member(*body, "site");
@@ -369,7 +408,9 @@ Response assign(const Ctx& c) {
   return r;
 }
 
-Response healthz(const Ctx&) { return Response{200, "application/json", "{\"status\":\"ok\"}", {}}; }
+Response healthz(const Ctx&) {
+  return Response{200, "application/json", "{\"status\":\"ok\"}", {}};
+}
 
 using Handler = Response (*)(const Ctx&);
 
@@ -400,6 +441,7 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/v1/devices", Access::kAction, A::kDeviceRead}, detail::devices},
       {{"PUT", "/api/v1/devices/{mn}", Access::kAction, A::kRegistryWrite}, edit_device},
       {{"GET", "/api/v1/devices/{mn}/records", Access::kAction, A::kDeviceRead}, detail::records},
+      {{"POST", "/api/v1/devices/{mn}/rotate-key", Access::kAction, A::kRegistryWrite}, rotate_key},
       {{"POST", "/api/v1/assignments", Access::kAction, A::kRegistryWrite}, assign},
       {{"GET", "/api/v1/users", Access::kAction, A::kUserAdmin}, list_users},
       {{"POST", "/api/v1/users", Access::kAction, A::kUserAdmin}, add_user},
@@ -409,6 +451,19 @@ const std::vector<RouteEntry>& table() {
       {{"POST", "/api/v1/apikeys", Access::kAction, A::kUserAdmin}, create_key},
       {{"DELETE", "/api/v1/apikeys/{id}", Access::kAction, A::kUserAdmin}, revoke_key},
       {{"GET", "/api/v1/audit", Access::kAction, A::kAuditRead}, audit_log},
+      {{"GET", "/api/v1/rules", Access::kAction, A::kAlarmRead}, detail::rules},
+      {{"POST", "/api/v1/rules", Access::kAction, A::kRuleWrite}, detail::create_rule},
+      {{"DELETE", "/api/v1/rules/{id}", Access::kAction, A::kRuleWrite}, detail::disable_rule},
+      {{"GET", "/api/v1/alarms", Access::kAction, A::kAlarmRead}, detail::alarms},
+      {{"GET", "/api/v1/alarms/{id}", Access::kAction, A::kAlarmRead}, detail::alarm},
+      {{"POST", "/api/v1/alarms/{id}/ack", Access::kAction, A::kAlarmHandle}, detail::alarm_ack},
+      {{"POST", "/api/v1/alarms/{id}/dispatch", Access::kAction, A::kAlarmHandle},
+       detail::alarm_dispatch},
+      {{"POST", "/api/v1/alarms/{id}/handle", Access::kAction, A::kAlarmHandle},
+       detail::alarm_handle},
+      {{"POST", "/api/v1/alarms/{id}/close", Access::kAction, A::kAlarmHandle},
+       detail::alarm_close},
+      {{"GET", "/api/v1/tasks", Access::kAction, A::kAlarmRead}, detail::tasks},
   };
   return routes;
 }
@@ -497,8 +552,9 @@ Response handle_request(const ApiSources& s, const Request& req) {
     path_known = true;
     if (r.info.method != method) continue;
     if (r.info.access == Access::kAction && !who->allows(*r.info.action)) {
-      return error(403, "forbidden",
-                   "role '" + who->role + "' may not " + std::string(auth::action_name(*r.info.action)));
+      return error(
+          403, "forbidden",
+          "role '" + who->role + "' may not " + std::string(auth::action_name(*r.info.action)));
     }
     if (r.info.pattern == "/api/auth/logout") return logout(s, req, *cred);
     return r.handler(Ctx{s, req, t, who, params});

@@ -57,7 +57,6 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
-
 Target parse_target(const std::string& target) {
   Target t;
   const std::size_t q = target.find('?');

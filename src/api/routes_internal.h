@@ -59,6 +59,17 @@ Response series(const Ctx& c);
 Response public_sites(const Ctx& c);
 Response public_site(const Ctx& c);
 Response public_aqi(const Ctx& c);
+// Alarms, rules, tasks (alarm_routes.cpp).
+Response rules(const Ctx& c);
+Response create_rule(const Ctx& c);
+Response disable_rule(const Ctx& c);
+Response alarms(const Ctx& c);
+Response alarm(const Ctx& c);
+Response alarm_ack(const Ctx& c);
+Response alarm_dispatch(const Ctx& c);
+Response alarm_handle(const Ctx& c);
+Response alarm_close(const Ctx& c);
+Response tasks(const Ctx& c);
 // What the public may see: a registered, non-provisional site; a value neither quarantined,
 // pending nor clock-suspect whose device flag is N (or absent).
 bool published_site(const registry::Registry& reg, const registry::Site& site);

@@ -106,7 +106,9 @@ bool read_password(const std::string& cmd, bool from_stdin, std::string& out) {
   return true;
 }
 
-std::string scopes_text(const std::vector<auth::Scope>& scopes) { return auth::format_scopes(scopes); }
+std::string scopes_text(const std::vector<auth::Scope>& scopes) {
+  return auth::format_scopes(scopes);
+}
 
 }  // namespace
 
@@ -192,8 +194,9 @@ int run_apikey_list(const AdminOptions& o) {
     return 1;
   }
   for (const auto& k : *keys) {
-    std::printf("%s\t%s\t%s\t%s\t%s%s\n", k.id.c_str(), k.role.c_str(), scopes_text(k.scopes).c_str(),
-                iso(k.created_ms).c_str(), k.label.c_str(), k.revoked_ms ? "\trevoked" : "");
+    std::printf("%s\t%s\t%s\t%s\t%s%s\n", k.id.c_str(), k.role.c_str(),
+                scopes_text(k.scopes).c_str(), iso(k.created_ms).c_str(), k.label.c_str(),
+                k.revoked_ms ? "\trevoked" : "");
   }
   return 0;
 }

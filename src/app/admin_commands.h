@@ -3,9 +3,9 @@
 //   ecomon user list|passwd|disable|enable ...
 //   ecomon apikey create --data DIR --role ROLE [--scope S]... [--label L]   (prints the key only)
 //   ecomon apikey list|revoke ...
-//   ecomon audit verify --data DIR      (exit 0: the chain is intact; 1: names the first broken entry)
-//   ecomon audit list --data DIR [--limit N]
-//   ecomon routes                       (every HTTP route, its access rule)
+//   ecomon audit verify --data DIR      (exit 0: the chain is intact; 1: names the first broken
+//   entry) ecomon audit list --data DIR [--limit N] ecomon routes                       (every HTTP
+//   route, its access rule)
 #pragma once
 
 #include <string>

@@ -5,9 +5,15 @@
 #include <boost/asio.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
+#include "alarm/service.h"
 #include "api/http_api.h"
+#include "app/data_lock.h"
+#include "app/key_rotation.h"
+#include "auth/secret_box.h"
+#include "auth/service.h"
 #include "core/clock.h"
 #include "gateway/gateway.h"
 #include "ingest/ingestor.h"
@@ -33,6 +39,18 @@ bool split_endpoint(const std::string& text, std::string& host, std::uint16_t& p
   return true;
 }
 
+// 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) and localhost: traffic that never leaves the host.
+bool is_loopback(const std::string& host) {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  const auto addr = boost::asio::ip::make_address(host, ec);
+  if (ec) return false;
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6()).is_loopback();
+  }
+  return addr.is_loopback();
+}
+
 }  // namespace
 
 bool apply_serve_config(ServeOptions& o, const std::string& path) {
@@ -48,7 +66,11 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
     str("registry", o.registry_dir);
     str("hj212_listen", o.hj212_listen);
     str("http_listen", o.http_listen);
+    str("tls_cert", o.tls_cert);
+    str("tls_key", o.tls_key);
+    if (auto v = t["allow_plain_http"].value<bool>()) o.allow_plain_http = *v;
     str("unknown_devices", o.unknown_devices);
+    str("webhook_secret", o.webhook_secret);
     num("idle_timeout_s", o.idle_timeout_s);
     num("max_connections", o.max_connections);
     num("max_buffered_bytes", o.max_buffered_bytes);
@@ -64,7 +86,8 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
 namespace {
 
 std::string metrics_text(const gateway::GatewayCounters& g, const ingest::Ingestor::Counters& i,
-                         std::uint64_t values, std::uint64_t frames, std::uint64_t http_requests) {
+                         std::uint64_t values, std::uint64_t frames, std::uint64_t http_requests,
+                         std::uint64_t tls_handshake_failures) {
   std::ostringstream m;
   auto line = [&](const char* name, const char* help, const char* type, std::uint64_t v) {
     m << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
@@ -98,6 +121,9 @@ std::string metrics_text(const gateway::GatewayCounters& g, const ingest::Ingest
   line("ecomon_values", "Value versions in the store.", "gauge", values);
   line("ecomon_frames_archived", "Frames in the archive.", "gauge", frames);
   line("ecomon_http_requests_total", "HTTP requests served.", "counter", http_requests);
+  line("ecomon_tls_handshake_failures_total",
+       "TLS handshakes of the HTTP API that failed or timed out (plain HTTP, old clients).",
+       "counter", tls_handshake_failures);
   m << "# HELP ecomon_commit_latency_ms Commit latency.\n# TYPE ecomon_commit_latency_ms "
        "histogram\n";
   std::uint64_t cumulative = 0;
@@ -113,6 +139,24 @@ std::string metrics_text(const gateway::GatewayCounters& g, const ingest::Ingest
   }
   m << "ecomon_commit_latency_ms_sum " << i.commit_seconds_sum * 1000 << '\n';
   m << "ecomon_commit_latency_ms_count " << cumulative << '\n';
+  return m.str();
+}
+
+std::string alarm_metrics(const alarm::AlarmCounters& a) {
+  std::ostringstream m;
+  auto line = [&](const char* name, const char* help, const char* type, std::uint64_t v) {
+    m << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
+      << name << ' ' << v << '\n';
+  };
+  line("ecomon_alarms_open", "Alarm episodes whose condition holds.", "gauge", a.alarms_open);
+  line("ecomon_alarm_values_evaluated_total", "Change-feed entries the alarm engine evaluated.",
+       "counter", a.values_evaluated);
+  line("ecomon_alarm_notifications_pending", "Webhook notifications waiting in the outbox.",
+       "gauge", a.notifications_pending);
+  line("ecomon_alarm_notifications_delivered_total", "Webhook notifications delivered.", "counter",
+       a.notifications_delivered);
+  line("ecomon_alarm_notification_failures_total", "Webhook delivery attempts that failed.",
+       "counter", a.notification_failures);
   return m.str();
 }
 
@@ -139,13 +183,38 @@ int run_serve(ServeOptions o) {
     std::fprintf(stderr, "ecomon serve: listen addresses are ADDR:PORT\n");
     return 2;
   }
+  const bool tls = !o.tls_cert.empty() || !o.tls_key.empty();
+  if (tls && (o.tls_cert.empty() || o.tls_key.empty())) {
+    std::fprintf(stderr, "ecomon serve: HTTPS needs both --tls-cert FILE and --tls-key FILE\n");
+    return 2;
+  }
+  // Passwords, session cookies and API keys must not cross a network in clear text.
+  if (!tls && !o.allow_plain_http && !is_loopback(http_host)) {
+    std::fprintf(stderr,
+                 "ecomon serve: refusing plain HTTP on %s (not a loopback address): give "
+                 "--tls-cert FILE --tls-key FILE for HTTPS, listen on 127.0.0.1, or pass "
+                 "--allow-plain-http when a TLS proxy in front of ecomon encrypts the traffic\n",
+                 o.http_listen.c_str());
+    return 2;
+  }
 
   // Edits made through the API are saved in the data directory and win over the shipped files.
   const std::string edited_registry = o.data_dir + "/registry";
   std::error_code fs_ec;
   const bool has_edits = std::filesystem::exists(edited_registry + "/sites.csv", fs_ec);
   const std::string registry_dir = has_edits ? edited_registry : o.registry_dir;
-  auto reg = registry::load_registry(registry_dir);
+  // SM4 device keys are sealed in the saved registry with the data directory's master key.
+  std::filesystem::create_directories(o.data_dir, fs_ec);
+  auto secret_box = auth::SecretBox::open_or_create(o.data_dir + "/secret.key");
+  if (!secret_box) {
+    std::fprintf(stderr, "ecomon serve: %s\n", secret_box.error().detail.c_str());
+    return 2;
+  }
+  const registry::SecretCodec secrets{
+      [box = *secret_box](std::string_view plain) { return box.seal(plain); },
+      [box = *secret_box](std::string_view sealed) { return box.open(sealed); },
+      [](std::string_view text) { return auth::SecretBox::is_sealed(text); }};
+  auto reg = registry::load_registry(registry_dir, secrets);
   if (!reg) {
     std::fprintf(stderr, "ecomon serve: registry %s: %s\n", registry_dir.c_str(),
                  reg.error().detail.c_str());
@@ -156,6 +225,11 @@ int run_serve(ServeOptions o) {
                  registry_dir.c_str());
   }
   std::filesystem::create_directories(o.data_dir, fs_ec);
+  auto data_lock = lock_data_dir(o.data_dir);  // held until we return (app/data_lock.h)
+  if (!data_lock) {
+    std::fprintf(stderr, "ecomon serve: %s\n", data_lock.error().detail.c_str());
+    return 2;
+  }
   const std::string db = o.data_dir + "/ecomon.db";
   auto store = storage::open_sqlite_store(db);
   if (!store) {
@@ -164,7 +238,33 @@ int run_serve(ServeOptions o) {
   }
   registry::RegistryHolder registry(std::move(*reg));
   core::SystemClock clock;
-  ingest::Ingestor ingestor(**store);
+  auto auth_service = auth::AuthService::open(db, clock);
+  if (!auth_service) {
+    std::fprintf(stderr, "ecomon serve: %s: %s\n", db.c_str(), auth_service.error().detail.c_str());
+    return 2;
+  }
+  if (auto users = (*auth_service)->users(); users && users->empty()) {
+    std::fprintf(stderr,
+                 "ecomon serve: no users yet: add one with `ecomon user add --data %s --name NAME "
+                 "--role admin`\n",
+                 o.data_dir.c_str());
+  }
+  // Public API: 20 requests/s per client, bursts of 60; login: 1/s, bursts of 10 (the account
+  // lockout limits guessing per account, this limits it per address).
+  api::RateLimiter public_limiter(20, 60);
+  api::RateLimiter login_limiter(1, 10);
+  // Alarms tail the change feed; each ingest commit wakes them (alarm/service.h).
+  alarm::AlarmOptions alarm_options;
+  alarm_options.webhook_secret = o.webhook_secret;
+  auto alarms = alarm::AlarmService::open(db, **store, clock, alarm_options);
+  if (!alarms) {
+    std::fprintf(stderr, "ecomon serve: alarms %s: %s\n", db.c_str(),
+                 alarms.error().detail.c_str());
+    return 2;
+  }
+  ingest::Ingestor::Options ingest_options;
+  ingest_options.after_commit = [a = alarms->get()](const storage::WriteResult&) { a->notify(); };
+  ingest::Ingestor ingestor(**store, ingest_options);
 
   boost::asio::io_context io;
   gateway::GatewayOptions gopt;
@@ -180,6 +280,23 @@ int run_serve(ServeOptions o) {
   sources.registry = &registry;
   sources.store = store->get();
   sources.clock = &clock;
+  sources.auth = auth_service->get();
+  sources.public_limiter = &public_limiter;
+  sources.login_limiter = &login_limiter;
+  sources.alarms = alarms->get();
+  (*alarms)->set_devices([&gw, &registry, &clock] {
+    std::map<std::string, std::int64_t> seen;
+    for (const auto& d : gw.devices()) seen[d.mn] = d.last_seen_ms;
+    const auto current = registry.get();
+    std::vector<alarm::DeviceSeen> out;
+    for (const auto& d : current->devices()) {
+      const registry::Site* site = current->site_of(d.mn, clock.now_ms());
+      const auto it = seen.find(d.mn);
+      out.push_back(alarm::DeviceSeen{d.mn, site ? site->code : std::string(), d.interval_s,
+                                      it == seen.end() ? 0 : it->second});
+    }
+    return out;
+  });
   sources.devices = [&gw] {
     std::vector<api::DeviceInfo> out;
     for (const auto& d : gw.devices()) {
@@ -187,16 +304,25 @@ int run_serve(ServeOptions o) {
     }
     return out;
   };
-  sources.save_registry = [edited_registry](const registry::Registry& r) {
-    return registry::save_registry(r, edited_registry);
+  sources.save_registry = [edited_registry, secrets](const registry::Registry& r) {
+    return registry::save_registry(r, edited_registry, secrets);
+  };
+  const KeyRotationContext key_rotation{&gw, &registry, &clock, sources.save_registry, 30000};
+  sources.rotate_key = [&key_rotation](const std::string& mn) {
+    return rotate_sm4_key(key_rotation, mn);
   };
   sources.metrics = [&] {
     const auto values = (*store)->value_count();
     const auto frames = (*store)->frame_count();
     return metrics_text(gw.counters(), ingestor.counters(), values ? *values : 0,
-                        frames ? *frames : 0, http_ptr ? http_ptr->requests_served() : 0);
+                        frames ? *frames : 0, http_ptr ? http_ptr->requests_served() : 0,
+                        http_ptr ? http_ptr->tls_handshake_failures() : 0) +
+           alarm_metrics((*alarms)->counters());
   };
-  api::HttpServer http(io, sources, api::HttpOptions{});
+  api::HttpOptions http_options;
+  http_options.tls_cert_file = o.tls_cert;
+  http_options.tls_key_file = o.tls_key;
+  api::HttpServer http(io, sources, http_options);
   http_ptr = &http;
 
   auto hj = gw.listen(hj_host, hj_port);
@@ -218,17 +344,19 @@ int run_serve(ServeOptions o) {
     io.stop();
   });
   std::fprintf(stderr,
-               "ecomon serve: HJ 212 on %s:%u, HTTP on http://%s:%u/ (store %s, %zu sites, %zu "
+               "ecomon serve: HJ 212 on %s:%u, HTTP on %s://%s:%u/ (store %s, %zu sites, %zu "
                "devices, unknown devices: %s)\n",
-               hj_host.c_str(), *hj, http_host.c_str(), *web, db.c_str(),
+               hj_host.c_str(), *hj, tls ? "https" : "http", http_host.c_str(), *web, db.c_str(),
                registry.get()->sites().size(), registry.get()->devices().size(),
                o.unknown_devices.c_str());
   std::fflush(stderr);
 
+  (*alarms)->start();
   io.run();
   // Commit what is queued; the posted acknowledgements are dropped with the loop (the devices
   // re-send what they did not see acknowledged).
   ingestor.stop();
+  (*alarms)->stop();  // before the gateway it reads device times from goes away
   std::fprintf(stderr, "ecomon serve: stopped\n");
   return 0;
 }

@@ -11,16 +11,25 @@ struct ServeOptions {
   std::string registry_dir = "config/registry";
   std::string hj212_listen = "127.0.0.1:9212";  // port 0 picks a free port
   std::string http_listen = "127.0.0.1:8080";
+  // HTTPS: PEM certificate chain and private key; both or neither. Without them the API is plain
+  // HTTP, which is refused on any address but loopback unless allow_plain_http (e.g. behind a
+  // TLS-terminating proxy on the same machine or network).
+  std::string tls_cert;
+  std::string tls_key;
+  bool allow_plain_http = false;
   std::string unknown_devices = "reject";  // reject | quarantine | accept
   std::int64_t idle_timeout_s = 900;
   std::int64_t max_connections = 10000;
   std::int64_t max_buffered_bytes = 65536;
   std::int64_t future_tolerance_s = 600;
+  // HMAC-SHA256 key of the alarm webhooks' X-Ecomon-Signature header; empty: unsigned.
+  std::string webhook_secret;
 };
 
-// Applies a TOML config file (keys: data, registry, hj212_listen, http_listen, unknown_devices,
-// idle_timeout_s, max_connections, max_buffered_bytes, future_tolerance_s). False (with a message
-// on stderr naming the line) if the file cannot be read or parsed.
+// Applies a TOML config file (keys: data, registry, hj212_listen, http_listen, tls_cert, tls_key,
+// allow_plain_http, unknown_devices, webhook_secret, idle_timeout_s, max_connections,
+// max_buffered_bytes, future_tolerance_s). False (with a message on stderr naming the line) if
+// the file cannot be read or parsed.
 bool apply_serve_config(ServeOptions& options, const std::string& path);
 
 // Runs until SIGTERM/SIGINT; returns the exit status.

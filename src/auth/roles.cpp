@@ -15,7 +15,8 @@ struct RoleGrant {
 };
 
 // The whole access policy. `admin` is handled separately: it may do everything.
-const std::array<RoleGrant, 7> kGrants{{  // NOLINT(cert-err58-cpp)
+const std::array<RoleGrant, 7> kGrants{{
+    // NOLINT(cert-err58-cpp)
     {"analyst",
      {A::kDataRead, A::kDeviceRead, A::kDataReview, A::kAlarmRead, A::kAlarmHandle, A::kRuleWrite}},
     {"reviewer", {A::kDataRead, A::kDeviceRead, A::kDataReview, A::kDataApprove, A::kAlarmRead}},
@@ -26,9 +27,8 @@ const std::array<RoleGrant, 7> kGrants{{  // NOLINT(cert-err58-cpp)
     {"operator", {A::kDataRead, A::kDeviceRead, A::kRegistryWrite, A::kMetricsRead}},
 }};
 
-constexpr std::array<std::string_view, 8> kRoles{"admin",    "analyst",    "reviewer",
-                                                 "viewer",   "enforcer",   "department",
-                                                 "enterprise", "operator"};
+constexpr std::array<std::string_view, 8> kRoles{
+    "admin", "analyst", "reviewer", "viewer", "enforcer", "department", "enterprise", "operator"};
 
 }  // namespace
 

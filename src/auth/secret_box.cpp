@@ -20,6 +20,20 @@ core::Error io_error(const std::string& path, const char* what) {
 
 }  // namespace
 
+std::string random_hex(std::size_t bytes) {
+  if (sodium_init() < 0) return {};
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (const unsigned char b : raw) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
 core::Result<SecretBox> SecretBox::open_or_create(const std::string& key_file) {
   if (sodium_init() < 0) {
     return core::fail(core::Error{"crypto_unavailable", "libsodium could not be initialised"});
@@ -31,9 +45,9 @@ core::Result<SecretBox> SecretBox::open_or_create(const std::string& key_file) {
     crypto_secretbox_keygen(box.key_.data());
     fd = ::open(key_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) {
-      const bool ok = ::write(fd, box.key_.data(), box.key_.size()) ==
-                          static_cast<ssize_t>(box.key_.size()) &&
-                      ::fsync(fd) == 0;
+      const bool ok =
+          ::write(fd, box.key_.data(), box.key_.size()) == static_cast<ssize_t>(box.key_.size()) &&
+          ::fsync(fd) == 0;
       ::close(fd);
       if (!ok) {
         ::unlink(key_file.c_str());

@@ -15,6 +15,9 @@
 
 namespace ecomon::auth {
 
+// `bytes` random bytes from the system's CSPRNG as upper-case hex (a new SM4 key: 16).
+std::string random_hex(std::size_t bytes);
+
 class SecretBox {
  public:
   // Reads the key file, or creates it (0600) when it does not exist. Errors: cannot_open,

@@ -206,12 +206,12 @@ class AuthService::Impl {
 
   core::Result<void> open(const std::string& path) {
     sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     db_.reset(raw);
     if (rc != SQLITE_OK) {
-      return core::fail(core::Error{"cannot_open", path + ": " + (raw ? sqlite3_errmsg(raw)
-                                                                       : sqlite3_errstr(rc))});
+      return core::fail(core::Error{
+          "cannot_open", path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))});
     }
     sqlite3_extended_result_codes(db_.get(), 1);
     sqlite3_busy_timeout(db_.get(), options_.busy_timeout_ms);
@@ -290,10 +290,10 @@ class AuthService::Impl {
 
   core::Result<std::string> hash_password(const std::string& password) {
     std::array<char, crypto_pwhash_STRBYTES> out{};
-    const auto ops = options_.pwhash_opslimit ? options_.pwhash_opslimit
-                                              : crypto_pwhash_OPSLIMIT_INTERACTIVE;
-    const auto mem = options_.pwhash_memlimit ? options_.pwhash_memlimit
-                                              : crypto_pwhash_MEMLIMIT_INTERACTIVE;
+    const auto ops =
+        options_.pwhash_opslimit ? options_.pwhash_opslimit : crypto_pwhash_OPSLIMIT_INTERACTIVE;
+    const auto mem =
+        options_.pwhash_memlimit ? options_.pwhash_memlimit : crypto_pwhash_MEMLIMIT_INTERACTIVE;
     if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), ops, mem,
                               crypto_pwhash_ALG_ARGON2ID13) != 0) {
       return core::fail(core::Error{"out_of_memory", "password hashing failed (memory)"});
@@ -345,8 +345,8 @@ core::Result<void> AuthService::add_user(const std::string& name, const std::str
     return core::fail(core::Error{"bad_role", "unknown role '" + role + "'"});
   }
   if (scopes.empty()) return core::fail(core::Error{"bad_scope", "a user needs a scope"});
-  if (role == "enterprise" &&
-      std::any_of(scopes.begin(), scopes.end(), [](const Scope& s) { return s.kind != "enterprise"; })) {
+  if (role == "enterprise" && std::any_of(scopes.begin(), scopes.end(),
+                                          [](const Scope& s) { return s.kind != "enterprise"; })) {
     return core::fail(
         core::Error{"bad_scope", "an enterprise user's scope is enterprise:CODE only"});
   }
@@ -357,22 +357,22 @@ core::Result<void> AuthService::add_user(const std::string& name, const std::str
   if (!hash) return core::fail(hash.error());
   const std::string stored_scopes = format_scopes(scopes);
   const std::int64_t now = impl_->clock_.now_ms();
-  return impl_->audited(actor, "user.add", name, "role=" + role + " scope=" + stored_scopes, client,
-                        [&]() -> core::Result<void> {
-                          Query q(impl_->db_.get(),
-                                  "INSERT INTO auth_users(name, role, scopes, password_hash, "
-                                  "created_ms, password_changed_ms) VALUES(?,?,?,?,?,?) "
-                                  "ON CONFLICT(name) DO NOTHING");
-                          q.bind(name).bind(role).bind(stored_scopes).bind(*hash).bind(now).bind(now);
-                          if (q.step() != SQLITE_DONE) {
-                            return core::fail(db_error(impl_->db_.get(), "add user"));
-                          }
-                          if (sqlite3_changes(impl_->db_.get()) == 0) {
-                            return core::fail(
-                                core::Error{"exists", "user '" + name + "' exists already"});
-                          }
-                          return {};
-                        });
+  return impl_->audited(
+      actor, "user.add", name, "role=" + role + " scope=" + stored_scopes, client,
+      [&]() -> core::Result<void> {
+        Query q(impl_->db_.get(),
+                "INSERT INTO auth_users(name, role, scopes, password_hash, "
+                "created_ms, password_changed_ms) VALUES(?,?,?,?,?,?) "
+                "ON CONFLICT(name) DO NOTHING");
+        q.bind(name).bind(role).bind(stored_scopes).bind(*hash).bind(now).bind(now);
+        if (q.step() != SQLITE_DONE) {
+          return core::fail(db_error(impl_->db_.get(), "add user"));
+        }
+        if (sqlite3_changes(impl_->db_.get()) == 0) {
+          return core::fail(core::Error{"exists", "user '" + name + "' exists already"});
+        }
+        return {};
+      });
 }
 
 core::Result<void> AuthService::set_password(const std::string& name, const std::string& password,
@@ -401,22 +401,24 @@ core::Result<void> AuthService::set_password(const std::string& name, const std:
 
 core::Result<void> AuthService::set_disabled(const std::string& name, bool disabled,
                                              const std::string& actor, const std::string& client) {
-  return impl_->audited(
-      actor, disabled ? "user.disable" : "user.enable", name, "", client,
-      [&]() -> core::Result<void> {
-        Query q(impl_->db_.get(), "UPDATE auth_users SET disabled=? WHERE name=?");
-        q.bind(std::int64_t{disabled ? 1 : 0}).bind(name);
-        if (q.step() != SQLITE_DONE) return core::fail(db_error(impl_->db_.get(), "disable"));
-        if (sqlite3_changes(impl_->db_.get()) == 0) {
-          return core::fail(core::Error{"not_found", "no user '" + name + "'"});
-        }
-        if (disabled) {
-          Query end(impl_->db_.get(), "DELETE FROM auth_sessions WHERE user=?");
-          end.bind(name);
-          if (end.step() != SQLITE_DONE) return core::fail(db_error(impl_->db_.get(), "sessions"));
-        }
-        return {};
-      });
+  return impl_->audited(actor, disabled ? "user.disable" : "user.enable", name, "", client,
+                        [&]() -> core::Result<void> {
+                          Query q(impl_->db_.get(),
+                                  "UPDATE auth_users SET disabled=? WHERE name=?");
+                          q.bind(std::int64_t{disabled ? 1 : 0}).bind(name);
+                          if (q.step() != SQLITE_DONE)
+                            return core::fail(db_error(impl_->db_.get(), "disable"));
+                          if (sqlite3_changes(impl_->db_.get()) == 0) {
+                            return core::fail(core::Error{"not_found", "no user '" + name + "'"});
+                          }
+                          if (disabled) {
+                            Query end(impl_->db_.get(), "DELETE FROM auth_sessions WHERE user=?");
+                            end.bind(name);
+                            if (end.step() != SQLITE_DONE)
+                              return core::fail(db_error(impl_->db_.get(), "sessions"));
+                          }
+                          return {};
+                        });
 }
 
 core::Result<std::vector<UserInfo>> AuthService::users() {
@@ -461,8 +463,8 @@ core::Result<std::pair<ApiKeyInfo, std::string>> AuthService::create_api_key(
   std::string key = "ek_" + info.id + "_" + random_token(32);
   const std::string key_hash = sha256_hex(key);
   auto r = impl_->audited(
-      actor, "apikey.create", info.id, "role=" + role + " scope=" + format_scopes(scopes) +
-                                           (label.empty() ? "" : " label=" + label),
+      actor, "apikey.create", info.id,
+      "role=" + role + " scope=" + format_scopes(scopes) + (label.empty() ? "" : " label=" + label),
       client, [&]() -> core::Result<void> {
         Query q(impl_->db_.get(),
                 "INSERT INTO auth_api_keys(id, key_hash, label, role, scopes, created_ms, "
@@ -539,11 +541,12 @@ core::Result<LoginOk> AuthService::login(const std::string& name, const std::str
   const std::string target = user_name_problem(name) ? std::string("(invalid name)") : name;
   if (row && row->locked_until > now) {
     if (retry_after_ms) *retry_after_ms = row->locked_until - now;
-    auto a = I.audited(target, "login.locked", target, "", client, [] { return core::Result<void>{}; });
+    auto a =
+        I.audited(target, "login.locked", target, "", client, [] { return core::Result<void>{}; });
     (void)a;
-    return core::fail(core::Error{"locked", "too many failed logins; try again in " +
-                                                std::to_string((row->locked_until - now + 999) / 1000) +
-                                                " s"});
+    return core::fail(
+        core::Error{"locked", "too many failed logins; try again in " +
+                                  std::to_string((row->locked_until - now + 999) / 1000) + " s"});
   }
   // Verify outside the lock: argon2id takes tens of milliseconds by design.
   const bool good = row ? I.verify_password(row->hash, password)
@@ -590,7 +593,8 @@ core::Result<LoginOk> AuthService::login(const std::string& name, const std::str
   if (!scopes) return core::fail(scopes.error());
   LoginOk ok;
   ok.token = "es_" + random_token(32);
-  ok.principal = Principal{name, row->role, std::move(*scopes), false, now + I.options_.session_ttl_ms};
+  ok.principal =
+      Principal{name, row->role, std::move(*scopes), false, now + I.options_.session_ttl_ms};
   const std::string token_hash = sha256_hex(ok.token);
   auto r = I.audited(name, "login", name, "", client, [&]() -> core::Result<void> {
     Query up(I.db_.get(), "UPDATE auth_users SET failed_logins=0, locked_until_ms=0 WHERE name=?");
@@ -692,16 +696,17 @@ core::Result<AuditVerify> AuthService::verify_audit() {
   std::lock_guard lock(impl_->mu_);
   // One read transaction: a consistent view while others append.
   if (!exec(impl_->db_.get(), "BEGIN")) return core::fail(db_error(impl_->db_.get(), "verify"));
-  Query q(impl_->db_.get(),
-          "SELECT seq, at_ms, actor, action, target, detail, client, prev_hash, hash FROM audit_log "
-          "ORDER BY seq");
+  Query q(
+      impl_->db_.get(),
+      "SELECT seq, at_ms, actor, action, target, detail, client, prev_hash, hash FROM audit_log "
+      "ORDER BY seq");
   AuditVerify v;
   std::string expected_prev = kGenesisHash;
   std::int64_t expected_seq = 1;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
-    AuditEntry e{q.integer(0), q.integer(1), q.text(2), q.text(3), q.text(4), q.text(5),
-                 q.text(6),    q.text(7),    q.text(8)};
+    AuditEntry e{q.integer(0), q.integer(1), q.text(2), q.text(3), q.text(4),
+                 q.text(5),    q.text(6),    q.text(7), q.text(8)};
     ++v.entries;
     if (e.seq != expected_seq) {
       v.first_broken = e.seq;

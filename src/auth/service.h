@@ -132,9 +132,11 @@ class AuthService {
   core::Result<std::vector<UserInfo>> users();
 
   // Returns the key's record and the key itself (shown once; only its hash is kept).
-  core::Result<std::pair<ApiKeyInfo, std::string>> create_api_key(
-      const std::string& label, const std::string& role, const std::vector<Scope>& scopes,
-      const std::string& actor, const std::string& client);
+  core::Result<std::pair<ApiKeyInfo, std::string>> create_api_key(const std::string& label,
+                                                                  const std::string& role,
+                                                                  const std::vector<Scope>& scopes,
+                                                                  const std::string& actor,
+                                                                  const std::string& client);
   core::Result<void> revoke_api_key(const std::string& id, const std::string& actor,
                                     const std::string& client);
   core::Result<std::vector<ApiKeyInfo>> api_keys();

@@ -1,6 +1,7 @@
 #include "gateway/gateway.h"
 
 #include <boost/asio.hpp>
+#include <charconv>
 #include <cstdio>
 #include <deque>
 #include <set>
@@ -112,6 +113,45 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
     std::fprintf(stderr, "gateway: %s\n", line.c_str());
   }
 
+  // Commands in flight, by (MN, QN); touched on the loop thread only.
+  struct PendingCommand {
+    std::function<void(CommandResult)> done;
+    std::shared_ptr<asio::steady_timer> timer;
+    int qn_rtn = 0;
+  };
+  void finish_command(const std::pair<std::string, std::string>& key, CommandResult result) {
+    auto it = commands_.find(key);
+    if (it == commands_.end()) return;
+    auto pending = std::move(it->second);
+    commands_.erase(it);
+    pending.timer->cancel();
+    result.qn_rtn = result.qn_rtn ? result.qn_rtn : pending.qn_rtn;
+    pending.done(std::move(result));
+  }
+  // A 9011 or 9012 from a device: the answer to one of our commands, if its QN is ours.
+  void on_answer(const std::string& mn, const hj::Message& m) {
+    // 2005 answers carry the QN inside CP.
+    const std::string_view qn = m.qn ? *m.qn : m.param("QN").value_or(std::string_view{});
+    const auto key = std::make_pair(mn, std::string(qn));
+    auto it = commands_.find(key);
+    if (it == commands_.end()) return;
+    auto number = [&](std::string_view name) {
+      const auto v = m.param(name);
+      int out = 0;
+      if (v) std::from_chars(v->data(), v->data() + v->size(), out);
+      return out;
+    };
+    if (m.cn_code == 9011) {
+      it->second.qn_rtn = number("QnRtn");
+      if (it->second.qn_rtn != 1)
+        finish_command(key, CommandResult{"refused", it->second.qn_rtn, 0});
+    } else if (m.cn_code == 9012) {
+      const int exe = number("ExeRtn");
+      finish_command(key, CommandResult{exe == 1 ? "executed" : "failed", 0, exe});
+    }
+  }
+  std::map<std::pair<std::string, std::string>, PendingCommand> commands_;
+
   asio::io_context& io_;
   tcp::acceptor acceptor_;
   ingest::Ingestor& ingestor_;
@@ -157,6 +197,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   const std::set<std::string>& mns() const { return mns_; }
+  bool closed() const { return closed_; }
+  std::int64_t last_frame_ms() const { return last_frame_ms_; }
+  // Queues bytes the platform sends on its own (a command), after the replies already queued.
+  void send_raw(std::string bytes) {
+    out_ += bytes;
+    write();
+  }
 
  private:
   struct Reply {
@@ -327,6 +374,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (device && device->pending) quality |= storage::kQualityPending;
     mns_.insert(mn);
+    last_frame_ms_ = gw_->clock_.now_ms();
+    if (device && (m.cn_code == 9011 || m.cn_code == 9012)) gw_->on_answer(mn, m);
     gw_->seen(mn, peer_, false);
     gw_->count_outcome(outcome);
 
@@ -428,6 +477,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;
   std::string sending_;
   std::set<std::string> mns_;
+  std::int64_t last_frame_ms_ = 0;
   std::string peer_;
   bool reading_ = false;
   bool read_closed_ = false;  // the device closed its side (EOF)
@@ -470,6 +520,9 @@ void Gateway::Impl::stop() {
   acceptor_.close(ec);
   auto all = connections_;
   for (const auto& c : all) c->close();
+  // Commands still waiting for their device: answered now, never left hanging.
+  while (!commands_.empty())
+    finish_command(commands_.begin()->first, CommandResult{"stopped", 0, 0});
 }
 
 Gateway::Gateway(asio::io_context& io, ingest::Ingestor& ingestor,
@@ -484,6 +537,39 @@ core::Result<std::uint16_t> Gateway::listen(const std::string& address, std::uin
 }
 
 void Gateway::stop() { impl_->stop(); }
+
+void Gateway::send_command(const std::string& mn, const std::string& qn, std::string frame,
+                           std::int64_t timeout_ms, std::function<void(CommandResult)> done) {
+  asio::post(impl_->io_, [impl = impl_, mn, qn, frame = std::move(frame), timeout_ms,
+                          done = std::move(done)]() mutable {
+    if (impl->stopped_) {
+      done(CommandResult{"stopped", 0, 0});
+      return;
+    }
+    // The connection the device last sent a frame on.
+    std::shared_ptr<Connection> target;
+    for (const auto& c : impl->connections_) {
+      if (c->closed() || !c->mns().contains(mn)) continue;
+      if (!target || c->last_frame_ms() > target->last_frame_ms()) target = c;
+    }
+    if (!target) {
+      done(CommandResult{"offline", 0, 0});
+      return;
+    }
+    const auto key = std::make_pair(mn, qn);
+    if (impl->commands_.contains(key)) {
+      done(CommandResult{"duplicate_qn", 0, 0});
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(impl->io_);
+    timer->expires_after(std::chrono::milliseconds(timeout_ms));
+    timer->async_wait([impl, key](const boost::system::error_code& ec) {
+      if (!ec) impl->finish_command(key, CommandResult{"timeout", 0, 0});
+    });
+    impl->commands_.emplace(key, Impl::PendingCommand{std::move(done), timer, 0});
+    target->send_raw(std::move(frame));
+  });
+}
 
 GatewayCounters Gateway::counters() const {
   std::lock_guard lock(impl_->mutex_);

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,6 +69,15 @@ struct DeviceStatus {
   std::uint64_t rejected = 0;
 };
 
+// What became of a command sent to a device (send_command).
+struct CommandResult {
+  // executed (9011 QnRtn=1 then 9012 ExeRtn=1), refused (9011 QnRtn≠1), failed (9012 ExeRtn≠1),
+  // timeout (no 9012 in time), offline (no open connection of the device), stopped.
+  std::string outcome;
+  int qn_rtn = 0;
+  int exe_rtn = 0;
+};
+
 class Gateway {
  public:
   Gateway(boost::asio::io_context& io, ingest::Ingestor& ingestor,
@@ -83,6 +93,13 @@ class Gateway {
 
   GatewayCounters counters() const;
   std::vector<DeviceStatus> devices() const;
+
+  // Sends a framed command (QN `qn`) on the connection device `mn` last sent from and calls
+  // `done` once, on the gateway's loop thread, when the device's 9012 arrives, when its 9011
+  // refuses, after `timeout_ms`, or at once when the device has no open connection. The device's
+  // answers are still archived as frames. Thread-safe.
+  void send_command(const std::string& mn, const std::string& qn, std::string frame,
+                    std::int64_t timeout_ms, std::function<void(CommandResult)> done);
 
  private:
   class Impl;

@@ -80,6 +80,7 @@ void Ingestor::run() {
         ++counters_.commit_failures;
       }
     }
+    if (result && options_.after_commit) options_.after_commit(*result);
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (!items[i].done) continue;
       if (!result) {

@@ -29,6 +29,9 @@ class Ingestor {
   struct Options {
     std::size_t max_batch_frames = 4096;    // frames per transaction at most
     std::size_t max_queue_frames = 200000;  // submit() refuses beyond this (backpressure)
+    // Called on the writer thread after each successful commit, before the frames' callbacks
+    // (the app wakes the change-feed consumers with it, e.g. alarms). Must not block. May be empty.
+    std::function<void(const storage::WriteResult&)> after_commit;
   };
   struct Counters {
     std::uint64_t frames_committed = 0;

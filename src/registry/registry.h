@@ -8,7 +8,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <string_view>
 #include <map>
 #include <optional>
 #include <string>

@@ -76,10 +76,10 @@ core::Result<void> save_registry(const Registry& r, const std::string& dir,
   devices = row({"mn", "st", "password", "version", "crc", "sm4_key_hex", "sm4_wire_form",
                  "accept_length_mismatch", "interval_s", "pending", "enterprise", "outlet"});
   for (const Device& d : r.devices()) {
-    devices +=
-        row({d.mn, d.st, d.password, std::to_string(d.profile.version), d.profile.crc,
-             key_cell(d.profile.sm4_key_hex), d.profile.sm4_wire_form, flag(d.profile.accept_length_mismatch),
-             std::to_string(d.interval_s), flag(d.pending), d.enterprise, d.outlet});
+    devices += row({d.mn, d.st, d.password, std::to_string(d.profile.version), d.profile.crc,
+                    key_cell(d.profile.sm4_key_hex), d.profile.sm4_wire_form,
+                    flag(d.profile.accept_length_mismatch), std::to_string(d.interval_s),
+                    flag(d.pending), d.enterprise, d.outlet});
   }
   std::string& assignments = files["assignments.csv"];
   assignments = row({"mn", "site", "from", "until"});

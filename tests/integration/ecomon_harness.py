@@ -1,5 +1,6 @@
 """Helpers for the integration tests: start the real `ecomon serve` on port 0, speak HJ 212 over
 real sockets, read the HTTP API. Standard library only."""
+import atexit
 import json
 import os
 import re
@@ -39,6 +40,24 @@ def upload(mn, pw, qn, data_time, values, cn="2061", flag=5, st="22", extra=""):
     return frame("QN=%s;ST=%s;CN=%s;PW=%s;MN=%s;Flag=%d;%sCP=&&%s&&" % (qn, st, cn, pw, mn, flag, extra, cp))
 
 
+_processes = []
+
+
+def track(proc):
+    """Kills the process when the test program ends, whatever happened: a server left running
+    after a failed assertion would hold the test runner's output open until its timeout."""
+    _processes.append(proc)
+    return proc
+
+
+@atexit.register
+def _kill_leftovers():
+    for p in _processes:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def ecomon(*args, stdin=None):
     """(exit status, stdout, stderr) of the real binary."""
     p = subprocess.run([ECOMON] + list(args), input=stdin, capture_output=True, text=True, timeout=60)
@@ -67,10 +86,10 @@ class Server:
         self.start()
 
     def start(self):
-        self.proc = subprocess.Popen(
+        self.proc = track(subprocess.Popen(
             [ECOMON, "serve", "--data", self.dir, "--registry", self.registry,
              "--hj212-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"] + self.args,
-            stderr=subprocess.PIPE, text=True)
+            stderr=subprocess.PIPE, text=True))
         deadline = time.time() + 30
         self.log = []
         while time.time() < deadline:
@@ -78,7 +97,7 @@ class Server:
             if not line:
                 raise RuntimeError("ecomon serve exited: %s" % "".join(self.log))
             self.log.append(line)
-            m = re.search(r"HJ 212 on [^:]+:(\d+), HTTP on http://[^:]+:(\d+)/", line)
+            m = re.search(r"HJ 212 on [^:]+:(\d+), HTTP on https?://[^:]+:(\d+)/", line)
             if m:
                 self.hj_port, self.http_port = int(m.group(1)), int(m.group(2))
                 drain(self.proc, self.log)

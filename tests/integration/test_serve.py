@@ -10,7 +10,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import (ECOMON, REPO, Server, create_key, drain, expect_silence, first_device, frame,
+from ecomon_harness import (ECOMON, REPO, Server, create_key, drain, track, expect_silence, first_device, frame,
                             read_frames, upload)
 
 
@@ -338,17 +338,23 @@ class CrashTest(unittest.TestCase):
         simulator got acknowledged is present exactly once (the simulator re-sends the rest)."""
         srv = Server("--unknown-devices", "quarantine")
         data_dir = srv.dir
-        sim = subprocess.Popen([ECOMON, "simulate", "--to", "127.0.0.1:%d" % srv.hj_port,
+        sim = track(subprocess.Popen([ECOMON, "simulate", "--to", "127.0.0.1:%d" % srv.hj_port,
                                 "--devices", "4", "--frames", "300", "--values", "10", "--rate", "0",
                                 "--window", "4", "--mn-prefix", "CRASH", "--ack-timeout", "1000"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # Kill while the stream is under way: after the first commits, well before the end.
-        deadline = time.time() + 30
-        while srv.metric("ecomon_values_stored_total") < 2000 and time.time() < deadline:
-            time.sleep(0.02)
-        self.assertIsNone(sim.poll(), "the simulator finished before the kill")
-        stored_before = srv.metric("ecomon_values_stored_total")
-        self.assertLess(stored_before, 12000)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        try:
+            # Kill while the stream is under way: after the first commits, well before the end.
+            deadline = time.time() + 30
+            while srv.metric("ecomon_values_stored_total") < 2000 and time.time() < deadline:
+                time.sleep(0.02)
+            self.assertIsNone(sim.poll(), "the simulator finished before the kill")
+            stored_before = srv.metric("ecomon_values_stored_total")
+            self.assertLess(stored_before, 12000)
+        except BaseException:
+            # Never leave a server or simulator behind: it would hold the test runner's output.
+            sim.kill()
+            srv.close()
+            raise
         srv.stop(sig=9)
         # Restart on the same HJ 212 port so the simulator reconnects (the listener reuses the address).
         srv2 = ServerAtPort(data_dir, srv.hj_port)
@@ -378,10 +384,10 @@ def ServerAtPort(data_dir, port):
     srv.registry = os.path.join(REPO, "config", "registry")
     srv.args = ["--unknown-devices", "quarantine"]
     srv.key = create_key(data_dir, "admin")
-    srv.proc = subprocess.Popen(
+    srv.proc = track(subprocess.Popen(
         [ECOMON, "serve", "--data", data_dir, "--registry", srv.registry,
          "--hj212-listen", "127.0.0.1:%d" % port, "--http-listen", "127.0.0.1:0"] + srv.args,
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True))
     srv.log = []
     while True:
         line = srv.proc.stderr.readline()

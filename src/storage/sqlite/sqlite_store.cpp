@@ -14,8 +14,8 @@ namespace ecomon::storage {
 
 namespace {
 
-constexpr int kApplicationId = 0x45434D53;  // "ECMS": tells an ecomon store from other files
-constexpr int kSchemaVersion = 1;
+constexpr int kApplicationId = kSqliteApplicationId;  // "ECMS": tells an ecomon store from others
+constexpr int kSchemaVersion = kSqliteSchemaVersion;
 // Page caches. A batch writes next to the newest value of each of its devices, so the writer keeps
 // those pages (a few per device) in memory between batches instead of reading them back.
 constexpr int kWriterCacheKib = 64 * 1024;

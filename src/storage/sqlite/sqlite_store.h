@@ -42,6 +42,11 @@
 
 namespace ecomon::storage {
 
+// What marks a file as an ecomon store (PRAGMA application_id, "ECMS"), and the schema version this
+// build creates and reads (table meta, key schema_version); storage/sqlite/backup.cpp checks both.
+inline constexpr int kSqliteApplicationId = 0x45434D53;
+inline constexpr int kSqliteSchemaVersion = 1;
+
 struct SqliteOptions {
   // true: synchronous=FULL, the WAL is fsynced at every commit: durable, the acknowledgement path.
   // false: synchronous=NORMAL, no fsync per commit: the file stays consistent after a power loss

@@ -1,0 +1,173 @@
+#include "alarm/rule.h"
+
+#include <cmath>
+
+namespace ecomon::alarm {
+namespace {
+
+constexpr std::string_view kKinds[] = {"threshold", "sustained", "rate_of_change", "offline"};
+constexpr std::string_view kOps[] = {">", ">=", "<", "<="};
+constexpr std::string_view kSeverities[] = {"info", "minor", "major", "critical"};
+
+template <typename E, std::size_t N>
+std::optional<E> parse_name(const std::string_view (&names)[N], std::string_view s) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == s) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
+bool has_control_or_empty(const std::string& s) {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view kind_name(RuleKind k) { return kKinds[static_cast<int>(k)]; }
+std::optional<RuleKind> parse_rule_kind(std::string_view s) {
+  return parse_name<RuleKind>(kKinds, s);
+}
+std::string_view op_name(Op op) { return kOps[static_cast<int>(op)]; }
+std::optional<Op> parse_op(std::string_view s) { return parse_name<Op>(kOps, s); }
+std::string_view severity_name(Severity s) { return kSeverities[static_cast<int>(s)]; }
+std::optional<Severity> parse_severity(std::string_view s) {
+  return parse_name<Severity>(kSeverities, s);
+}
+
+std::optional<std::string> normalise_rule(Rule& r) {
+  if (r.name.empty() || r.name.size() > 200 || has_control_or_empty(r.name)) {
+    return "name: 1 to 200 characters, no control characters";
+  }
+  for (const std::string* s : {&r.site, &r.device, &r.factor, &r.field}) {
+    if (s->size() > 64 || has_control_or_empty(*s))
+      return "site, device, factor, field: at most 64 characters";
+  }
+  if (r.hold_off_s < 0 || r.hold_off_s > 365LL * 86400) return "hold_off_s: 0 to one year";
+  if (r.renotify_s < 0 || r.renotify_s > 365LL * 86400) return "renotify_s: 0 to one year";
+  if (r.renotify_s > 0 && r.renotify_s < 10) return "renotify_s: at least 10 s (or 0 = never)";
+  if (r.recipients.size() > 20) return "recipients: at most 20";
+  for (const auto& url : r.recipients) {
+    if (url.rfind("http://", 0) != 0 || url.size() <= 7 || url.size() > 2000 ||
+        has_control_or_empty(url) || url.find(' ') != std::string::npos) {
+      return "recipients: http:// URLs (https:// is not supported yet): '" + url.substr(0, 100) +
+             "'";
+    }
+  }
+  if (!std::isfinite(r.limit)) return "limit must be a finite number";
+  if (r.kind == RuleKind::kOffline) {
+    if (!r.factor.empty() || !r.field.empty()) return "an offline rule has no factor or field";
+    if (!(r.tolerance >= 1 && r.tolerance <= 1000)) return "tolerance: 1 to 1000";
+    if (r.interval_s < 0 || r.interval_s > 366LL * 86400)
+      return "interval_s: 0 (the device's) to one year";
+    return std::nullopt;
+  }
+  if (!r.device.empty()) return "device applies to offline rules only";
+  if (r.factor.empty()) return "factor is required";
+  if (r.data_kind == storage::DataKind::kOther) return "data_kind: rtd, minute, hour or day";
+  if (r.field.empty()) r.field = r.data_kind == storage::DataKind::kRealtime ? "Rtd" : "Avg";
+  if (r.kind == RuleKind::kSustained) {
+    if (r.count < 2 || r.count > 100000) return "count: 2 to 100000 consecutive values";
+  } else {
+    r.count = 1;
+  }
+  if (r.kind == RuleKind::kRateOfChange) {
+    if (r.op != Op::kGreater && r.op != Op::kGreaterEqual)
+      return "op of a rate_of_change rule: > or >=";
+    if (r.limit < 0) return "limit of a rate_of_change rule: at least 0";
+    if (r.interval_s < 0 || r.interval_s > 366LL * 86400) return "interval_s: 0 to one year";
+  } else {
+    r.interval_s = 0;
+  }
+  return std::nullopt;
+}
+
+bool compare(Op op, double x, double limit) {
+  switch (op) {
+    case Op::kGreater:
+      return x > limit;
+    case Op::kGreaterEqual:
+      return x >= limit;
+    case Op::kLess:
+      return x < limit;
+    case Op::kLessEqual:
+      return x <= limit;
+  }
+  return false;
+}
+
+bool value_counts(const storage::Value& v) {
+  if (v.quality & storage::kQualityNotLatest) return false;
+  return v.flag.empty() || v.flag == "N";
+}
+
+Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st) {
+  Evaluation e;
+  if (!value_counts(v)) return e;
+  e.late = st.seen && v.measured_ms < st.last_ms;
+  const bool repeat = st.seen && v.measured_ms == st.last_ms;  // a new version of the newest value
+  std::optional<double> x = v.number;
+  if (!x) {
+    // Below the detection limit: good for an upper limit, unknown for a lower one.
+    if (!(v.quality & storage::kQualityBelowDetection)) return e;
+    if (rule.op == Op::kLess || rule.op == Op::kLessEqual) return e;
+  }
+  switch (rule.kind) {
+    case RuleKind::kThreshold: {
+      e.verdict = x && compare(rule.op, *x, rule.limit) ? Verdict::kExceeds : Verdict::kGood;
+      e.observed = x.value_or(0);
+      e.since_ms = v.measured_ms;
+      break;
+    }
+    case RuleKind::kSustained: {
+      if (e.late) return e;
+      const bool exceeds = x && compare(rule.op, *x, rule.limit);
+      if (repeat) {
+        // A corrected newest value replaces its predecessor in the streak.
+        if (st.streak > 0) --st.streak;
+      }
+      if (exceeds) {
+        if (st.streak == 0) st.streak_start_ms = v.measured_ms;
+        ++st.streak;
+      } else {
+        st.streak = 0;
+      }
+      e.verdict = st.streak >= rule.count ? Verdict::kExceeds
+                                          : (exceeds ? Verdict::kIgnored : Verdict::kGood);
+      // A streak still short of `count` neither opens nor clears (an open episode stays open
+      // only while every value exceeds, so a short streak after a good value cannot be inside one).
+      e.observed = x.value_or(0);
+      e.since_ms = st.streak_start_ms;
+      break;
+    }
+    case RuleKind::kRateOfChange: {
+      if (e.late || !x) {
+        if (!e.late && !x) st.previous.reset();
+        return e;
+      }
+      if (st.previous && !repeat && v.measured_ms > st.last_ms) {
+        double delta = std::fabs(*x - *st.previous);
+        if (rule.interval_s > 0) {
+          delta = delta * static_cast<double>(rule.interval_s) * 1000.0 /
+                  static_cast<double>(v.measured_ms - st.last_ms);
+        }
+        e.verdict = compare(rule.op, delta, rule.limit) ? Verdict::kExceeds : Verdict::kGood;
+        e.observed = delta;
+        e.since_ms = v.measured_ms;
+      }
+      st.previous = x;
+      break;
+    }
+    case RuleKind::kOffline:
+      return e;
+  }
+  if (!e.late) {
+    st.seen = true;
+    st.last_ms = v.measured_ms;
+  }
+  return e;
+}
+
+}  // namespace ecomon::alarm

@@ -1,0 +1,108 @@
+// Alarm rules as data (issue #6 §2) and the pure pieces of their evaluation.
+//
+// Kinds and the fields each one reads (every rule also has id, name, severity, hold_off_s,
+// renotify_s, recipients, enabled):
+//   threshold       a value of (site, factor, field, data_kind) compared with `limit` by `op`
+//                   (> >= < <=); one exceeding value opens the episode, one value on the good
+//                   side of the limit clears it.
+//   sustained       as threshold, but the episode opens only when `count` consecutive values
+//                   (in measured-time order) exceed; one good value clears it.
+//   rate_of_change  |value − previous value| compared with `limit` by `op` (> or >=); with
+//                   `interval_s` > 0 the change is scaled to "per interval_s seconds" of measured
+//                   time, otherwise it is the change between consecutive values.
+//   offline         a device (`device`, or every device of `site`, or every device) silent for at
+//                   least interval × `tolerance`, where interval is the rule's `interval_s` when
+//                   set, else the device's registered interval_s; clears when it is heard again.
+//
+// Values that never count, either way (they neither open nor clear an episode): a device flag
+// other than N (or none) — M maintenance, C calibration, D fault, F stopped, B, T, S, … (HJ 212
+// data marks: marked-invalid data is not an exceedance, issue #6 §1) — and values whose quality
+// is quarantined, pending or clock-suspect (storage::kQualityNotLatest). A below-detection report
+// counts as a good value for > and >= rules and is ignored by < and <= rules.
+//
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/store.h"
+
+namespace ecomon::alarm {
+
+enum class RuleKind : std::uint8_t { kThreshold, kSustained, kRateOfChange, kOffline };
+enum class Op : std::uint8_t { kGreater, kGreaterEqual, kLess, kLessEqual };
+enum class Severity : std::uint8_t { kInfo, kMinor, kMajor, kCritical };
+
+std::string_view kind_name(RuleKind k);  // threshold, sustained, rate_of_change, offline
+std::optional<RuleKind> parse_rule_kind(std::string_view s);
+std::string_view op_name(Op op);  // ">", ">=", "<", "<="
+std::optional<Op> parse_op(std::string_view s);
+std::string_view severity_name(Severity s);  // info, minor, major, critical
+std::optional<Severity> parse_severity(std::string_view s);
+
+struct Rule {
+  std::int64_t id = 0;  // assigned when stored
+  std::string name;
+  RuleKind kind = RuleKind::kThreshold;
+  std::string site;    // empty: any site
+  std::string device;  // offline only: one device's MN; empty: every device (of `site`)
+  std::string factor;  // HJ 212-2017 code (a34004); value rules
+  std::string field;   // Rtd, Avg, ZsAvg, …; default Rtd for rtd data, Avg otherwise
+  storage::DataKind data_kind = storage::DataKind::kHour;
+  Op op = Op::kGreater;
+  double limit = 0;
+  std::int64_t count = 1;       // sustained: consecutive exceeding values needed
+  std::int64_t interval_s = 0;  // rate_of_change: per this many seconds; offline: the interval
+  double tolerance = 2;         // offline: silent for interval × tolerance
+  Severity severity = Severity::kMajor;
+  std::int64_t hold_off_s = 0;  // value rules: a cleared episode resumes within this (data) time
+  std::int64_t renotify_s = 0;  // re-send while open and not acknowledged; 0 = never
+  std::vector<std::string> recipients;  // webhook URLs (http://)
+  bool enabled = true;
+  std::int64_t created_ms = 0;
+  std::string created_by;
+  std::int64_t updated_ms = 0;
+};
+
+// Checks a rule and fills its defaults (field). nullopt when acceptable, otherwise why not.
+std::optional<std::string> normalise_rule(Rule& rule);
+
+// True when `x op limit`.
+bool compare(Op op, double x, double limit);
+
+// The device flag and quality bits under which a value may count at all.
+bool value_counts(const storage::Value& v);
+
+// The state of one (rule, subject) series as evaluate() leaves it.
+struct SeriesState {
+  bool seen = false;
+  std::int64_t last_ms = 0;          // newest measured time evaluated
+  std::int64_t streak = 0;           // sustained: consecutive exceeding values up to last_ms
+  std::int64_t streak_start_ms = 0;  // measured time of the streak's first value
+  std::optional<double> previous;    // rate_of_change: the value at last_ms
+};
+
+// The verdict on one value of a value rule.
+enum class Verdict : std::uint8_t {
+  kIgnored,  // does not count (flag, quality, no number, or a late value a rule cannot order)
+  kGood,     // the condition does not hold
+  kExceeds,  // the condition holds
+};
+
+struct Evaluation {
+  Verdict verdict = Verdict::kIgnored;
+  bool late = false;          // measured before the newest value already evaluated
+  double observed = 0;        // the value (rate_of_change: the change)
+  std::int64_t since_ms = 0;  // when the condition began (sustained: the streak's start)
+};
+
+// Evaluates one value against a value rule (threshold, sustained, rate_of_change) that matches
+// it, and advances `state`. Late values are judged by threshold rules (they can open or clear an
+// episode retroactively) but ignored by sustained and rate_of_change rules, which need order.
+Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& state);
+
+}  // namespace ecomon::alarm

@@ -1,0 +1,1389 @@
+#include "alarm/service.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "alarm/webhook.h"
+#include "core/civil_time.h"
+#include "core/json_writer.h"
+
+namespace ecomon::alarm {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS alarm_rules(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  site TEXT NOT NULL,
+  device TEXT NOT NULL,
+  factor TEXT NOT NULL,
+  field TEXT NOT NULL,
+  data_kind TEXT NOT NULL,
+  op TEXT NOT NULL,
+  limit_value REAL NOT NULL,
+  count INTEGER NOT NULL,
+  interval_s INTEGER NOT NULL,
+  tolerance REAL NOT NULL,
+  severity TEXT NOT NULL,
+  hold_off_s INTEGER NOT NULL,
+  renotify_s INTEGER NOT NULL,
+  recipients TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS alarms(
+  id INTEGER PRIMARY KEY,
+  rule_id INTEGER NOT NULL REFERENCES alarm_rules(id),
+  subject TEXT NOT NULL,
+  site TEXT NOT NULL,
+  mn TEXT NOT NULL,
+  factor TEXT NOT NULL,
+  field TEXT NOT NULL,
+  data_kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  state TEXT NOT NULL,
+  opened_ms INTEGER NOT NULL,
+  raised_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  cleared_ms INTEGER,
+  value REAL,
+  max_value REAL,
+  count INTEGER NOT NULL,
+  last_ms INTEGER NOT NULL,
+  limit_value REAL NOT NULL,
+  op TEXT NOT NULL,
+  retroactive INTEGER NOT NULL,
+  escalated INTEGER NOT NULL DEFAULT 0,
+  latency_ms INTEGER NOT NULL,
+  department TEXT NOT NULL DEFAULT '',
+  assignee TEXT NOT NULL DEFAULT '',
+  due_ms INTEGER,
+  notes TEXT NOT NULL DEFAULT '',
+  closed_ms INTEGER,
+  last_notified_ms INTEGER NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS alarms_one_open_episode ON alarms(rule_id, subject)
+  WHERE cleared_ms IS NULL;
+CREATE INDEX IF NOT EXISTS alarms_by_subject ON alarms(rule_id, subject, id);
+CREATE INDEX IF NOT EXISTS alarms_by_state ON alarms(state, id);
+CREATE TABLE IF NOT EXISTS alarm_events(
+  id INTEGER PRIMARY KEY,
+  alarm_id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  note TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alarm_events_by_alarm ON alarm_events(alarm_id, id);
+CREATE TABLE IF NOT EXISTS alarm_outbox(
+  id INTEGER PRIMARY KEY,
+  alarm_id INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  url TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  delivered_ms INTEGER,
+  last_status INTEGER,
+  last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS alarm_outbox_pending ON alarm_outbox(url, id) WHERE delivered_ms IS NULL;
+CREATE TABLE IF NOT EXISTS alarm_cursor(
+  name TEXT PRIMARY KEY,
+  sequence INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kStates[] = {"open", "acknowledged", "dispatched", "handled", "closed"};
+constexpr std::string_view kCursorName = "engine";
+
+struct CloseDb {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct Finalize {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, Finalize>;
+
+core::Error db_error(sqlite3* db, std::string_view what) {
+  const int code = sqlite3_extended_errcode(db);
+  std::string reason = (code & 0xff) == SQLITE_BUSY ? "busy" : "db_error";
+  return core::Error{reason, std::string(what) + ": " + sqlite3_errmsg(db)};
+}
+
+bool exec(sqlite3* db, const char* sql) {
+  return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+}
+
+// A cached prepared statement, reset and unbound when the Query ends.
+class Query {
+ public:
+  explicit Query(sqlite3_stmt* s) : s_(s) {}
+  ~Query() {
+    if (s_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  Query& bind(std::string_view v) {
+    // A null data pointer would bind NULL, not the empty string.
+    if (s_) {
+      sqlite3_bind_text(s_, ++n_, v.data() ? v.data() : "", static_cast<int>(v.size()),
+                        SQLITE_TRANSIENT);
+    }
+    return *this;
+  }
+  Query& bind(std::int64_t v) {
+    if (s_) sqlite3_bind_int64(s_, ++n_, v);
+    return *this;
+  }
+  Query& bind(double v) {
+    if (s_) sqlite3_bind_double(s_, ++n_, v);
+    return *this;
+  }
+  Query& bind(std::optional<double> v) { return v ? bind(*v) : bind_null(); }
+  Query& bind(std::optional<std::int64_t> v) { return v ? bind(*v) : bind_null(); }
+  Query& bind_null() {
+    if (s_) sqlite3_bind_null(s_, ++n_);
+    return *this;
+  }
+  int step() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(s_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string();
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(s_, col); }
+  double real(int col) const { return sqlite3_column_double(s_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  std::optional<double> opt_real(int col) const {
+    return is_null(col) ? std::nullopt : std::optional<double>(real(col));
+  }
+  std::optional<std::int64_t> opt_integer(int col) const {
+    return is_null(col) ? std::nullopt : std::optional<std::int64_t>(integer(col));
+  }
+
+ private:
+  sqlite3_stmt* s_;
+  int n_ = 0;
+};
+
+std::string iso(std::int64_t ms) {
+  return core::format_iso8601(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds),
+                              core::kChinaUtcOffsetSeconds);
+}
+
+std::string join_lines(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += '\n';
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    std::size_t nl = s.find('\n', pos);
+    if (nl == std::string::npos) nl = s.size();
+    if (nl > pos) out.push_back(s.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+std::string rule_key(std::int64_t rule_id, const std::string& subject) {
+  std::string k = std::to_string(rule_id);
+  k += '\n';
+  k += subject;
+  return k;
+}
+
+std::string index_key(std::string_view site, std::string_view factor, storage::DataKind kind,
+                      std::string_view field) {
+  std::string k;
+  k.reserve(site.size() + factor.size() + field.size() + 4);
+  k.append(site).push_back('\x1f');
+  k.append(factor).push_back('\x1f');
+  k.push_back(static_cast<char>('0' + static_cast<int>(kind)));
+  k.append(field);
+  return k;
+}
+
+// The worse of two values for a rule: the larger for > rules, the smaller for < rules.
+double worse(Op op, double a, double b) {
+  return (op == Op::kLess || op == Op::kLessEqual) ? std::min(a, b) : std::max(a, b);
+}
+
+constexpr const char* kAlarmColumns =
+    "SELECT a.id, a.rule_id, r.name, r.kind, a.subject, a.site, a.mn, a.factor, a.field, "
+    "a.data_kind, a.severity, a.state, a.opened_ms, a.raised_ms, a.updated_ms, a.cleared_ms, "
+    "a.value, a.max_value, a.count, a.last_ms, a.limit_value, a.op, a.retroactive, a.escalated, "
+    "a.latency_ms, a.department, a.assignee, a.due_ms, a.notes, a.closed_ms FROM alarms a JOIN "
+    "alarm_rules r ON r.id = a.rule_id ";
+
+Alarm read_alarm(const Query& q) {
+  Alarm a;
+  a.id = q.integer(0);
+  a.rule_id = q.integer(1);
+  a.rule_name = q.text(2);
+  a.kind = parse_rule_kind(q.text(3)).value_or(RuleKind::kThreshold);
+  a.subject = q.text(4);
+  a.site = q.text(5);
+  a.mn = q.text(6);
+  a.factor = q.text(7);
+  a.field = q.text(8);
+  a.data_kind = q.text(9);
+  a.severity = parse_severity(q.text(10)).value_or(Severity::kMajor);
+  a.state = parse_state(q.text(11)).value_or(State::kOpen);
+  a.opened_ms = q.integer(12);
+  a.raised_ms = q.integer(13);
+  a.updated_ms = q.integer(14);
+  a.cleared_ms = q.opt_integer(15);
+  a.active = !a.cleared_ms;
+  a.value = q.opt_real(16);
+  a.max_value = q.opt_real(17);
+  a.count = q.integer(18);
+  a.last_ms = q.integer(19);
+  a.limit = q.real(20);
+  a.op = q.text(21);
+  a.retroactive = q.integer(22) != 0;
+  a.escalated = q.integer(23) != 0;
+  a.latency_ms = q.integer(24);
+  a.department = q.text(25);
+  a.assignee = q.text(26);
+  a.due_ms = q.opt_integer(27);
+  a.notes = q.text(28);
+  a.closed_ms = q.opt_integer(29);
+  return a;
+}
+
+constexpr const char* kRuleColumns =
+    "SELECT id, name, kind, site, device, factor, field, data_kind, op, limit_value, count, "
+    "interval_s, tolerance, severity, hold_off_s, renotify_s, recipients, enabled, created_ms, "
+    "created_by, updated_ms FROM alarm_rules ";
+
+Rule read_rule(const Query& q) {
+  Rule r;
+  r.id = q.integer(0);
+  r.name = q.text(1);
+  r.kind = parse_rule_kind(q.text(2)).value_or(RuleKind::kThreshold);
+  r.site = q.text(3);
+  r.device = q.text(4);
+  r.factor = q.text(5);
+  r.field = q.text(6);
+  r.data_kind = storage::parse_kind(q.text(7)).value_or(storage::DataKind::kHour);
+  r.op = parse_op(q.text(8)).value_or(Op::kGreater);
+  r.limit = q.real(9);
+  r.count = q.integer(10);
+  r.interval_s = q.integer(11);
+  r.tolerance = q.real(12);
+  r.severity = parse_severity(q.text(13)).value_or(Severity::kMajor);
+  r.hold_off_s = q.integer(14);
+  r.renotify_s = q.integer(15);
+  r.recipients = split_lines(q.text(16));
+  r.enabled = q.integer(17) != 0;
+  r.created_ms = q.integer(18);
+  r.created_by = q.text(19);
+  r.updated_ms = q.integer(20);
+  return r;
+}
+
+}  // namespace
+
+std::string_view state_name(State s) { return kStates[static_cast<int>(s)]; }
+std::optional<State> parse_state(std::string_view s) {
+  for (std::size_t i = 0; i < std::size(kStates); ++i) {
+    if (kStates[i] == s) return static_cast<State>(i);
+  }
+  return std::nullopt;
+}
+
+void write_alarm(core::JsonWriter& w, const Alarm& a) {
+  w.begin_object();
+  write_alarm_fields(w, a);
+  w.end_object();
+}
+
+void write_alarm_fields(core::JsonWriter& w, const Alarm& a) {
+  auto opt_time = [&](const char* key, const std::optional<std::int64_t>& ms) {
+    w.key(key);
+    ms ? w.value(iso(*ms)) : w.null();
+  };
+  auto opt_num = [&](const char* key, const std::optional<double>& v) {
+    w.key(key);
+    v ? w.value(*v) : w.null();
+  };
+  w.key("id").value(a.id).key("rule_id").value(a.rule_id).key("rule_name").value(a.rule_name);
+  w.key("kind").value(kind_name(a.kind)).key("state").value(state_name(a.state));
+  w.key("active").value(a.active).key("subject").value(a.subject).key("site").value(a.site);
+  w.key("mn").value(a.mn).key("factor").value(a.factor).key("field").value(a.field);
+  w.key("data_kind").value(a.data_kind).key("severity").value(severity_name(a.severity));
+  w.key("opened_at").value(iso(a.opened_ms)).key("raised_at").value(iso(a.raised_ms));
+  w.key("updated_at").value(iso(a.updated_ms));
+  opt_time("cleared_at", a.cleared_ms);
+  opt_num("value", a.value);
+  opt_num("max_value", a.max_value);
+  w.key("count").value(a.count);
+  w.key("last_measured_at").value(iso(a.last_ms));
+  w.key("op").value(a.op).key("limit").value(a.limit);
+  w.key("retroactive").value(a.retroactive).key("escalated").value(a.escalated);
+  w.key("latency_ms").value(a.latency_ms);
+  w.key("department").value(a.department).key("assignee").value(a.assignee);
+  opt_time("due_at", a.due_ms);
+  w.key("notes").value(a.notes);
+  opt_time("closed_at", a.closed_ms);
+}
+
+class AlarmService::Impl {
+ public:
+  Impl(const storage::Store& store, const core::Clock& clock, AlarmOptions options)
+      : store_(store), clock_(clock), options_(std::move(options)) {}
+
+  ~Impl() { stop(); }
+
+  // --- opening ---
+
+  core::Result<void> open(const std::string& path) {
+    sqlite3* raw = nullptr;
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    db_.reset(raw);
+    if (rc != SQLITE_OK) {
+      return core::fail(core::Error{
+          "cannot_open", path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))});
+    }
+    sqlite3_extended_result_codes(db_.get(), 1);
+    sqlite3_busy_timeout(db_.get(), options_.busy_timeout_ms);
+    // Alarms, their transitions and the outbox are fsynced like acknowledged values: an alarm
+    // raised (and a notification queued) is never lost.
+    if (!exec(db_.get(), "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")) {
+      return core::fail(db_error(db_.get(), path));
+    }
+    const std::string schema(kSchema);
+    if (!exec(db_.get(), schema.c_str())) return core::fail(db_error(db_.get(), path + ": schema"));
+    started_ms_ = clock_.now_ms();
+    std::lock_guard lock(mu_);
+    return load();
+  }
+
+  // Rules, open episodes, the cursor and the delivered count from the database. Caller holds mu_.
+  core::Result<void> load() {
+    all_rules_.clear();
+    {
+      Query q(stmt(std::string(kRuleColumns) + "ORDER BY id"));
+      int rc;
+      while ((rc = q.step()) == SQLITE_ROW) {
+        Rule r = read_rule(q);
+        all_rules_[r.id] = std::move(r);
+      }
+      if (rc != SQLITE_DONE) return core::fail(db_error(db_.get(), "rules"));
+    }
+    rebuild_index();
+    episodes_.clear();
+    series_.clear();
+    cleared_.clear();
+    {
+      Query q(stmt(std::string(kAlarmColumns) + "WHERE a.cleared_ms IS NULL"));
+      int rc;
+      while ((rc = q.step()) == SQLITE_ROW) {
+        Alarm a = read_alarm(q);
+        const std::string key = rule_key(a.rule_id, a.subject);
+        // The evaluation state an open episode implies: its last exceeding value is the newest.
+        SeriesState& st = series_[key];
+        st.seen = true;
+        st.last_ms = a.last_ms;
+        if (auto r = all_rules_.find(a.rule_id); r != all_rules_.end()) {
+          st.streak = std::max<std::int64_t>(r->second.count, a.count);
+          st.streak_start_ms = a.opened_ms;
+        }
+        episodes_[key] = Episode{std::move(a), false};
+      }
+      if (rc != SQLITE_DONE) return core::fail(db_error(db_.get(), "alarms"));
+    }
+    {
+      Query q(stmt("SELECT sequence FROM alarm_cursor WHERE name=?"));
+      q.bind(kCursorName);
+      const int rc = q.step();
+      if (rc == SQLITE_ROW) {
+        cursor_ = static_cast<std::uint64_t>(q.integer(0));
+      } else if (rc == SQLITE_DONE) {
+        // First open: rules judge what arrives after them, not the store's whole history.
+        auto n = store_.value_count();
+        cursor_ = n ? *n : 0;
+        Query ins(stmt("INSERT INTO alarm_cursor(name, sequence) VALUES(?,?)"));
+        ins.bind(kCursorName).bind(static_cast<std::int64_t>(cursor_));
+        if (ins.step() != SQLITE_DONE) return core::fail(db_error(db_.get(), "cursor"));
+      } else {
+        return core::fail(db_error(db_.get(), "cursor"));
+      }
+    }
+    {
+      Query q(stmt("SELECT count(*) FROM alarm_outbox WHERE delivered_ms IS NOT NULL"));
+      if (q.step() == SQLITE_ROW) delivered_ = static_cast<std::uint64_t>(q.integer(0));
+    }
+    return {};
+  }
+
+  void rebuild_index() {
+    index_.clear();
+    offline_.clear();
+    for (const auto& [id, r] : all_rules_) {
+      if (!r.enabled) continue;
+      if (r.kind == RuleKind::kOffline) {
+        offline_.push_back(id);
+        continue;
+      }
+      index_[index_key(r.site, r.factor, r.data_kind, r.field)].push_back(id);
+    }
+  }
+
+  sqlite3_stmt* stmt(const std::string& sql) {
+    auto it = stmts_.find(sql);
+    if (it != stmts_.end()) return it->second.get();
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db_.get(), sql.c_str(), static_cast<int>(sql.size()),
+                           SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+      std::fprintf(stderr, "ecomon alarm: cannot prepare %s: %s\n", sql.c_str(),
+                   sqlite3_errmsg(db_.get()));
+      return nullptr;
+    }
+    stmts_.emplace(sql, Stmt(s));
+    return s;
+  }
+
+  // --- transactions (the caller holds mu_) ---
+
+  core::Result<void> begin() {
+    if (!exec(db_.get(), "BEGIN IMMEDIATE")) return core::fail(db_error(db_.get(), "begin"));
+    in_tx_ = true;
+    return {};
+  }
+  core::Result<void> commit() {
+    in_tx_ = false;
+    if (!exec(db_.get(), "COMMIT")) {
+      auto e = db_error(db_.get(), "commit");
+      exec(db_.get(), "ROLLBACK");
+      return core::fail(e);
+    }
+    return {};
+  }
+  void rollback() {
+    in_tx_ = false;
+    exec(db_.get(), "ROLLBACK");
+  }
+
+  // --- the engine (the caller holds engine_mu_ and mu_, inside a transaction) ---
+
+  struct Episode {
+    Alarm alarm;
+    bool dirty = false;
+  };
+  struct Cleared {
+    std::int64_t id = 0;
+    std::int64_t cleared_ms = 0;  // 0: no cleared episode known
+  };
+
+  core::Result<void> add_event(std::int64_t alarm_id, std::string_view actor,
+                               std::string_view action, std::string_view from, std::string_view to,
+                               std::string_view note, std::int64_t now) {
+    Query q(
+        stmt("INSERT INTO alarm_events(alarm_id, at_ms, actor, action, from_state, to_state, note) "
+             "VALUES(?,?,?,?,?,?,?)"));
+    q.bind(alarm_id).bind(now).bind(actor).bind(action).bind(from).bind(to).bind(note);
+    if (q.step() != SQLITE_DONE) return core::fail(db_error(db_.get(), "alarm event"));
+    return {};
+  }
+
+  core::Result<void> enqueue(const Alarm& a, std::string_view event, std::int64_t now) {
+    const auto r = all_rules_.find(a.rule_id);
+    if (r == all_rules_.end() || r->second.recipients.empty()) return {};
+    core::JsonWriter w;
+    w.begin_object().key("event").value(event).key("sent_for").value(iso(now)).key("alarm");
+    write_alarm(w, a);
+    w.end_object();
+    const std::string body = w.take();
+    for (const auto& url : r->second.recipients) {
+      Query q(
+          stmt("INSERT INTO alarm_outbox(alarm_id, event, url, body, created_ms, next_attempt_ms) "
+               "VALUES(?,?,?,?,?,?)"));
+      q.bind(a.id).bind(event).bind(url).bind(body).bind(now).bind(now);
+      if (q.step() != SQLITE_DONE) return core::fail(db_error(db_.get(), "outbox"));
+      outbox_added_ = true;
+    }
+    Query up(stmt("UPDATE alarms SET last_notified_ms=? WHERE id=?"));
+    up.bind(now).bind(a.id);
+    if (up.step() != SQLITE_DONE) return core::fail(db_error(db_.get(), "outbox"));
+    return {};
+  }
+
+  core::Result<void> flush(Episode& e) {
+    const Alarm& a = e.alarm;
+    Query q(
+        stmt("UPDATE alarms SET mn=?, value=?, max_value=?, count=?, last_ms=?, updated_ms=?, "
+             "cleared_ms=?, retroactive=? WHERE id=?"));
+    q.bind(a.mn).bind(a.value).bind(a.max_value).bind(a.count).bind(a.last_ms).bind(a.updated_ms);
+    q.bind(a.cleared_ms).bind(std::int64_t{a.retroactive ? 1 : 0}).bind(a.id);
+    if (q.step() != SQLITE_DONE) return core::fail(db_error(db_.get(), "alarm update"));
+    e.dirty = false;
+    return {};
+  }
+
+  core::Result<void> flush_dirty() {
+    for (auto& [key, e] : episodes_) {
+      if (!e.dirty) continue;
+      if (auto r = flush(e); !r) return r;
+    }
+    return {};
+  }
+
+  // Inserts a new episode; adopts the existing one if the unique index says there is one.
+  core::Result<Episode*> insert_episode(const std::string& key, Alarm a, std::string_view note,
+                                        std::int64_t now) {
+    Query q(stmt(
+        "INSERT INTO alarms(rule_id, subject, site, mn, factor, field, data_kind, severity, state, "
+        "opened_ms, raised_ms, updated_ms, cleared_ms, value, max_value, count, last_ms, "
+        "limit_value, op, retroactive, latency_ms, last_notified_ms) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,NULL,?,?,?,?,?,?,?,?,?)"));
+    q.bind(a.rule_id).bind(a.subject).bind(a.site).bind(a.mn).bind(a.factor).bind(a.field);
+    q.bind(a.data_kind).bind(severity_name(a.severity)).bind(state_name(a.state));
+    q.bind(a.opened_ms).bind(a.raised_ms).bind(a.updated_ms).bind(a.value).bind(a.max_value);
+    q.bind(a.count).bind(a.last_ms).bind(a.limit).bind(a.op);
+    q.bind(std::int64_t{a.retroactive ? 1 : 0}).bind(a.latency_ms).bind(now);
+    const int rc = q.step();
+    if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+      // Someone else opened this episode (another process on the same file): join it.
+      Query ex(stmt(std::string(kAlarmColumns) +
+                    "WHERE a.rule_id=? AND a.subject=? AND a.cleared_ms IS NULL"));
+      ex.bind(a.rule_id).bind(a.subject);
+      if (ex.step() != SQLITE_ROW) return core::fail(db_error(db_.get(), "alarm adopt"));
+      Episode& e = episodes_[key];
+      e = Episode{read_alarm(ex), false};
+      return &e;
+    }
+    if (rc != SQLITE_DONE) return core::fail(db_error(db_.get(), "alarm insert"));
+    a.id = sqlite3_last_insert_rowid(db_.get());
+    if (auto r = add_event(a.id, "system", "opened", "", "open", note, now); !r) {
+      return core::fail(r.error());
+    }
+    if (auto r = enqueue(a, "opened", now); !r) return core::fail(r.error());
+    Episode& e = episodes_[key];
+    e = Episode{std::move(a), false};
+    return &e;
+  }
+
+  core::Result<void> clear_episode(const std::string& key, std::int64_t cleared_ms,
+                                   std::string_view note, std::int64_t now) {
+    auto it = episodes_.find(key);
+    if (it == episodes_.end()) return {};
+    Episode& e = it->second;
+    e.alarm.cleared_ms = cleared_ms;
+    e.alarm.active = false;
+    e.alarm.updated_ms = now;
+    if (auto r = flush(e); !r) return r;
+    const std::string state(state_name(e.alarm.state));
+    if (auto r = add_event(e.alarm.id, "system", "cleared", state, state, note, now); !r) return r;
+    if (auto r = enqueue(e.alarm, "cleared", now); !r) return r;
+    cleared_[key] = Cleared{e.alarm.id, cleared_ms};
+    episodes_.erase(it);
+    return {};
+  }
+
+  // The subject's last cleared episode, if it may resume at data time t (hold-off).
+  core::Result<std::optional<Alarm>> resumable(const Rule& rule, const std::string& key,
+                                               const std::string& subject, std::int64_t t) {
+    if (rule.hold_off_s <= 0) return std::optional<Alarm>();
+    auto c = cleared_.find(key);
+    if (c == cleared_.end()) {
+      Query q(
+          stmt("SELECT id, cleared_ms FROM alarms WHERE rule_id=? AND subject=? AND cleared_ms "
+               "IS NOT NULL ORDER BY id DESC LIMIT 1"));
+      q.bind(rule.id).bind(subject);
+      Cleared found;
+      const int rc = q.step();
+      if (rc == SQLITE_ROW)
+        found = Cleared{q.integer(0), q.integer(1)};
+      else if (rc != SQLITE_DONE)
+        return core::fail(db_error(db_.get(), "hold-off"));
+      c = cleared_.emplace(key, found).first;
+    }
+    if (c->second.id == 0 || t < c->second.cleared_ms ||
+        t - c->second.cleared_ms >= rule.hold_off_s * 1000) {
+      return std::optional<Alarm>();
+    }
+    Query q(stmt(std::string(kAlarmColumns) + "WHERE a.id=?"));
+    q.bind(c->second.id);
+    if (q.step() != SQLITE_ROW) return std::optional<Alarm>();
+    Alarm a = read_alarm(q);
+    if (a.state == State::kClosed) return std::optional<Alarm>();
+    return std::optional<Alarm>(std::move(a));
+  }
+
+  Alarm new_alarm(const Rule& rule, const std::string& subject, std::int64_t now) {
+    Alarm a;
+    a.rule_id = rule.id;
+    a.rule_name = rule.name;
+    a.kind = rule.kind;
+    a.subject = subject;
+    a.factor = rule.factor;
+    a.field = rule.field;
+    a.data_kind =
+        rule.kind == RuleKind::kOffline ? "" : std::string(storage::kind_name(rule.data_kind));
+    a.severity = rule.severity;
+    a.state = State::kOpen;
+    a.raised_ms = now;
+    a.updated_ms = now;
+    a.limit = rule.limit;
+    a.op = rule.kind == RuleKind::kOffline ? std::string(">=") : std::string(op_name(rule.op));
+    return a;
+  }
+
+  std::string describe(const Rule& rule, double x) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s %s %s %g", rule.factor.c_str(), rule.field.c_str(),
+                  std::string(op_name(rule.op)).c_str(), rule.limit);
+    return std::string(buf) + " (value " + std::to_string(x) + ")";
+  }
+
+  core::Result<void> on_value(const Rule& rule, const storage::Value& v, std::int64_t now) {
+    const std::string subject = "site:" + v.site;
+    const std::string key = rule_key(rule.id, subject);
+    SeriesState& st = series_[key];
+    const Evaluation ev = evaluate(rule, v, st);
+    if (ev.verdict == Verdict::kIgnored) return {};
+    const bool retro = ev.late || (v.quality & storage::kQualityResend);
+    auto it = episodes_.find(key);
+    if (ev.verdict == Verdict::kGood) {
+      if (it != episodes_.end() && !ev.late) {
+        return clear_episode(key, v.measured_ms, "value " + std::to_string(ev.observed), now);
+      }
+      return {};
+    }
+    // Exceeds.
+    if (it != episodes_.end()) {
+      Alarm& a = it->second.alarm;
+      ++a.count;
+      a.max_value = a.max_value ? worse(rule.op, *a.max_value, ev.observed) : ev.observed;
+      if (!ev.late) {
+        a.value = ev.observed;
+        a.last_ms = v.measured_ms;
+        a.mn = v.mn;
+      }
+      a.updated_ms = now;
+      it->second.dirty = true;
+      return {};
+    }
+    auto resume = resumable(rule, key, subject, v.measured_ms);
+    if (!resume) return core::fail(resume.error());
+    if (*resume) {
+      Alarm a = std::move(**resume);
+      a.cleared_ms.reset();
+      a.active = true;
+      ++a.count;
+      a.value = ev.observed;
+      a.max_value = a.max_value ? worse(rule.op, *a.max_value, ev.observed) : ev.observed;
+      a.last_ms = std::max(a.last_ms, v.measured_ms);
+      a.mn = v.mn;
+      a.updated_ms = now;
+      const std::string state(state_name(a.state));
+      Episode& e = episodes_[key];
+      e = Episode{std::move(a), false};
+      if (auto r = flush(e); !r) return r;
+      cleared_.erase(key);
+      return add_event(e.alarm.id, "system", "resumed", state, state,
+                       "within hold-off of its clearing", now);
+    }
+    Alarm a = new_alarm(rule, subject, now);
+    a.site = v.site;
+    a.mn = v.mn;
+    a.opened_ms = ev.since_ms;
+    a.value = ev.observed;
+    a.max_value = ev.observed;
+    a.count = rule.kind == RuleKind::kSustained ? st.streak : 1;
+    a.last_ms = v.measured_ms;
+    a.retroactive = retro;
+    a.latency_ms = std::max<std::int64_t>(0, now - v.received_ms);
+    auto e = insert_episode(key, std::move(a), describe(rule, ev.observed), now);
+    if (!e) return core::fail(e.error());
+    if (ev.late && st.seen) {
+      // Newer values of this subject were judged good already: the episode ended at the newest.
+      return clear_episode(key, st.last_ms, "retroactive: newer values were good", now);
+    }
+    return {};
+  }
+
+  core::Result<void> on_change(const storage::Change& c, std::int64_t now) {
+    const storage::Value& v = c.value;
+    if (v.site.empty() || !value_counts(v)) return {};
+    for (const std::string_view site : {std::string_view(v.site), std::string_view()}) {
+      const auto it = index_.find(index_key(site, v.factor, v.kind, v.field));
+      if (it == index_.end()) continue;
+      for (const std::int64_t id : it->second) {
+        if (auto r = on_value(all_rules_.at(id), v, now); !r) return r;
+      }
+    }
+    return {};
+  }
+
+  core::Result<std::size_t> process_changes() {
+    std::lock_guard engine(engine_mu_);
+    std::size_t total = 0;
+    while (true) {
+      auto changes = store_.changes(cursor_, options_.batch_limit);
+      if (!changes) return core::fail(changes.error());
+      if (changes->empty()) break;
+      std::lock_guard lock(mu_);
+      const std::int64_t now = clock_.now_ms();
+      if (auto r = begin(); !r) return core::fail(r.error());
+      auto fail = [&](const core::Error& e) -> core::Result<std::size_t> {
+        rollback();
+        // The in-memory state went ahead of the database: take it back from there.
+        (void)load();
+        return core::fail(e);
+      };
+      for (const auto& c : *changes) {
+        if (auto r = on_change(c, now); !r) return fail(r.error());
+      }
+      if (auto r = flush_dirty(); !r) return fail(r.error());
+      const std::uint64_t next = changes->back().sequence;
+      Query q(stmt("UPDATE alarm_cursor SET sequence=? WHERE name=?"));
+      q.bind(static_cast<std::int64_t>(next)).bind(kCursorName);
+      if (q.step() != SQLITE_DONE) return fail(db_error(db_.get(), "cursor"));
+      if (auto r = commit(); !r) {
+        (void)load();
+        return core::fail(r.error());
+      }
+      cursor_ = next;
+      values_evaluated_ += changes->size();
+      total += changes->size();
+      wake_notifier();
+    }
+    return total;
+  }
+
+  // --- tick: offline, escalation, re-notification ---
+
+  core::Result<void> tick(std::int64_t now) {
+    std::lock_guard engine(engine_mu_);
+    std::vector<DeviceSeen> devices;
+    std::function<std::vector<DeviceSeen>()> devices_fn;
+    {
+      std::lock_guard lock(mu_);
+      devices_fn = devices_fn_;
+    }
+    if (devices_fn) devices = devices_fn();
+    std::lock_guard lock(mu_);
+    auto fail = [&](const core::Error& e) -> core::Result<void> {
+      if (in_tx_) rollback();
+      (void)load();
+      return core::fail(e);
+    };
+    auto tx = [&]() -> core::Result<void> { return in_tx_ ? core::Result<void>() : begin(); };
+    for (const std::int64_t id : offline_) {
+      const Rule& rule = all_rules_.at(id);
+      for (const auto& d : devices) {
+        if (!rule.device.empty() && rule.device != d.mn) continue;
+        if (!rule.site.empty() && rule.site != d.site) continue;
+        const std::int64_t interval_s = rule.interval_s > 0 ? rule.interval_s : d.interval_s;
+        if (interval_s <= 0) continue;
+        const auto limit_ms = static_cast<std::int64_t>(
+            std::llround(static_cast<double>(interval_s) * 1000.0 * rule.tolerance));
+        const std::int64_t last = d.last_seen_ms > 0 ? d.last_seen_ms : started_ms_;
+        const std::string subject = "device:" + d.mn;
+        const std::string key = rule_key(id, subject);
+        const bool open = episodes_.count(key) != 0;
+        if (now - last >= limit_ms) {
+          if (open) continue;
+          if (auto r = tx(); !r) return fail(r.error());
+          Alarm a = new_alarm(rule, subject, now);
+          a.site = d.site;
+          a.mn = d.mn;
+          a.opened_ms = last + limit_ms;
+          a.value = static_cast<double>(now - last) / 1000.0;
+          a.max_value = a.value;
+          a.count = 1;
+          a.last_ms = last;
+          a.limit = static_cast<double>(limit_ms) / 1000.0;
+          char note[160];
+          std::snprintf(note, sizeof note, "silent for %.0f s (limit %lld s = %lld s x %g)",
+                        *a.value, static_cast<long long>(limit_ms / 1000),
+                        static_cast<long long>(interval_s), rule.tolerance);
+          auto e = insert_episode(key, std::move(a), note, now);
+          if (!e) return fail(e.error());
+        } else if (open && d.last_seen_ms > 0) {
+          if (auto r = tx(); !r) return fail(r.error());
+          if (auto r = clear_episode(key, d.last_seen_ms, "heard again", now); !r) {
+            return fail(r.error());
+          }
+        }
+      }
+    }
+    // Escalation: dispatched tasks whose due time has passed.
+    std::vector<std::int64_t> overdue;
+    {
+      Query q(
+          stmt("SELECT id FROM alarms WHERE state='dispatched' AND escalated=0 AND due_ms IS "
+               "NOT NULL AND due_ms<=?"));
+      q.bind(now);
+      while (q.step() == SQLITE_ROW) overdue.push_back(q.integer(0));
+    }
+    for (const std::int64_t id : overdue) {
+      if (auto r = tx(); !r) return fail(r.error());
+      Query up(stmt("UPDATE alarms SET escalated=1, updated_ms=? WHERE id=?"));
+      up.bind(now).bind(id);
+      if (up.step() != SQLITE_DONE) return fail(db_error(db_.get(), "escalate"));
+      if (auto r = add_event(id, "system", "escalated", "dispatched", "dispatched",
+                             "due time passed", now);
+          !r) {
+        return fail(r.error());
+      }
+      auto a = load_alarm(id);
+      if (!a) return fail(a.error());
+      if (*a) {
+        sync_episode(**a);
+        if (auto r = enqueue(**a, "escalated", now); !r) return fail(r.error());
+      }
+    }
+    // Re-notification of open, unacknowledged alarms.
+    std::vector<std::int64_t> due;
+    {
+      Query q(stmt(
+          "SELECT a.id FROM alarms a JOIN alarm_rules r ON r.id = a.rule_id WHERE "
+          "a.cleared_ms IS NULL AND a.state='open' AND r.renotify_s>0 AND r.recipients<>'' AND "
+          "a.last_notified_ms + r.renotify_s*1000 <= ?"));
+      q.bind(now);
+      while (q.step() == SQLITE_ROW) due.push_back(q.integer(0));
+    }
+    for (const std::int64_t id : due) {
+      if (auto r = tx(); !r) return fail(r.error());
+      auto a = load_alarm(id);
+      if (!a) return fail(a.error());
+      if (*a) {
+        if (auto r = enqueue(**a, "renotify", now); !r) return fail(r.error());
+      }
+    }
+    if (in_tx_) {
+      if (auto r = flush_dirty(); !r) return fail(r.error());
+      if (auto r = commit(); !r) {
+        (void)load();
+        return core::fail(r.error());
+      }
+      wake_notifier();
+    }
+    return {};
+  }
+
+  core::Result<std::optional<Alarm>> load_alarm(std::int64_t id) {
+    Query q(stmt(std::string(kAlarmColumns) + "WHERE a.id=?"));
+    q.bind(id);
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) return std::optional<Alarm>();
+    if (rc != SQLITE_ROW) return core::fail(db_error(db_.get(), "alarm"));
+    return std::optional<Alarm>(read_alarm(q));
+  }
+
+  // Keeps the engine's copy of an open episode in step with a change made outside it.
+  void sync_episode(const Alarm& a) {
+    auto it = episodes_.find(rule_key(a.rule_id, a.subject));
+    if (it == episodes_.end() || it->second.alarm.id != a.id) return;
+    Alarm& e = it->second.alarm;
+    e.state = a.state;
+    e.department = a.department;
+    e.assignee = a.assignee;
+    e.due_ms = a.due_ms;
+    e.notes = a.notes;
+    e.escalated = a.escalated;
+    e.closed_ms = a.closed_ms;
+  }
+
+  // --- the notifier ---
+
+  core::Result<std::size_t> deliver_due(std::int64_t now) {
+    struct Row {
+      std::int64_t id;
+      std::string url, body;
+      std::int64_t attempts;
+    };
+    std::vector<Row> rows;
+    Poster poster;
+    {
+      std::lock_guard lock(mu_);
+      poster = poster_;
+      // Oldest first per recipient: a row waits while an older one to the same URL backs off.
+      Query q(
+          stmt("SELECT o.id, o.url, o.body, o.attempts FROM alarm_outbox o WHERE "
+               "o.delivered_ms IS NULL AND o.next_attempt_ms<=?1 AND NOT EXISTS (SELECT 1 "
+               "FROM alarm_outbox p WHERE p.url=o.url AND p.delivered_ms IS NULL AND p.id<o.id "
+               "AND p.next_attempt_ms>?1) ORDER BY o.id LIMIT 100"));
+      q.bind(now);
+      int rc;
+      while ((rc = q.step()) == SQLITE_ROW) {
+        rows.push_back(Row{q.integer(0), q.text(1), q.text(2), q.integer(3)});
+      }
+      if (rc != SQLITE_DONE) return core::fail(db_error(db_.get(), "outbox"));
+    }
+    if (rows.empty()) return std::size_t{0};
+    struct Outcome {
+      std::int64_t id;
+      bool ok;
+      std::optional<std::int64_t> status;
+      std::string error;
+      std::int64_t attempts;
+    };
+    std::vector<Outcome> outcomes;
+    std::set<std::string> failed_urls;
+    for (const auto& row : rows) {
+      if (failed_urls.count(row.url)) continue;  // keep its order: retry it with the first
+      Headers headers;
+      if (!options_.webhook_secret.empty()) {
+        headers.emplace_back("X-Ecomon-Signature",
+                             "sha256=" + hmac_sha256_hex(options_.webhook_secret, row.body));
+      }
+      headers.emplace_back("X-Ecomon-Delivery", std::to_string(row.id));
+      auto r = poster ? poster(row.url, row.body, headers)
+                      : post_json(row.url, row.body, headers, options_.http_timeout_ms);
+      Outcome o{row.id, false, std::nullopt, "", row.attempts + 1};
+      if (r) {
+        o.status = *r;
+        o.ok = *r >= 200 && *r < 300;
+        if (!o.ok) o.error = "HTTP " + std::to_string(*r);
+      } else {
+        o.error = r.error().detail;
+      }
+      if (!o.ok) failed_urls.insert(row.url);
+      outcomes.push_back(std::move(o));
+    }
+    std::lock_guard lock(mu_);
+    const std::int64_t done_ms = clock_.now_ms();
+    if (auto r = begin(); !r) return core::fail(r.error());
+    std::size_t delivered = 0;
+    for (const auto& o : outcomes) {
+      if (o.ok) {
+        Query q(
+            stmt("UPDATE alarm_outbox SET delivered_ms=?, attempts=?, last_status=?, "
+                 "last_error='' WHERE id=?"));
+        q.bind(done_ms).bind(o.attempts).bind(o.status).bind(o.id);
+        if (q.step() != SQLITE_DONE) {
+          rollback();
+          return core::fail(db_error(db_.get(), "outbox"));
+        }
+        ++delivered;
+      } else {
+        const int shift = static_cast<int>(std::min<std::int64_t>(o.attempts - 1, 30));
+        const std::int64_t wait =
+            std::min(options_.backoff_first_ms << shift, options_.backoff_max_ms);
+        Query q(
+            stmt("UPDATE alarm_outbox SET attempts=?, next_attempt_ms=?, last_status=?, "
+                 "last_error=? WHERE id=?"));
+        q.bind(o.attempts).bind(now + wait).bind(o.status).bind(o.error.substr(0, 500)).bind(o.id);
+        if (q.step() != SQLITE_DONE) {
+          rollback();
+          return core::fail(db_error(db_.get(), "outbox"));
+        }
+        ++failures_;
+      }
+    }
+    if (auto r = commit(); !r) return core::fail(r.error());
+    delivered_ += delivered;
+    return delivered;
+  }
+
+  std::optional<std::int64_t> next_due() {
+    std::lock_guard lock(mu_);
+    Query q(stmt("SELECT min(next_attempt_ms) FROM alarm_outbox WHERE delivered_ms IS NULL"));
+    if (q.step() != SQLITE_ROW || q.is_null(0)) return std::nullopt;
+    return q.integer(0);
+  }
+
+  // --- threads ---
+
+  void start() {
+    std::lock_guard lock(thread_mu_);
+    if (running_) return;
+    running_ = true;
+    stopping_ = false;
+    engine_ = std::thread([this] { engine_loop(); });
+    notifier_ = std::thread([this] { notifier_loop(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(thread_mu_);
+      if (!running_) return;
+      stopping_ = true;
+    }
+    engine_cv_.notify_all();
+    notifier_cv_.notify_all();
+    if (engine_.joinable()) engine_.join();
+    if (notifier_.joinable()) notifier_.join();
+    std::lock_guard lock(thread_mu_);
+    running_ = false;
+  }
+
+  void notify() {
+    {
+      std::lock_guard lock(thread_mu_);
+      engine_wake_ = true;
+    }
+    engine_cv_.notify_one();
+  }
+
+  void wake_notifier() {
+    if (!outbox_added_) return;
+    outbox_added_ = false;
+    {
+      std::lock_guard lock(thread_mu_);
+      notifier_wake_ = true;
+    }
+    notifier_cv_.notify_one();
+  }
+
+  void engine_loop() {
+    std::int64_t last_tick = 0;
+    std::int64_t last_error_log = 0;
+    while (true) {
+      {
+        std::unique_lock lock(thread_mu_);
+        engine_cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms),
+                            [&] { return stopping_ || engine_wake_; });
+        if (stopping_) return;
+        engine_wake_ = false;
+      }
+      auto log = [&](const core::Error& e) {
+        const std::int64_t t = clock_.now_ms();
+        if (t - last_error_log < 10000) return;  // one line per 10 s at most
+        last_error_log = t;
+        std::fprintf(stderr, "ecomon alarm: %s: %s\n", e.reason.c_str(), e.detail.c_str());
+      };
+      if (auto r = process_changes(); !r) log(r.error());
+      const std::int64_t now = clock_.now_ms();
+      if (now - last_tick >= 1000) {
+        last_tick = now;
+        if (auto r = tick(now); !r) log(r.error());
+      }
+    }
+  }
+
+  void notifier_loop() {
+    std::int64_t last_error_log = 0;
+    while (true) {
+      const std::int64_t now = clock_.now_ms();
+      auto delivered = deliver_due(now);
+      if (!delivered && clock_.now_ms() - last_error_log >= 10000) {
+        last_error_log = clock_.now_ms();
+        std::fprintf(stderr, "ecomon alarm: notifier: %s\n", delivered.error().detail.c_str());
+      }
+      std::int64_t wait_ms = 1000;
+      if (delivered && *delivered > 0) {
+        wait_ms = 0;  // more may be due right away
+      } else if (auto due = next_due()) {
+        wait_ms = std::clamp<std::int64_t>(*due - clock_.now_ms(), 0, 1000);
+      }
+      std::unique_lock lock(thread_mu_);
+      if (wait_ms > 0) {
+        notifier_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
+                              [&] { return stopping_ || notifier_wake_; });
+      }
+      if (stopping_) return;
+      notifier_wake_ = false;
+    }
+  }
+
+  // --- members ---
+
+  const storage::Store& store_;
+  const core::Clock& clock_;
+  AlarmOptions options_;
+  std::unique_ptr<sqlite3, CloseDb> db_;
+  std::int64_t started_ms_ = 0;
+
+  std::mutex engine_mu_;  // one engine step at a time (process_changes, tick)
+  std::mutex mu_;         // the connection and everything below
+  std::map<std::string, Stmt> stmts_;
+  bool in_tx_ = false;
+  std::map<std::int64_t, Rule> all_rules_;
+  std::unordered_map<std::string, std::vector<std::int64_t>> index_;  // value rules by key
+  std::vector<std::int64_t> offline_;
+  std::unordered_map<std::string, SeriesState> series_;
+  std::unordered_map<std::string, Episode> episodes_;  // uncleared, by rule_key
+  std::unordered_map<std::string, Cleared> cleared_;   // hold-off: the last cleared episode
+  std::uint64_t cursor_ = 0;
+  bool outbox_added_ = false;
+  std::function<std::vector<DeviceSeen>()> devices_fn_;
+  Poster poster_;
+  std::uint64_t values_evaluated_ = 0;
+  std::uint64_t delivered_ = 0;
+  std::uint64_t failures_ = 0;
+
+  std::mutex thread_mu_;
+  std::condition_variable engine_cv_, notifier_cv_;
+  bool running_ = false, stopping_ = false, engine_wake_ = false, notifier_wake_ = false;
+  std::thread engine_, notifier_;
+};
+
+AlarmService::AlarmService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AlarmService::~AlarmService() { impl_->stop(); }
+
+core::Result<std::unique_ptr<AlarmService>> AlarmService::open(const std::string& path,
+                                                               const storage::Store& store,
+                                                               const core::Clock& clock,
+                                                               AlarmOptions options) {
+  if (sodium_init() < 0) {
+    return core::fail(core::Error{"crypto_unavailable", "libsodium could not be initialised"});
+  }
+  auto impl = std::make_unique<Impl>(store, clock, std::move(options));
+  if (auto r = impl->open(path); !r.ok()) return core::fail(r.error());
+  return std::unique_ptr<AlarmService>(new AlarmService(std::move(impl)));
+}
+
+void AlarmService::set_devices(std::function<std::vector<DeviceSeen>()> devices) {
+  std::lock_guard lock(impl_->mu_);
+  impl_->devices_fn_ = std::move(devices);
+}
+
+void AlarmService::set_poster(Poster poster) {
+  std::lock_guard lock(impl_->mu_);
+  impl_->poster_ = std::move(poster);
+}
+
+void AlarmService::start() { impl_->start(); }
+void AlarmService::stop() { impl_->stop(); }
+void AlarmService::notify() { impl_->notify(); }
+core::Result<std::size_t> AlarmService::process_changes() { return impl_->process_changes(); }
+core::Result<void> AlarmService::tick(std::int64_t now_ms) { return impl_->tick(now_ms); }
+core::Result<std::size_t> AlarmService::deliver_due(std::int64_t now_ms) {
+  return impl_->deliver_due(now_ms);
+}
+
+core::Result<Rule> AlarmService::create_rule(Rule rule, const std::string& actor) {
+  if (auto problem = normalise_rule(rule)) return core::fail(core::Error{"bad_rule", *problem});
+  auto& I = *impl_;
+  std::lock_guard lock(I.mu_);
+  const std::int64_t now = I.clock_.now_ms();
+  rule.id = 0;
+  rule.enabled = true;
+  rule.created_ms = now;
+  rule.updated_ms = now;
+  rule.created_by = actor;
+  Query q(I.stmt(
+      "INSERT INTO alarm_rules(name, kind, site, device, factor, field, data_kind, op, "
+      "limit_value, count, interval_s, tolerance, severity, hold_off_s, renotify_s, recipients, "
+      "enabled, created_ms, created_by, updated_ms) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)"));
+  q.bind(rule.name).bind(kind_name(rule.kind)).bind(rule.site).bind(rule.device).bind(rule.factor);
+  q.bind(rule.field).bind(storage::kind_name(rule.data_kind)).bind(op_name(rule.op));
+  q.bind(rule.limit).bind(rule.count).bind(rule.interval_s).bind(rule.tolerance);
+  q.bind(severity_name(rule.severity)).bind(rule.hold_off_s).bind(rule.renotify_s);
+  q.bind(join_lines(rule.recipients)).bind(now).bind(actor).bind(now);
+  if (q.step() != SQLITE_DONE) return core::fail(db_error(I.db_.get(), "rule"));
+  rule.id = sqlite3_last_insert_rowid(I.db_.get());
+  I.all_rules_[rule.id] = rule;
+  I.rebuild_index();
+  return rule;
+}
+
+core::Result<std::vector<Rule>> AlarmService::rules() {
+  std::lock_guard lock(impl_->mu_);
+  std::vector<Rule> out;
+  for (const auto& [id, r] : impl_->all_rules_) out.push_back(r);
+  return out;
+}
+
+core::Result<Rule> AlarmService::disable_rule(std::int64_t id, const std::string& actor) {
+  auto& I = *impl_;
+  std::lock_guard engine(I.engine_mu_);
+  std::lock_guard lock(I.mu_);
+  auto it = I.all_rules_.find(id);
+  if (it == I.all_rules_.end()) {
+    return core::fail(core::Error{"not_found", "no rule " + std::to_string(id)});
+  }
+  const std::int64_t now = I.clock_.now_ms();
+  if (auto r = I.begin(); !r) return core::fail(r.error());
+  Query q(I.stmt("UPDATE alarm_rules SET enabled=0, updated_ms=? WHERE id=?"));
+  q.bind(now).bind(id);
+  if (q.step() != SQLITE_DONE) {
+    auto e = db_error(I.db_.get(), "rule");
+    I.rollback();
+    return core::fail(e);
+  }
+  std::vector<std::string> keys;
+  for (const auto& [key, e] : I.episodes_) {
+    if (e.alarm.rule_id == id) keys.push_back(key);
+  }
+  for (const auto& key : keys) {
+    if (auto r = I.clear_episode(key, now, "rule disabled by " + actor, now); !r) {
+      I.rollback();
+      (void)I.load();
+      return core::fail(r.error());
+    }
+  }
+  if (auto r = I.commit(); !r) {
+    (void)I.load();
+    return core::fail(r.error());
+  }
+  it->second.enabled = false;
+  it->second.updated_ms = now;
+  I.rebuild_index();
+  I.wake_notifier();
+  return it->second;
+}
+
+core::Result<std::vector<Alarm>> AlarmService::alarms(const AlarmQuery& query) {
+  auto& I = *impl_;
+  std::lock_guard lock(I.mu_);
+  // One statement shape per combination would multiply cached statements; optional filters are
+  // written as (?=-1 OR col=?) instead, so this is one prepared statement.
+  Query q(I.stmt(std::string(kAlarmColumns) +
+                 "WHERE (?1='' OR a.state=?1) AND (?2=-1 OR (a.cleared_ms IS NULL)=?2) AND "
+                 "(?3='' OR a.site=?3) AND (?4=-1 OR a.rule_id=?4) AND a.opened_ms>=?5 AND "
+                 "a.opened_ms<?6 AND (?7=0 OR a.state IN ('dispatched','handled')) ORDER BY a.id "
+                 "DESC LIMIT ?8"));
+  q.bind(query.state ? state_name(*query.state) : std::string_view());
+  q.bind(std::int64_t{query.active ? (*query.active ? 1 : 0) : -1});
+  q.bind(query.site);
+  q.bind(query.rule_id.value_or(-1));
+  q.bind(query.from_ms).bind(query.to_ms);
+  q.bind(std::int64_t{query.tasks_only ? 1 : 0});
+  q.bind(static_cast<std::int64_t>(query.limit));
+  std::vector<Alarm> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_alarm(q));
+  if (rc != SQLITE_DONE) return core::fail(db_error(I.db_.get(), "alarms"));
+  return out;
+}
+
+core::Result<std::optional<Alarm>> AlarmService::alarm(std::int64_t id) {
+  std::lock_guard lock(impl_->mu_);
+  return impl_->load_alarm(id);
+}
+
+core::Result<std::vector<AlarmEvent>> AlarmService::events(std::int64_t alarm_id) {
+  auto& I = *impl_;
+  std::lock_guard lock(I.mu_);
+  Query q(
+      I.stmt("SELECT id, alarm_id, at_ms, actor, action, from_state, to_state, note FROM "
+             "alarm_events WHERE alarm_id=? ORDER BY id"));
+  q.bind(alarm_id);
+  std::vector<AlarmEvent> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out.push_back(AlarmEvent{q.integer(0), q.integer(1), q.integer(2), q.text(3), q.text(4),
+                             q.text(5), q.text(6), q.text(7)});
+  }
+  if (rc != SQLITE_DONE) return core::fail(db_error(I.db_.get(), "events"));
+  return out;
+}
+
+core::Result<Alarm> AlarmService::transition(std::int64_t id, const Transition& t) {
+  auto& I = *impl_;
+  std::lock_guard lock(I.mu_);
+  auto loaded = I.load_alarm(id);
+  if (!loaded) return core::fail(loaded.error());
+  if (!*loaded) return core::fail(core::Error{"not_found", "no alarm " + std::to_string(id)});
+  Alarm a = std::move(**loaded);
+  const State from = a.state;
+  State to;
+  auto illegal = [&] {
+    return core::fail(core::Error{"illegal", "an alarm that is " + std::string(state_name(from)) +
+                                                 " cannot be " + t.action +
+                                                 (t.action == "ack" ? "ed" : "d")});
+  };
+  if (t.note.size() > 4000)
+    return core::fail(core::Error{"bad_request", "note: at most 4000 bytes"});
+  if (t.action == "ack") {
+    if (from != State::kOpen) return illegal();
+    to = State::kAcknowledged;
+  } else if (t.action == "dispatch") {
+    if (from != State::kOpen && from != State::kAcknowledged) return illegal();
+    if (t.department.empty() || t.department.size() > 200) {
+      return core::fail(
+          core::Error{"bad_request", "dispatch needs a department (at most 200 bytes)"});
+    }
+    if (t.assignee.size() > 200)
+      return core::fail(core::Error{"bad_request", "assignee: at most 200 bytes"});
+    to = State::kDispatched;
+    a.department = t.department;
+    a.assignee = t.assignee;
+    a.due_ms = t.due_ms;
+    a.escalated = false;
+  } else if (t.action == "handle") {
+    if (from != State::kAcknowledged && from != State::kDispatched) return illegal();
+    if (t.note.empty())
+      return core::fail(core::Error{"bad_request", "handle needs a note (the disposal)"});
+    to = State::kHandled;
+    a.notes = t.note;
+  } else if (t.action == "close") {
+    if (from != State::kAcknowledged && from != State::kHandled) return illegal();
+    if (a.active) {
+      return core::fail(core::Error{"still_active",
+                                    "the alarm's condition still holds; it can be closed once it "
+                                    "has cleared (or its rule is disabled)"});
+    }
+    to = State::kClosed;
+  } else {
+    return core::fail(core::Error{"bad_request", "unknown transition '" + t.action + "'"});
+  }
+  const std::int64_t now = I.clock_.now_ms();
+  a.state = to;
+  a.updated_ms = now;
+  if (to == State::kClosed) a.closed_ms = now;
+  if (auto r = I.begin(); !r) return core::fail(r.error());
+  Query q(
+      I.stmt("UPDATE alarms SET state=?, updated_ms=?, department=?, assignee=?, due_ms=?, "
+             "notes=?, escalated=?, closed_ms=? WHERE id=? AND state=?"));
+  q.bind(state_name(to)).bind(now).bind(a.department).bind(a.assignee).bind(a.due_ms);
+  q.bind(a.notes).bind(std::int64_t{a.escalated ? 1 : 0}).bind(a.closed_ms).bind(id);
+  q.bind(state_name(from));
+  if (q.step() != SQLITE_DONE) {
+    auto e = db_error(I.db_.get(), "transition");
+    I.rollback();
+    return core::fail(e);
+  }
+  std::string note = t.note;
+  if (t.action == "dispatch") {
+    note = "department=" + t.department + (t.assignee.empty() ? "" : " assignee=" + t.assignee) +
+           (t.due_ms ? " due=" + iso(*t.due_ms) : "") + (t.note.empty() ? "" : ": " + t.note);
+  }
+  if (auto r = I.add_event(id, t.actor, t.action, state_name(from), state_name(to), note, now);
+      !r) {
+    I.rollback();
+    return core::fail(r.error());
+  }
+  if (auto r = I.commit(); !r) return core::fail(r.error());
+  I.sync_episode(a);
+  return a;
+}
+
+AlarmCounters AlarmService::counters() {
+  auto& I = *impl_;
+  std::lock_guard lock(I.mu_);
+  AlarmCounters c;
+  c.values_evaluated = I.values_evaluated_;
+  c.alarms_open = I.episodes_.size();
+  c.notifications_delivered = I.delivered_;
+  c.notification_failures = I.failures_;
+  c.cursor = I.cursor_;
+  Query q(I.stmt("SELECT count(*) FROM alarm_outbox WHERE delivered_ms IS NULL"));
+  if (q.step() == SQLITE_ROW) c.notifications_pending = static_cast<std::uint64_t>(q.integer(0));
+  return c;
+}
+
+}  // namespace ecomon::alarm

@@ -1,0 +1,421 @@
+// Alarm rules, alarms and enforcement tasks over HTTP (issue #6):
+//
+//   GET    /api/v1/rules                      rules the caller's scopes reach
+//   POST   /api/v1/rules                      JSON rule (alarm/rule.h) → 201 with the stored rule
+//   DELETE /api/v1/rules/{id}                 disables the rule (clears its open episodes)
+//   GET    /api/v1/alarms?state=&site=&rule=&active=&from=&to=&limit=
+//   GET    /api/v1/alarms/{id}                the alarm and its events
+//   POST   /api/v1/alarms/{id}/ack|dispatch|handle|close   JSON {"note"}; dispatch also
+//                                             {"department","assignee","due"}
+//   GET    /api/v1/tasks?department=          dispatched and handled alarms (enforcement tasks)
+//
+// Scopes: an alarm or rule whose site is outside every scope of the caller is left out of
+// listings and answers 403 by id; a rule without a site (any site) may be created and seen by an
+// unrestricted caller only. Rule changes and transitions are written to the audit trail.
+#include <boost/json.hpp>
+#include <cmath>
+#include <cstdio>
+
+#include "alarm/service.h"
+#include "api/http_api.h"
+#include "api/routes_internal.h"
+#include "core/civil_time.h"
+
+namespace ecomon::api::detail {
+namespace json = boost::json;
+
+namespace {
+
+Response unavailable() { return error(503, "unavailable", "alarms are not configured"); }
+
+Response alarm_error(const core::Error& e) {
+  if (e.reason == "bad_rule" || e.reason == "bad_request") return error(400, e.reason, e.detail);
+  if (e.reason == "not_found") return error(404, e.reason, e.detail);
+  if (e.reason == "illegal" || e.reason == "still_active") return error(409, e.reason, e.detail);
+  return error(500, "internal", e.detail);
+}
+
+std::string client_of(const Request& r) { return r.client.empty() ? "unknown" : r.client; }
+
+void audit(const Ctx& c, const std::string& action, const std::string& target,
+           const std::string& detail) {
+  if (!c.s.auth || !c.who) return;
+  if (auto r =
+          c.s.auth->audit(c.who->name, action, target, detail.substr(0, 4000), client_of(c.req));
+      !r) {
+    std::fprintf(stderr, "ecomon: AUDIT FAILURE: %s %s by %s not recorded: %s\n", action.c_str(),
+                 target.c_str(), c.who->name.c_str(), r.error().detail.c_str());
+  }
+}
+
+core::Result<json::object> parse_body(const std::string& body, bool allow_empty) {
+  if (allow_empty && body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return core::fail(core::Error{"bad_request", "body is not JSON: " + ec.message()});
+  if (!v.is_object()) return core::fail(core::Error{"bad_request", "body must be a JSON object"});
+  return std::move(v.as_object());
+}
+
+std::optional<double> as_number(const json::value& v) {
+  if (v.is_int64()) return static_cast<double>(v.as_int64());
+  if (v.is_uint64()) return static_cast<double>(v.as_uint64());
+  if (v.is_double()) return v.as_double();
+  return std::nullopt;
+}
+
+core::Result<std::int64_t> parse_id(const std::string& text) {
+  std::int64_t id = 0;
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return core::fail(core::Error{"bad_request", "'" + text.substr(0, 40) + "' is not an id"});
+  }
+  id = std::stoll(text);
+  return id;
+}
+
+core::Result<std::int64_t> parse_time(const std::string& key, const std::string& text) {
+  const auto p = core::parse_iso8601(text);
+  if (!p)
+    return core::fail(core::Error{"bad_request", key + " '" + text + "' is not an ISO 8601 time"});
+  return core::to_unix_ms(p->civil, p->offset_seconds.value_or(core::kChinaUtcOffsetSeconds));
+}
+
+// A rule from a JSON body. Errors: bad_request naming the member.
+core::Result<alarm::Rule> rule_from_json(const json::object& o) {
+  alarm::Rule r;
+  static const char* kKnown[] = {"name",       "kind",      "site",     "device",     "factor",
+                                 "field",      "data_kind", "op",       "limit",      "count",
+                                 "interval_s", "tolerance", "severity", "hold_off_s", "renotify_s",
+                                 "recipients", "enabled",   "id"};
+  for (const auto& kv : o) {
+    bool known = false;
+    for (const char* k : kKnown) known = known || kv.key() == k;
+    if (!known) {
+      return core::fail(
+          core::Error{"bad_request", "unknown member '" + std::string(kv.key()) + "'"});
+    }
+  }
+  auto bad = [](const std::string& what) { return core::fail(core::Error{"bad_request", what}); };
+  auto str = [&](const char* key, std::string& target) -> bool {
+    const auto* v = o.if_contains(key);
+    if (!v || v->is_null()) return true;
+    if (!v->is_string()) return false;
+    target = std::string(v->as_string());
+    return true;
+  };
+  auto num = [&](const char* key, double& target) -> bool {
+    const auto* v = o.if_contains(key);
+    if (!v || v->is_null()) return true;
+    auto n = as_number(*v);
+    if (!n) return false;
+    target = *n;
+    return true;
+  };
+  auto integer = [&](const char* key, std::int64_t& target) -> bool {
+    double d = static_cast<double>(target);
+    if (!num(key, d)) return false;
+    if (d != std::floor(d) || std::fabs(d) > 1e15) return false;
+    target = static_cast<std::int64_t>(d);
+    return true;
+  };
+  std::string kind = "threshold", data_kind = "hour", op = ">", severity = "major";
+  if (!str("name", r.name)) return bad("name must be a string");
+  if (!str("kind", kind)) return bad("kind must be a string");
+  if (!str("site", r.site) || !str("device", r.device) || !str("factor", r.factor) ||
+      !str("field", r.field)) {
+    return bad("site, device, factor and field are strings");
+  }
+  if (!str("data_kind", data_kind) || !str("op", op) || !str("severity", severity)) {
+    return bad("data_kind, op and severity are strings");
+  }
+  const bool has_limit = o.contains("limit") && !o.at("limit").is_null();
+  if (!num("limit", r.limit)) return bad("limit must be a number");
+  if (!integer("count", r.count)) return bad("count must be an integer");
+  if (!integer("interval_s", r.interval_s)) return bad("interval_s must be an integer");
+  if (!num("tolerance", r.tolerance)) return bad("tolerance must be a number");
+  if (!integer("hold_off_s", r.hold_off_s)) return bad("hold_off_s must be an integer");
+  if (!integer("renotify_s", r.renotify_s)) return bad("renotify_s must be an integer");
+  if (const auto* v = o.if_contains("recipients"); v && !v->is_null()) {
+    if (!v->is_array()) return bad("recipients must be an array of URLs");
+    for (const auto& e : v->as_array()) {
+      if (!e.is_string()) return bad("recipients must be an array of URLs");
+      r.recipients.emplace_back(e.as_string());
+    }
+  }
+  if (const auto* v = o.if_contains("enabled"); v && !(v->is_bool() && v->as_bool())) {
+    return bad("a rule is created enabled (disable it with DELETE /api/v1/rules/{id})");
+  }
+  const auto k = alarm::parse_rule_kind(kind);
+  if (!k) return bad("kind: threshold, sustained, rate_of_change or offline");
+  r.kind = *k;
+  const auto dk = storage::parse_kind(data_kind);
+  if (!dk) return bad("data_kind: rtd, minute, hour or day");
+  r.data_kind = *dk;
+  const auto p = alarm::parse_op(op);
+  if (!p) return bad("op: >, >=, < or <=");
+  r.op = *p;
+  const auto sev = alarm::parse_severity(severity);
+  if (!sev) return bad("severity: info, minor, major or critical");
+  r.severity = *sev;
+  if (r.kind != alarm::RuleKind::kOffline && !has_limit) return bad("limit is required");
+  return r;
+}
+
+void write_rule(core::JsonWriter& w, const alarm::Rule& r) {
+  w.begin_object();
+  w.key("id").value(r.id).key("name").value(r.name).key("kind").value(alarm::kind_name(r.kind));
+  w.key("site").value(r.site);
+  if (r.kind == alarm::RuleKind::kOffline) {
+    w.key("device").value(r.device).key("interval_s").value(r.interval_s);
+    w.key("tolerance").value(r.tolerance);
+  } else {
+    w.key("factor").value(r.factor).key("field").value(r.field);
+    w.key("data_kind").value(storage::kind_name(r.data_kind));
+    w.key("op").value(alarm::op_name(r.op)).key("limit").value(r.limit);
+    w.key("count").value(r.count);
+    if (r.kind == alarm::RuleKind::kRateOfChange) w.key("interval_s").value(r.interval_s);
+  }
+  w.key("severity").value(alarm::severity_name(r.severity));
+  w.key("hold_off_s").value(r.hold_off_s).key("renotify_s").value(r.renotify_s);
+  w.key("recipients").begin_array();
+  for (const auto& u : r.recipients) w.value(u);
+  w.end_array();
+  w.key("enabled").value(r.enabled).key("created_at").value(iso(r.created_ms));
+  w.key("created_by").value(r.created_by).key("updated_at").value(iso(r.updated_ms));
+  w.end_object();
+}
+
+// May the caller see things of this site? ("" = any site: unrestricted callers only.)
+bool site_visible(const Ctx& c, const registry::Registry& reg, const std::string& code) {
+  if (c.who && auth::unrestricted(c.who->scopes)) return true;
+  if (code.empty()) return false;
+  const registry::Site* site = reg.find_site(code);
+  return site && in_scope(c, reg, *site);
+}
+
+Response json_ok(int status, std::string body) {
+  return Response{status, "application/json", std::move(body), {}};
+}
+
+Response list_alarms(const Ctx& c, bool tasks) {
+  if (!c.s.alarms) return unavailable();
+  alarm::AlarmQuery q;
+  q.tasks_only = tasks;
+  const auto& query = c.t.query;
+  if (auto it = query.find("state"); it != query.end() && !it->second.empty()) {
+    q.state = alarm::parse_state(it->second);
+    if (!q.state) {
+      return error(400, "bad_request", "state: open, acknowledged, dispatched, handled or closed");
+    }
+  }
+  if (auto it = query.find("active"); it != query.end() && !it->second.empty()) {
+    if (it->second != "true" && it->second != "false") {
+      return error(400, "bad_request", "active: true or false");
+    }
+    q.active = it->second == "true";
+  }
+  if (auto it = query.find("site"); it != query.end()) q.site = it->second;
+  if (auto it = query.find("rule"); it != query.end() && !it->second.empty()) {
+    auto id = parse_id(it->second);
+    if (!id) return error(400, "bad_request", "rule: " + id.error().detail);
+    q.rule_id = *id;
+  }
+  auto from = time_param(c.t, "from");
+  if (!from) return from_error(from.error());
+  auto to = time_param(c.t, "to");
+  if (!to) return from_error(to.error());
+  if (*from) q.from_ms = **from;
+  if (*to) q.to_ms = **to;
+  if (auto it = query.find("limit"); it != query.end() && !it->second.empty()) {
+    auto n = parse_id(it->second);
+    if (!n || *n < 1) return error(400, "bad_request", "limit must be a positive number");
+    q.limit = static_cast<std::size_t>(std::min<std::int64_t>(*n, 10000));
+  }
+  std::string department;
+  if (auto it = query.find("department"); it != query.end()) department = it->second;
+  auto reg = c.s.registry->get();
+  if (!q.site.empty()) {
+    if (auto denied = site_denied(c, *reg, reg->find_site(q.site), q.site)) return *denied;
+  }
+  auto alarms = c.s.alarms->alarms(q);
+  if (!alarms) return alarm_error(alarms.error());
+  core::JsonWriter w;
+  w.begin_object().key(tasks ? "tasks" : "alarms").begin_array();
+  for (const auto& a : *alarms) {
+    if (!site_visible(c, *reg, a.site)) continue;
+    if (!department.empty() && a.department != department) continue;
+    alarm::write_alarm(w, a);
+  }
+  w.end_array().end_object();
+  return json_ok(200, w.take());
+}
+
+// The alarm of the path, if the caller may see it; otherwise the answer to give.
+core::Result<alarm::Alarm, Response> visible_alarm(const Ctx& c) {
+  auto id = parse_id(c.params.at(0));
+  if (!id) return core::fail(error(400, "bad_request", id.error().detail));
+  auto a = c.s.alarms->alarm(*id);
+  if (!a) return core::fail(alarm_error(a.error()));
+  auto reg = c.s.registry->get();
+  const bool unrestricted = c.who && auth::unrestricted(c.who->scopes);
+  if (!*a) {
+    // A restricted caller learns nothing about alarms outside its scopes, not even their ids.
+    if (unrestricted) return core::fail(error(404, "not_found", "no alarm " + c.params.at(0)));
+    return core::fail(
+        error(403, "forbidden", "alarm " + c.params.at(0) + " is outside your scope"));
+  }
+  if (!site_visible(c, *reg, (*a)->site)) {
+    return core::fail(
+        error(403, "forbidden", "alarm " + c.params.at(0) + " is outside your scope"));
+  }
+  return std::move(**a);
+}
+
+Response transition(const Ctx& c, const std::string& action) {
+  if (!c.s.alarms) return unavailable();
+  auto a = visible_alarm(c);
+  if (!a) return a.error();
+  auto body = parse_body(c.req.body, true);
+  if (!body) return error(400, "bad_request", body.error().detail);
+  alarm::Transition t;
+  t.action = action;
+  t.actor = c.who ? c.who->name : "unknown";
+  for (const auto& kv : *body) {
+    const std::string key(kv.key());
+    if (key != "note" && key != "department" && key != "assignee" && key != "due") {
+      return error(400, "bad_request", "unknown member '" + key + "'");
+    }
+    if (!kv.value().is_string() && !kv.value().is_null()) {
+      return error(400, "bad_request", key + " must be a string");
+    }
+  }
+  auto member = [&](const char* key) {
+    const auto* v = body->if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  t.note = member("note");
+  if (action == "dispatch") {
+    t.department = member("department");
+    t.assignee = member("assignee");
+    if (const std::string due = member("due"); !due.empty()) {
+      auto ms = parse_time("due", due);
+      if (!ms) return error(400, "bad_request", ms.error().detail);
+      t.due_ms = *ms;
+    }
+  } else if (!member("department").empty() || !member("assignee").empty() ||
+             !member("due").empty()) {
+    return error(400, "bad_request", "department, assignee and due belong to dispatch");
+  }
+  auto done = c.s.alarms->transition(a->id, t);
+  if (!done) return alarm_error(done.error());
+  audit(c, "alarm." + action, std::to_string(a->id), c.req.body);
+  core::JsonWriter w;
+  alarm::write_alarm(w, *done);
+  return json_ok(200, w.take());
+}
+
+}  // namespace
+
+Response rules(const Ctx& c) {
+  if (!c.s.alarms) return unavailable();
+  auto rules = c.s.alarms->rules();
+  if (!rules) return alarm_error(rules.error());
+  auto reg = c.s.registry->get();
+  core::JsonWriter w;
+  w.begin_object().key("rules").begin_array();
+  for (const auto& r : *rules) {
+    if (site_visible(c, *reg, r.site)) write_rule(w, r);
+  }
+  w.end_array().end_object();
+  return json_ok(200, w.take());
+}
+
+Response create_rule(const Ctx& c) {
+  if (!c.s.alarms) return unavailable();
+  auto body = parse_body(c.req.body, false);
+  if (!body) return error(400, "bad_request", body.error().detail);
+  auto rule = rule_from_json(*body);
+  if (!rule) return alarm_error(rule.error());
+  {
+    auto reg = c.s.registry->get();
+    const bool unrestricted = auth::unrestricted(c.who->scopes);
+    if (!rule->site.empty()) {
+      const registry::Site* site = reg->find_site(rule->site);
+      if (!site && unrestricted) return error(400, "bad_rule", "no site '" + rule->site + "'");
+      if (auto denied = site_denied(c, *reg, site, rule->site)) return *denied;
+    } else if (!unrestricted) {
+      return error(403, "forbidden",
+                   "a rule for any site needs an unrestricted scope; name a site");
+    }
+    if (!rule->device.empty()) {
+      if (!reg->find_device(rule->device)) {
+        if (unrestricted) return error(400, "bad_rule", "no device '" + rule->device + "'");
+        return error(403, "forbidden", "device '" + rule->device + "' is outside your scope");
+      }
+      if (!device_in_scope(c, *reg, rule->device, c.s.clock->now_ms())) {
+        return error(403, "forbidden", "device '" + rule->device + "' is outside your scope");
+      }
+    }
+  }
+  auto stored = c.s.alarms->create_rule(std::move(*rule), c.who->name);
+  if (!stored) return alarm_error(stored.error());
+  core::JsonWriter w;
+  write_rule(w, *stored);
+  std::string out = w.take();
+  audit(c, "rule.create", std::to_string(stored->id), out);
+  return json_ok(201, std::move(out));
+}
+
+Response disable_rule(const Ctx& c) {
+  if (!c.s.alarms) return unavailable();
+  auto id = parse_id(c.params.at(0));
+  if (!id) return error(400, "bad_request", id.error().detail);
+  auto rules = c.s.alarms->rules();
+  if (!rules) return alarm_error(rules.error());
+  const alarm::Rule* found = nullptr;
+  for (const auto& r : *rules) {
+    if (r.id == *id) found = &r;
+  }
+  const bool unrestricted = auth::unrestricted(c.who->scopes);
+  auto reg = c.s.registry->get();
+  if (!found || !site_visible(c, *reg, found->site)) {
+    if (unrestricted) return error(404, "not_found", "no rule " + c.params.at(0));
+    return error(403, "forbidden", "rule " + c.params.at(0) + " is outside your scope");
+  }
+  auto done = c.s.alarms->disable_rule(*id, c.who->name);
+  if (!done) return alarm_error(done.error());
+  audit(c, "rule.disable", std::to_string(*id), "");
+  core::JsonWriter w;
+  write_rule(w, *done);
+  return json_ok(200, w.take());
+}
+
+Response alarms(const Ctx& c) { return list_alarms(c, false); }
+Response tasks(const Ctx& c) { return list_alarms(c, true); }
+
+Response alarm(const Ctx& c) {
+  if (!c.s.alarms) return unavailable();
+  auto a = visible_alarm(c);
+  if (!a) return a.error();
+  auto events = c.s.alarms->events(a->id);
+  if (!events) return alarm_error(events.error());
+  core::JsonWriter w;
+  w.begin_object();
+  alarm::write_alarm_fields(w, *a);
+  w.key("events").begin_array();
+  for (const auto& e : *events) {
+    w.begin_object().key("id").value(e.id).key("time").value(iso(e.at_ms));
+    w.key("actor").value(e.actor).key("action").value(e.action).key("from").value(e.from);
+    w.key("to").value(e.to).key("note").value(e.note).end_object();
+  }
+  w.end_array().end_object();
+  return json_ok(200, w.take());
+}
+
+Response alarm_ack(const Ctx& c) { return transition(c, "ack"); }
+Response alarm_dispatch(const Ctx& c) { return transition(c, "dispatch"); }
+Response alarm_handle(const Ctx& c) { return transition(c, "handle"); }
+Response alarm_close(const Ctx& c) { return transition(c, "close"); }
+
+}  // namespace ecomon::api::detail

@@ -1,0 +1,554 @@
+// The alarm engine on a real SQLite store with a fake clock and no threads: rules → one alarm per
+// episode, hold-off, device flags, sustained and offline rules, late data, the lifecycle, the
+// outbox across a reopen (issue #6).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "alarm/service.h"
+#include "alarm/webhook.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace ecomon::alarm {
+namespace {
+
+class FakeClock final : public core::Clock {
+ public:
+  std::int64_t now_ms() const override { return now; }
+  std::int64_t now = 1'780'000'000'000;  // 2026-05-28
+};
+
+constexpr std::int64_t kMinute = 60 * 1000;
+constexpr const char* kSite = "2526A";
+constexpr const char* kMn = "AIR2526A0000001";
+
+class AlarmEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ecomon-alarm-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "ecomon.db").string();
+    auto st = storage::open_sqlite_store(path_);
+    ASSERT_TRUE(st.ok()) << st.error().detail;
+    store_ = std::move(*st);
+    reopen();
+  }
+  void TearDown() override {
+    alarms_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void reopen() {
+    alarms_.reset();
+    AlarmOptions o;
+    o.webhook_secret = "s3cret";
+    auto a = AlarmService::open(path_, *store_, clock_, o);
+    ASSERT_TRUE(a.ok()) << a.error().detail;
+    alarms_ = std::move(*a);
+    alarms_->set_poster([this](const std::string& url, const std::string& body,
+                               const Headers& headers) -> core::Result<int> {
+      posts_.push_back(Post{url, body, headers});
+      if (!receiver_up_) return core::fail(core::Error{"unreachable", "connection refused"});
+      return 200;
+    });
+  }
+
+  Rule threshold(double limit = 75) {
+    Rule r;
+    r.name = "PM2.5 high";
+    r.kind = RuleKind::kThreshold;
+    r.site = kSite;
+    r.factor = "a34004";
+    r.data_kind = storage::DataKind::kRealtime;
+    r.op = Op::kGreater;
+    r.limit = limit;
+    return r;
+  }
+
+  Rule add(Rule r) {
+    auto stored = alarms_->create_rule(std::move(r), "tester");
+    EXPECT_TRUE(stored.ok()) << stored.error().detail;
+    return stored.ok() ? *stored : Rule{};
+  }
+
+  storage::Value value(std::int64_t t, double x, const std::string& flag = "N") {
+    storage::Value v;
+    v.site = kSite;
+    v.mn = kMn;
+    v.factor = "a34004";
+    v.field = "Rtd";
+    v.kind = storage::DataKind::kRealtime;
+    v.measured_ms = t;
+    v.received_ms = clock_.now;
+    v.number = x;
+    v.text = std::to_string(x);
+    v.flag = flag;
+    return v;
+  }
+
+  void write(std::vector<storage::Value> values) {
+    std::vector<storage::FrameWrite> batch(1);
+    batch[0].frame.mn = kMn;
+    batch[0].frame.cn = "2011";
+    batch[0].frame.received_ms = clock_.now;
+    batch[0].frame.outcome = "stored";
+    batch[0].values = std::move(values);
+    auto r = store_->write(batch);
+    ASSERT_TRUE(r.ok()) << r.error().detail;
+  }
+  void write_one(std::int64_t t, double x, const std::string& flag = "N") {
+    write({value(t, x, flag)});
+  }
+
+  void process() {
+    auto r = alarms_->process_changes();
+    ASSERT_TRUE(r.ok()) << r.error().detail;
+  }
+
+  std::vector<Alarm> all() {
+    auto a = alarms_->alarms(AlarmQuery{});
+    EXPECT_TRUE(a.ok());
+    return a.ok() ? *a : std::vector<Alarm>{};
+  }
+
+  struct Post {
+    std::string url, body;
+    Headers headers;
+  };
+
+  FakeClock clock_;
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<AlarmService> alarms_;
+  std::vector<Post> posts_;
+  bool receiver_up_ = true;
+  const std::int64_t t0_ = 1'779'990'000'000;
+};
+
+TEST_F(AlarmEngineTest, ThresholdOpensOneAlarmPerEpisode) {
+  add(threshold());
+  write_one(t0_, 80);
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].state, State::kOpen);
+  EXPECT_TRUE(a[0].active);
+  EXPECT_EQ(a[0].count, 1);
+  EXPECT_EQ(a[0].opened_ms, t0_);
+  EXPECT_EQ(a[0].site, kSite);
+  EXPECT_FALSE(a[0].retroactive);
+
+  // 1,000 further exceeding values, in batches of different sizes: still one alarm.
+  std::int64_t t = t0_;
+  for (int batch = 0; batch < 10; ++batch) {
+    std::vector<storage::Value> vs;
+    for (int i = 0; i < 100; ++i) {
+      t += 1000;
+      vs.push_back(value(t, 76 + (batch * 100 + i) % 50));
+    }
+    write(std::move(vs));
+    if (batch % 3 == 0) process();
+  }
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].count, 1001);
+  EXPECT_EQ(*a[0].max_value, 125);
+  EXPECT_EQ(a[0].last_ms, t);
+  EXPECT_TRUE(a[0].active);
+
+  // Back under the limit: cleared at that value's time, the alarm stays for its lifecycle.
+  write_one(t + 1000, 50);
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  ASSERT_TRUE(a[0].cleared_ms);
+  EXPECT_EQ(*a[0].cleared_ms, t + 1000);
+  EXPECT_EQ(a[0].state, State::kOpen);
+  auto counters = alarms_->counters();
+  EXPECT_EQ(counters.alarms_open, 0u);
+
+  // A new exceedance after the clearing (no hold-off): a second episode.
+  write_one(t + 2000, 90);
+  process();
+  EXPECT_EQ(all().size(), 2u);
+}
+
+TEST_F(AlarmEngineTest, HoldOffSuppressesFlapping) {
+  Rule r = threshold();
+  r.hold_off_s = 600;
+  add(r);
+  write_one(t0_, 80);
+  write_one(t0_ + kMinute, 70);      // clears
+  write_one(t0_ + 2 * kMinute, 81);  // within hold-off: the same episode resumes
+  write_one(t0_ + 3 * kMinute, 60);
+  write_one(t0_ + 4 * kMinute, 82);
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_TRUE(a[0].active);
+  EXPECT_EQ(a[0].count, 3);
+  auto events = alarms_->events(a[0].id);
+  ASSERT_TRUE(events.ok());
+  int resumed = 0;
+  for (const auto& e : *events) resumed += e.action == "resumed";
+  EXPECT_EQ(resumed, 2);
+
+  // Cleared, then quiet for longer than the hold-off: a new alarm.
+  write_one(t0_ + 5 * kMinute, 10);
+  write_one(t0_ + 16 * kMinute, 90);
+  process();
+  EXPECT_EQ(all().size(), 2u);
+}
+
+TEST_F(AlarmEngineTest, FlaggedAndQuarantinedValuesNeverCount) {
+  add(threshold());
+  std::int64_t t = t0_;
+  for (const char* flag : {"M", "C", "D", "F", "B", "T", "S"}) write_one(t += 1000, 500, flag);
+  auto quarantined = value(t += 1000, 500);
+  quarantined.quality = storage::kQualityQuarantined;
+  auto suspect = value(t += 1000, 500);
+  suspect.quality = storage::kQualityClockSuspect;
+  auto pending = value(t += 1000, 500);
+  pending.quality = storage::kQualityPending;
+  write({quarantined, suspect, pending});
+  process();
+  EXPECT_TRUE(all().empty());
+
+  // Nor do they clear: an open episode stays open under a maintenance-flagged low value.
+  write_one(t += 1000, 90);
+  write_one(t += 1000, 10, "M");
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_TRUE(a[0].active);
+  EXPECT_EQ(a[0].count, 1);
+}
+
+TEST_F(AlarmEngineTest, OtherSitesFactorsFieldsAndKindsDoNotMatch) {
+  add(threshold());
+  auto other_site = value(t0_, 500);
+  other_site.site = "2527A";
+  auto other_factor = value(t0_ + 1, 500);
+  other_factor.factor = "a34002";
+  auto other_field = value(t0_ + 2, 500);
+  other_field.field = "Avg";
+  auto other_kind = value(t0_ + 3, 500);
+  other_kind.kind = storage::DataKind::kHour;
+  write({other_site, other_factor, other_field, other_kind});
+  process();
+  EXPECT_TRUE(all().empty());
+  // A rule without a site applies to every site: one alarm per site.
+  Rule any = threshold();
+  any.site.clear();
+  add(any);
+  auto a = value(t0_ + 10, 500);
+  auto b = value(t0_ + 11, 500);
+  b.site = "2527A";
+  write({a, b});
+  process();
+  EXPECT_EQ(all().size(), 3u);  // the site rule, and the any-site rule at both sites
+}
+
+TEST_F(AlarmEngineTest, SustainedNeedsNConsecutiveValues) {
+  Rule r = threshold();
+  r.kind = RuleKind::kSustained;
+  r.count = 3;
+  add(r);
+  write_one(t0_, 80);
+  write_one(t0_ + kMinute, 80);
+  write_one(t0_ + 2 * kMinute, 70);  // breaks the streak
+  write_one(t0_ + 3 * kMinute, 80);
+  write_one(t0_ + 4 * kMinute, 80);
+  process();
+  EXPECT_TRUE(all().empty());
+  write_one(t0_ + 5 * kMinute, 85);
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].count, 3);
+  EXPECT_EQ(a[0].opened_ms, t0_ + 3 * kMinute);  // the streak's first value
+  write_one(t0_ + 6 * kMinute, 90);
+  write_one(t0_ + 7 * kMinute, 20);
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].count, 4);
+  EXPECT_FALSE(a[0].active);
+}
+
+TEST_F(AlarmEngineTest, RateOfChangeComparesConsecutiveValues) {
+  Rule r = threshold(30);
+  r.kind = RuleKind::kRateOfChange;
+  add(r);
+  write_one(t0_, 10);
+  write_one(t0_ + kMinute, 30);  // +20
+  process();
+  EXPECT_TRUE(all().empty());
+  write_one(t0_ + 2 * kMinute, 70);  // +40
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(*a[0].value, 40);
+  write_one(t0_ + 3 * kMinute, 75);  // +5: clears
+  process();
+  EXPECT_FALSE(all()[0].active);
+}
+
+TEST_F(AlarmEngineTest, OfflineFiresAtIntervalTimesToleranceAndNotBefore) {
+  std::int64_t last_seen = clock_.now;
+  alarms_->set_devices([&] {
+    return std::vector<DeviceSeen>{DeviceSeen{kMn, kSite, 60, last_seen},
+                                   DeviceSeen{"OTHER", "2527A", 3600, last_seen}};
+  });
+  Rule r;
+  r.name = "air station offline";
+  r.kind = RuleKind::kOffline;
+  r.site = kSite;
+  add(r);  // tolerance 2 by default
+  ASSERT_TRUE(alarms_->tick(last_seen + 119'999).ok());
+  EXPECT_TRUE(all().empty());
+  ASSERT_TRUE(alarms_->tick(last_seen + 120'000).ok());
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].mn, kMn);
+  EXPECT_EQ(a[0].subject, std::string("device:") + kMn);
+  EXPECT_EQ(a[0].opened_ms, last_seen + 120'000);
+  EXPECT_EQ(a[0].kind, RuleKind::kOffline);
+  ASSERT_TRUE(alarms_->tick(last_seen + 300'000).ok());
+  EXPECT_EQ(all().size(), 1u);
+  // Heard again: cleared at the time it was heard.
+  last_seen += 310'000;
+  ASSERT_TRUE(alarms_->tick(last_seen + 1000).ok());
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].cleared_ms, last_seen);
+}
+
+TEST_F(AlarmEngineTest, OfflineCountsFromStartForDevicesNeverHeard) {
+  const std::int64_t start = clock_.now;
+  reopen();  // started at clock_.now
+  alarms_->set_devices([&] { return std::vector<DeviceSeen>{DeviceSeen{kMn, kSite, 60, 0}}; });
+  Rule r;
+  r.name = "offline";
+  r.kind = RuleKind::kOffline;
+  r.tolerance = 3;
+  add(r);
+  ASSERT_TRUE(alarms_->tick(start + 179'999).ok());
+  EXPECT_TRUE(all().empty());
+  ASSERT_TRUE(alarms_->tick(start + 180'000).ok());
+  EXPECT_EQ(all().size(), 1u);
+}
+
+TEST_F(AlarmEngineTest, LateDataOpensAndClearsRetroactively) {
+  add(threshold());
+  write_one(t0_, 20);
+  write_one(t0_ + 10 * kMinute, 30);
+  process();
+  EXPECT_TRUE(all().empty());
+  write_one(t0_ + 5 * kMinute, 99);  // arrives after the 10-minute value
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_TRUE(a[0].retroactive);
+  EXPECT_EQ(a[0].opened_ms, t0_ + 5 * kMinute);
+  ASSERT_TRUE(a[0].cleared_ms);
+  EXPECT_EQ(*a[0].cleared_ms, t0_ + 10 * kMinute);
+  // A late good value never clears an episode whose newer values exceed.
+  write_one(t0_ + 20 * kMinute, 90);
+  write_one(t0_ + 15 * kMinute, 10);
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(a[0].active);
+}
+
+TEST_F(AlarmEngineTest, LifecycleRefusesIllegalTransitions) {
+  add(threshold());
+  write_one(t0_, 80);
+  process();
+  const std::int64_t id = all()[0].id;
+  auto go = [&](const std::string& action, const std::string& department = "") {
+    Transition t;
+    t.action = action;
+    t.actor = "li";
+    t.note = "note for " + action;
+    t.department = department;
+    t.due_ms = clock_.now + 3600 * 1000;
+    return alarms_->transition(id, t);
+  };
+  EXPECT_EQ(go("close").error().reason, "illegal");
+  EXPECT_EQ(go("handle").error().reason, "illegal");
+  EXPECT_EQ(go("frobnicate").error().reason, "bad_request");
+  ASSERT_TRUE(go("ack").ok());
+  EXPECT_EQ(go("ack").error().reason, "illegal");
+  EXPECT_EQ(go("dispatch").error().reason, "bad_request");  // no department
+  auto d = go("dispatch", "利州区环境执法大队");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->state, State::kDispatched);
+  EXPECT_EQ(d->department, "利州区环境执法大队");
+  EXPECT_EQ(go("ack").error().reason, "illegal");
+  ASSERT_TRUE(go("handle").ok());
+  EXPECT_EQ(go("dispatch", "x").error().reason, "illegal");
+  EXPECT_EQ(go("close").error().reason, "still_active");  // the value still exceeds
+  write_one(t0_ + kMinute, 10);
+  process();
+  auto closed = go("close");
+  ASSERT_TRUE(closed.ok());
+  EXPECT_EQ(closed->state, State::kClosed);
+  EXPECT_EQ(go("ack").error().reason, "illegal");
+  EXPECT_EQ(alarms_->transition(999, Transition{"ack", "li", "", "", "", {}}).error().reason,
+            "not_found");
+  auto events = alarms_->events(id);
+  ASSERT_TRUE(events.ok());
+  std::vector<std::string> seen;
+  for (const auto& e : *events) seen.push_back(e.action + ":" + e.from + ">" + e.to);
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{
+                "opened:>open", "ack:open>acknowledged", "dispatch:acknowledged>dispatched",
+                "handle:dispatched>handled", "cleared:handled>handled", "close:handled>closed"}));
+  EXPECT_EQ((*events)[1].actor, "li");
+}
+
+TEST_F(AlarmEngineTest, OverdueTaskIsEscalated) {
+  add(threshold());
+  write_one(t0_, 80);
+  process();
+  const std::int64_t id = all()[0].id;
+  Transition t{"dispatch", "li", "", "执法大队", "王", clock_.now + 1000};
+  ASSERT_TRUE(alarms_->transition(id, t).ok());
+  ASSERT_TRUE(alarms_->tick(clock_.now + 999).ok());
+  EXPECT_FALSE(all()[0].escalated);
+  ASSERT_TRUE(alarms_->tick(clock_.now + 1000).ok());
+  EXPECT_TRUE(all()[0].escalated);
+  AlarmQuery tasks;
+  tasks.tasks_only = true;
+  EXPECT_EQ(alarms_->alarms(tasks)->size(), 1u);
+}
+
+TEST_F(AlarmEngineTest, OutboxSurvivesAnOutageAndAReopen) {
+  Rule r = threshold();
+  r.recipients = {"http://127.0.0.1:9/hook"};
+  add(r);
+  receiver_up_ = false;
+  write_one(t0_, 80);
+  write_one(t0_ + kMinute, 10);  // opened, then cleared: two notifications
+  process();
+  EXPECT_EQ(alarms_->counters().notifications_pending, 2u);
+  auto d = alarms_->deliver_due(clock_.now);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, 0u);
+  EXPECT_EQ(posts_.size(), 1u);  // the second waits behind the first (order per recipient)
+  // Back-off: 1 s, then 2 s, then 4 s.
+  EXPECT_EQ(*alarms_->deliver_due(clock_.now + 999), 0u);
+  EXPECT_EQ(posts_.size(), 1u);
+  EXPECT_EQ(*alarms_->deliver_due(clock_.now + 1000), 0u);
+  EXPECT_EQ(posts_.size(), 2u);
+  EXPECT_EQ(*alarms_->deliver_due(clock_.now + 1000 + 1999), 0u);
+  EXPECT_EQ(posts_.size(), 2u);
+  EXPECT_EQ(*alarms_->deliver_due(clock_.now + 3000), 0u);
+  EXPECT_EQ(posts_.size(), 3u);
+  EXPECT_EQ(alarms_->counters().notification_failures, 3u);
+
+  reopen();  // a restart while the receiver is down
+  receiver_up_ = true;
+  posts_.clear();
+  EXPECT_EQ(alarms_->counters().notifications_pending, 2u);
+  auto delivered = alarms_->deliver_due(clock_.now + 3000 + 4000);
+  ASSERT_TRUE(delivered.ok());
+  EXPECT_EQ(*delivered, 2u);
+  ASSERT_EQ(posts_.size(), 2u);
+  EXPECT_NE(posts_[0].body.find("\"event\":\"opened\""), std::string::npos);
+  EXPECT_NE(posts_[1].body.find("\"event\":\"cleared\""), std::string::npos);
+  for (const auto& p : posts_) {
+    bool signed_ok = false;
+    for (const auto& [k, v] : p.headers) {
+      if (k == "X-Ecomon-Signature") signed_ok = v == "sha256=" + hmac_sha256_hex("s3cret", p.body);
+    }
+    EXPECT_TRUE(signed_ok);
+  }
+  auto c = alarms_->counters();
+  EXPECT_EQ(c.notifications_pending, 0u);
+  EXPECT_EQ(c.notifications_delivered, 2u);
+}
+
+TEST_F(AlarmEngineTest, HmacMatchesRfc4231) {
+  // RFC 4231 test case 2: key "Jefe".
+  EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(parse_http_url("http://127.0.0.1:8081/hook?x=1")->port, "8081");
+  EXPECT_EQ(parse_http_url("http://example.org")->target, "/");
+  EXPECT_EQ(parse_http_url("https://example.org/").error().reason, "unsupported");
+}
+
+TEST_F(AlarmEngineTest, CursorAndEpisodesSurviveAReopen) {
+  add(threshold());
+  write_one(t0_, 80);
+  process();
+  reopen();
+  auto again = alarms_->process_changes();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0u);  // nothing evaluated twice
+  write_one(t0_ + kMinute, 85);
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].count, 2);
+}
+
+TEST_F(AlarmEngineTest, TwoEnginesOnOneFileRaiseOneAlarm) {
+  add(threshold());
+  AlarmOptions o;
+  auto second = AlarmService::open(path_, *store_, clock_, o);
+  ASSERT_TRUE(second.ok());
+  write_one(t0_, 80);
+  process();
+  ASSERT_TRUE((*second)->process_changes().ok());  // rule loaded at its open; same episode
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].count, 1);
+}
+
+TEST_F(AlarmEngineTest, DisablingARuleClearsItsEpisodes) {
+  Rule r = add(threshold());
+  write_one(t0_, 80);
+  process();
+  auto disabled = alarms_->disable_rule(r.id, "admin");
+  ASSERT_TRUE(disabled.ok());
+  EXPECT_FALSE(disabled->enabled);
+  EXPECT_FALSE(all()[0].active);
+  write_one(t0_ + kMinute, 90);
+  process();
+  EXPECT_EQ(all().size(), 1u);
+  EXPECT_EQ(alarms_->disable_rule(12345, "admin").error().reason, "not_found");
+}
+
+TEST_F(AlarmEngineTest, RulesAreChecked) {
+  Rule r = threshold();
+  r.factor.clear();
+  EXPECT_EQ(alarms_->create_rule(r, "x").error().reason, "bad_rule");
+  r = threshold();
+  r.recipients = {"ftp://x"};
+  EXPECT_EQ(alarms_->create_rule(r, "x").error().reason, "bad_rule");
+  r = threshold();
+  r.kind = RuleKind::kSustained;
+  r.count = 1;
+  EXPECT_EQ(alarms_->create_rule(r, "x").error().reason, "bad_rule");
+  r = threshold();
+  r.data_kind = storage::DataKind::kHour;
+  auto ok = alarms_->create_rule(r, "x");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->field, "Avg");  // the default field of hourly data
+  EXPECT_GT(ok->id, 0);
+}
+
+}  // namespace
+}  // namespace ecomon::alarm

@@ -1,0 +1,292 @@
+"""Alarms over the real binary and real HJ 212 (issue #6): a rule made through the API, one alarm
+per episode however many frames exceed, clearing, offline detection, the lifecycle through the
+API into the audit trail, and a webhook receiver that is down at first and later receives every
+notification, each signed with HMAC-SHA256.
+
+No wall-clock limits are asserted: every wait polls with a generous deadline."""
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from ecomon_harness import Server, create_key, frame, read_frames  # noqa: E402
+
+SECRET = "webhook-secret-for-tests"
+SITE, MN, PW = "2526A", "GY00000002526A", "123456"
+OFFLINE_MN, OFFLINE_SITE = "GY00000002525A", "2525A"
+
+
+def datatime(seconds_ago):
+    """HJ 212 DataTime (Beijing time) `seconds_ago` seconds before now."""
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() + 8 * 3600 - seconds_ago))
+
+
+def rtd(mn, qn, data_time, value, flag="N"):
+    """A real-time (CN 2011) upload of PM2.5 with the ack bit."""
+    return frame("QN=%s;ST=22;CN=2011;PW=%s;MN=%s;Flag=5;CP=&&DataTime=%s;a34004-Rtd=%s,a34004-Flag=%s&&"
+                 % (qn, PW, mn, data_time, value, flag))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(what, fn, timeout=120, interval=0.1):
+    """Polls fn() until it returns something truthy; fails naming `what` after `timeout` s."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+class Receiver:
+    """A webhook receiver (http.server) that records every POST with its signature check."""
+
+    def __init__(self, port):
+        self.received = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                outer.received.append({
+                    "body": json.loads(body),
+                    "signed": hmac.compare_digest(self.headers.get("X-Ecomon-Signature", ""), expected),
+                })
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class AlarmTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.hook_port = free_port()  # nothing listens here until the receiver starts
+        cls.server = Server("--webhook-secret", SECRET)
+        cls.qn = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def next_qn(self):
+        AlarmTest.qn += 1
+        return "20260101%09d" % AlarmTest.qn
+
+    def send(self, frames, chunk=50):
+        """Sends frames over one connection, `chunk` at a time, and checks every 9014."""
+        s = self.server.connect()
+        for i in range(0, len(frames), chunk):
+            part = frames[i:i + chunk]
+            s.sendall(b"".join(part))
+            acks = read_frames(s, len(part), timeout=60)
+            self.assertEqual([a["CN"] for a in acks], ["9014"] * len(part))
+        s.close()
+
+    def alarms(self, query):
+        status, body = self.server.get("/api/v1/alarms?" + query)
+        self.assertEqual(status, 200, body)
+        return body["alarms"]
+
+    def test_rule_episode_lifecycle_audit_and_webhook(self):
+        srv = self.server
+        hook = "http://127.0.0.1:%d/hook" % self.hook_port
+        status, rule = srv.send("POST", "/api/v1/rules", {
+            "name": "PM2.5 high", "kind": "threshold", "site": SITE, "factor": "a34004",
+            "data_kind": "rtd", "op": ">", "limit": 75, "severity": "major", "recipients": [hook]})
+        self.assertEqual(status, 201, rule)
+        self.assertIsInstance(rule["id"], int)
+        self.assertEqual(rule["field"], "Rtd")
+        self.assertTrue(rule["enabled"])
+        status, listed = srv.get("/api/v1/rules")
+        self.assertIn(rule["id"], [r["id"] for r in listed["rules"]])
+        q = "rule=%d" % rule["id"]
+
+        # One exceeding frame: one open alarm.
+        base = 3 * 3600  # seconds ago of the first value
+        self.send([rtd(MN, self.next_qn(), datatime(base), "80")])
+        alarms = wait_for("the alarm", lambda: self.alarms(q))
+        self.assertEqual(len(alarms), 1)
+        a = alarms[0]
+        for key in ("id", "rule_id", "rule_name", "state", "site", "factor", "severity", "opened_at",
+                    "updated_at", "cleared_at", "value", "max_value", "count", "retroactive"):
+            self.assertIn(key, a)
+        self.assertEqual((a["state"], a["site"], a["factor"], a["severity"], a["rule_name"]),
+                         ("open", SITE, "a34004", "major", "PM2.5 high"))
+        self.assertEqual((a["count"], a["value"], a["retroactive"], a["cleared_at"]), (1, 80, False, None))
+        self.assertEqual(a["rule_id"], rule["id"])
+
+        # 1,000 further exceeding frames: still one alarm, counting 1,001 values.
+        frames = [rtd(MN, self.next_qn(), datatime(base - 1 - i), str(76 + i % 40)) for i in range(1000)]
+        self.send(frames)
+        wait_for("count 1001", lambda: self.alarms(q)[0]["count"] == 1001)
+        alarms = self.alarms(q)
+        self.assertEqual(len(alarms), 1)
+        self.assertEqual(alarms[0]["max_value"], 115)
+        self.assertIsNone(alarms[0]["cleared_at"])
+
+        # Values flagged maintenance or calibration neither clear nor count.
+        self.send([rtd(MN, self.next_qn(), datatime(base - 1001), "10", "M"),
+                   rtd(MN, self.next_qn(), datatime(base - 1002), "500", "C")])
+        # A normal frame clears the episode.
+        self.send([rtd(MN, self.next_qn(), datatime(base - 1003), "40")])
+        cleared = wait_for("clearing", lambda: [x for x in self.alarms(q) if x["cleared_at"]])
+        self.assertEqual(len(self.alarms(q)), 1)
+        self.assertEqual(cleared[0]["count"], 1001)
+        self.assertFalse(cleared[0]["active"])
+        status, active = srv.get("/api/v1/alarms?active=true&" + q)
+        self.assertEqual(active["alarms"], [])
+
+        # The lifecycle through the API; an illegal step is refused with 409.
+        aid = a["id"]
+        path = "/api/v1/alarms/%d/" % aid
+        status, body = srv.send("POST", path + "close", {"note": "too early"})
+        self.assertEqual(status, 409, body)
+        self.assertEqual(body["error"]["code"], "illegal")
+        status, body = srv.send("POST", path + "ack", {"note": "seen by the duty officer"})
+        self.assertEqual((status, body["state"]), (200, "acknowledged"), body)
+        status, body = srv.send("POST", path + "ack", {})
+        self.assertEqual(status, 409, body)
+        status, body = srv.send("POST", path + "dispatch", {})
+        self.assertEqual(status, 400, body)  # no department
+        status, body = srv.send("POST", path + "dispatch", {
+            "department": "利州区生态环境执法大队", "assignee": "王队长", "due": "2099-01-01T12:00:00+08:00",
+            "note": "check the station"})
+        self.assertEqual((status, body["state"]), (200, "dispatched"), body)
+        self.assertEqual(body["due_at"], "2099-01-01T12:00:00+08:00")
+        status, tasks = srv.get("/api/v1/tasks")
+        self.assertIn(aid, [t["id"] for t in tasks["tasks"]])
+        status, body = srv.send("POST", path + "handle", {"note": "dust from road works; sprinkling ordered"})
+        self.assertEqual((status, body["state"]), (200, "handled"), body)
+        status, body = srv.send("POST", path + "close", {"note": "done"})
+        self.assertEqual((status, body["state"]), (200, "closed"), body)
+        self.assertIsNotNone(body["closed_at"])
+        status, detail = srv.get("/api/v1/alarms/%d" % aid)
+        self.assertEqual(status, 200, detail)
+        self.assertEqual([(e["action"], e["to"]) for e in detail["events"]],
+                         [("opened", "open"), ("cleared", "open"), ("ack", "acknowledged"),
+                          ("dispatch", "dispatched"), ("handle", "handled"), ("close", "closed")])
+        status, audit = srv.get("/api/v1/audit?action=alarm.&limit=100")
+        self.assertEqual(status, 200, audit)
+        actions = [e["action"] for e in audit["entries"] if e["target"] == str(aid)]
+        self.assertEqual(sorted(actions), ["alarm.ack", "alarm.close", "alarm.dispatch", "alarm.handle"])
+        status, audit = srv.get("/api/v1/audit?action=rule.create")
+        self.assertIn(str(rule["id"]), [e["target"] for e in audit["entries"]])
+
+        # The receiver was down all along: the notifications waited in the outbox.
+        self.assertGreaterEqual(srv.metric("ecomon_alarm_notifications_pending"), 2)
+        self.assertGreaterEqual(srv.metric("ecomon_alarm_notification_failures_total"), 1)
+        receiver = Receiver(self.hook_port)
+        try:
+            got = wait_for("both notifications",
+                           lambda: len([r for r in receiver.received if r["body"]["alarm"]["id"] == aid]) >= 2,
+                           timeout=400)
+            mine = [r for r in receiver.received if r["body"]["alarm"]["id"] == aid]
+            self.assertTrue(got)
+            self.assertEqual([r["body"]["event"] for r in mine], ["opened", "cleared"])
+            self.assertTrue(all(r["signed"] for r in receiver.received))
+            self.assertEqual(mine[0]["body"]["alarm"]["rule_name"], "PM2.5 high")
+            wait_for("nothing pending", lambda: srv.metric("ecomon_alarm_notifications_pending") == 0)
+            self.assertGreaterEqual(srv.metric("ecomon_alarm_notifications_delivered_total"), 2)
+        finally:
+            receiver.close()
+
+        # Disabling the rule: no new alarm from further exceeding frames.
+        status, body = srv.request("DELETE", "/api/v1/rules/%d" % rule["id"])[:2]
+        self.assertEqual((status, body["enabled"]), (200, False), body)
+        before = srv.metric("ecomon_alarm_values_evaluated_total")
+        self.send([rtd(MN, self.next_qn(), datatime(base - 1004), "300")])
+        wait_for("evaluation", lambda: srv.metric("ecomon_alarm_values_evaluated_total") > before)
+        self.assertEqual(len(self.alarms(q)), 1)
+
+    def test_offline_device_fires_and_clears(self):
+        srv = self.server
+        status, body = srv.send("PUT", "/api/v1/devices/%s" % OFFLINE_MN, {"interval_s": 2})
+        self.assertEqual(status, 200, body)
+        status, rule = srv.send("POST", "/api/v1/rules", {
+            "name": "station silent", "kind": "offline", "device": OFFLINE_MN, "tolerance": 2,
+            "severity": "critical"})
+        self.assertEqual(status, 201, rule)
+        self.assertEqual(rule["tolerance"], 2)
+        q = "rule=%d" % rule["id"]
+        alarms = wait_for("offline alarm", lambda: [a for a in self.alarms(q) if a["active"]])
+        self.assertEqual(len(alarms), 1)
+        a = alarms[0]
+        self.assertEqual((a["mn"], a["site"], a["severity"], a["kind"]),
+                         (OFFLINE_MN, OFFLINE_SITE, "critical", "offline"))
+        self.assertGreaterEqual(a["value"], 4)  # seconds silent: at least 2 s x 2
+        # Heard again: cleared (it may go silent again afterwards: that is a new episode).
+        s = srv.connect()
+        s.sendall(rtd(OFFLINE_MN, self.next_qn(), datatime(5), "12"))
+        self.assertEqual(read_frames(s, 1)[0]["CN"], "9014")
+        wait_for("clearing", lambda: [x for x in self.alarms(q) if x["id"] == a["id"] and x["cleared_at"]])
+        s.close()
+        self.assertEqual(srv.request("DELETE", "/api/v1/rules/%d" % rule["id"])[0], 200)
+
+    def test_bad_rules_roles_and_scopes(self):
+        srv = self.server
+        good = {"name": "x", "kind": "threshold", "site": SITE, "factor": "a34002", "data_kind": "hour",
+                "op": ">", "limit": 150}
+        for change, reason in [({"kind": "sometimes"}, "kind"), ({"op": "!="}, "op"),
+                               ({"limit": "high"}, "limit"), ({"severity": "urgent"}, "severity"),
+                               ({"data_kind": "week"}, "data_kind"), ({"colour": "red"}, "colour"),
+                               ({"recipients": ["ftp://x"]}, "recipients"), ({"site": "NOSUCH"}, "NOSUCH")]:
+            body = dict(good, **change)
+            status, answer = srv.send("POST", "/api/v1/rules", body)
+            self.assertEqual(status, 400, (change, answer))
+            self.assertIn(reason, answer["error"]["message"])
+        no_limit = dict(good)
+        del no_limit["limit"]
+        self.assertEqual(srv.send("POST", "/api/v1/rules", no_limit)[0], 400)
+        self.assertEqual(srv.request("POST", "/api/v1/rules", body=b"not json")[0], 400)
+        self.assertEqual(srv.send("POST", "/api/v1/alarms/999999/ack", {})[0], 404)
+        self.assertEqual(srv.get("/api/v1/alarms?state=sleeping")[0], 400)
+        self.assertEqual(srv.get("/api/v1/alarms/abc")[0], 400)
+        self.assertEqual(srv.request("DELETE", "/api/v1/rules/999999")[0], 404)
+
+        # A viewer reads alarms but may not write rules or handle alarms.
+        viewer = create_key(srv.dir, "viewer")
+        self.assertEqual(srv.get("/api/v1/alarms", key=viewer)[0], 200)
+        self.assertEqual(srv.send("POST", "/api/v1/rules", good, key=viewer)[0], 403)
+        # A caller scoped to another site sees none of this site's alarms or rules.
+        status, rule = srv.send("POST", "/api/v1/rules", dict(good, name="scoped"))
+        self.assertEqual(status, 201, rule)
+        other = create_key(srv.dir, "analyst", "site:2523A")
+        status, body = srv.get("/api/v1/alarms", key=other)
+        self.assertEqual(status, 200)
+        self.assertTrue(all(a["site"] == "2523A" for a in body["alarms"]))
+        status, body = srv.get("/api/v1/rules", key=other)
+        self.assertNotIn(rule["id"], [r["id"] for r in body["rules"]])
+        self.assertEqual(srv.get("/api/v1/alarms?site=%s" % SITE, key=other)[0], 403)
+        status, body = srv.send("POST", "/api/v1/rules", dict(good, site=""), key=other)
+        self.assertEqual(status, 403, body)  # any-site rules need an unrestricted scope
+        self.assertEqual(srv.send("POST", "/api/v1/rules", dict(good, site="2523A"), key=other)[0], 201)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
