@@ -3,9 +3,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include "app/data_lock.h"
+#include "auth/service.h"
 #include "core/clock.h"
 #include "storage/sqlite/backup.h"
 
@@ -105,6 +108,35 @@ int run_restore(const RestoreOptions& o) {
     std::fprintf(stderr, "ecomon restore: %s\n", info.error().detail.c_str());
     if (!existed) fs::remove_all(o.data_dir, ec);  // leave no empty directory behind
     return exit_status(info.error());
+  }
+  // Sessions of the backup's time end: everyone logs in again on the restored platform.
+  const std::string db = o.data_dir + "/ecomon.db";
+  core::SystemClock clock;
+  if (auto auth = auth::AuthService::open(db, clock)) {
+    auto ended = (*auth)->end_all_sessions("cli", "restore from " + o.from, "cli");
+    if (!ended) {
+      std::fprintf(stderr, "ecomon restore: sessions could not be ended: %s\n",
+                   ended.error().detail.c_str());
+      return 1;
+    }
+  } else {
+    std::fprintf(stderr, "ecomon restore: %s\n", auth.error().detail.c_str());
+    return 1;
+  }
+  // Sealed device keys need the master key, which backups do not carry.
+  if (!fs::exists(o.data_dir + "/secret.key", ec)) {
+    for (const auto& entry : fs::directory_iterator(o.data_dir + "/registry", ec)) {
+      std::ifstream in(entry.path());
+      const std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+      if (text.find("enc:v1:") != std::string::npos) {
+        std::fprintf(stderr,
+                     "ecomon restore: warning: %s holds sealed device keys; copy the master key "
+                     "secret.key of the backed-up directory into %s before `ecomon serve`\n",
+                     entry.path().c_str(), o.data_dir.c_str());
+        break;
+      }
+    }
   }
   std::printf(
       "ecomon restore: %s -> %s: %llu value versions, %llu frames, %llu registry files in %.2f s "

@@ -628,6 +628,21 @@ core::Result<void> AuthService::logout(std::string_view token, const std::string
   });
 }
 
+core::Result<std::int64_t> AuthService::end_all_sessions(const std::string& actor,
+                                                         const std::string& reason,
+                                                         const std::string& client) {
+  std::int64_t ended = 0;
+  auto r =
+      impl_->audited(actor, "session.end_all", "*", reason, client, [&]() -> core::Result<void> {
+        Query q(impl_->db_.get(), "DELETE FROM auth_sessions");
+        if (q.step() != SQLITE_DONE) return core::fail(db_error(impl_->db_.get(), "sessions"));
+        ended = sqlite3_changes(impl_->db_.get());
+        return {};
+      });
+  if (!r) return core::fail(r.error());
+  return ended;
+}
+
 std::optional<Principal> AuthService::authenticate(std::string_view token) {
   if (token.size() < 10 || token.size() > 200) return std::nullopt;
   const std::string token_hash = sha256_hex(token);

@@ -146,6 +146,10 @@ class AuthService {
   core::Result<LoginOk> login(const std::string& name, const std::string& password,
                               const std::string& client, std::int64_t* retry_after_ms = nullptr);
   core::Result<void> logout(std::string_view token, const std::string& client);
+  // Ends every session (after a restore: sessions of the backup's time must not come back).
+  // Returns how many ended. Audited.
+  core::Result<std::int64_t> end_all_sessions(const std::string& actor, const std::string& reason,
+                                              const std::string& client);
   // The principal of a session token or API key; nullopt when unknown, expired or revoked.
   std::optional<Principal> authenticate(std::string_view token);
 

@@ -275,6 +275,40 @@ class SecurityTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
 
 
+class RestoreTest(unittest.TestCase):
+    def test_a_restore_ends_the_sessions_of_the_backup_and_keeps_the_audit_chain(self):
+        srv = Server()
+        base = tempfile.mkdtemp(prefix="ecomon-restore-")
+        try:
+            rc, _, err = ecomon("user", "add", "--data", srv.dir, "--name", "li", "--role", "viewer",
+                                "--password-stdin", stdin=PASSWORD + "\n")
+            self.assertEqual(rc, 0, err)
+            status, body, _ = srv.request("POST", "/api/auth/login", {"name": "li", "password": PASSWORD}, key="")
+            self.assertEqual(status, 200, body)
+            token = body["token"]
+            backup = os.path.join(base, "b.db")
+            rc, _, err = ecomon("backup", "--data", srv.dir, "--to", backup)
+            self.assertEqual(rc, 0, err)
+            srv.stop()
+            restored = os.path.join(base, "restored")
+            rc, _, err = ecomon("restore", "--from", backup, "--data", restored)
+            self.assertEqual(rc, 0, err)
+            shutil.copy(os.path.join(srv.dir, "secret.key"), restored)
+            rc, out, _ = ecomon("audit", "verify", "--data", restored)
+            self.assertEqual(rc, 0, out)
+            again = Server(data=restored)
+            try:
+                self.assertEqual(again.request("GET", "/api/v1/me", key=token)[0], 401)
+                self.assertEqual(again.request("GET", "/api/v1/me", key=srv.key)[0], 200)
+                status, audit = again.get("/api/v1/audit?action=session.end_all")
+                self.assertEqual(len(audit["entries"]), 1)
+            finally:
+                again.stop()
+        finally:
+            srv.close()
+            shutil.rmtree(base, ignore_errors=True)
+
+
 class PublicApiTest(unittest.TestCase):
     """Only published data: no quarantined, pending, clock-suspect or flagged-invalid value."""
 

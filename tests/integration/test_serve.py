@@ -338,8 +338,10 @@ class CrashTest(unittest.TestCase):
         simulator got acknowledged is present exactly once (the simulator re-sends the rest)."""
         srv = Server("--unknown-devices", "quarantine")
         data_dir = srv.dir
+        # 200 frames/s per device: the 1,200 frames take ~1.5 s, so the kill (after 2,000 of the
+        # 12,000 values) lands mid-stream however fast the machine; as fast as acked it did not.
         sim = track(subprocess.Popen([ECOMON, "simulate", "--to", "127.0.0.1:%d" % srv.hj_port,
-                                "--devices", "4", "--frames", "300", "--values", "10", "--rate", "0",
+                                "--devices", "4", "--frames", "300", "--values", "10", "--rate", "200",
                                 "--window", "4", "--mn-prefix", "CRASH", "--ack-timeout", "1000"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         try:
