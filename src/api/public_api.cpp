@@ -12,6 +12,7 @@
 #include "api/routes_internal.h"
 #include "core/civil_time.h"
 #include "standards/aqi.h"
+#include "standards/water.h"
 
 namespace ecomon::api::detail {
 namespace {
@@ -78,6 +79,7 @@ Response cached(std::string body) {
 }
 
 namespace aqi = standards::aqi;
+using standards::Reading;
 
 // The HJ 212 factor codes of the AQI items in the hourly report (units as stations send them:
 // µg/m³, CO mg/m³). The 8-h O3 is not in the hourly AQI.
@@ -238,6 +240,115 @@ Response public_aqi(const Ctx& c) {
     w.end_array();
     write_aqi(w, r);
     write_concentrations(w, mean);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return cached(w.take());
+}
+
+namespace {
+
+namespace water = standards::water;
+
+// HJ 212-2017 table B.1 codes of the GB 3838 items automatic water stations measure.
+constexpr std::array<std::pair<std::string_view, water::Item>, 8> kWaterFactors{{
+    {"w01001", water::Item::kPh},
+    {"w01009", water::Item::kDo},
+    {"w01019", water::Item::kCodMn},
+    {"w01018", water::Item::kCod},
+    {"w01017", water::Item::kBod5},
+    {"w21003", water::Item::kNh3n},
+    {"w21011", water::Item::kTp},
+    {"w21001", water::Item::kTn},
+}};
+
+}  // namespace
+
+// GET /api/public/v1/water — the latest published sample of every surface-water section and
+// drinking-water source: its GB 3838-2002 class by the single-factor method (the worst item
+// class; rivers leave TN out), status, main pollutants, and whether it meets the section's
+// designated class (site setting water_class at the sample's time). A sample is the values of
+// the latest measured time; older values of other items are not mixed in.
+Response public_water(const Ctx& c) {
+  auto reg = c.s.registry->get();
+  core::JsonWriter w;
+  w.begin_object();
+  w.key("notice").value("实时数据，未经审核 — real-time data, not yet audited");
+  w.key("status").value("unaudited");
+  w.key("sections").begin_array();
+  for (const auto& site : reg->sites()) {
+    if ((site.kind != "surface_water" && site.kind != "drinking_water_source") ||
+        !published_site(*reg, site)) {
+      continue;
+    }
+    auto values = c.s.store->latest(site.code);
+    if (!values) continue;
+    std::vector<std::pair<water::Item, const storage::Value*>> items;
+    std::int64_t at = INT64_MIN;
+    for (const auto& v : *values) {
+      if ((v.kind != storage::DataKind::kHour && v.kind != storage::DataKind::kDay) ||
+          v.field != "Avg" || !v.number || !published_value(v)) {
+        continue;
+      }
+      const registry::Device* d = reg->find_device(v.mn);
+      if (d && d->pending) continue;
+      for (const auto& [code, item] : kWaterFactors) {
+        if (v.factor == code) {
+          items.emplace_back(item, &v);
+          at = std::max(at, v.measured_ms);
+        }
+      }
+    }
+    if (items.empty()) continue;
+    water::Sample sample;
+    for (const auto& [item, v] : items) {
+      if (v->measured_ms == at) sample[item] = Reading::measured(*v->number);
+    }
+    const auto body = site.waterbody == "lake" || site.waterbody == "reservoir"
+                          ? water::WaterBody::kLake
+                          : water::WaterBody::kRiver;
+    auto result = water::evaluate_section(sample, body);
+    w.begin_object();
+    w.key("code").value(site.code).key("name").value(site.name).key("kind").value(site.kind);
+    w.key("river").value(site.river).key("county").value(site.place.county);
+    w.key("lon");
+    site.lon ? w.value(*site.lon) : w.null();
+    w.key("lat");
+    site.lat ? w.value(*site.lat) : w.null();
+    w.key("time").value(iso(at));
+    const auto designated = reg->setting(site.code, "water_class", at);
+    w.key("designated_class");
+    designated ? w.value(*designated) : w.null();
+    if (result && result->section_class) {
+      const auto cls = water::class_name(*result->section_class);
+      w.key("class").value(cls);
+      w.key("status").value(water::status_name(*result->status));
+      w.key("main_pollutants").begin_array();
+      for (auto item : result->main_pollutants) w.value(water::item_info(item).name_zh);
+      w.end_array();
+      w.key("meets_designated");
+      if (designated) {
+        // Classes compare by their order: I best, 劣V worst.
+        std::optional<water::Class> target;
+        for (int k = 1; k <= 6; ++k) {
+          if (water::class_name(static_cast<water::Class>(k)) == *designated) {
+            target = static_cast<water::Class>(k);
+          }
+        }
+        target ? w.value(*result->section_class <= *target) : w.null();
+      } else {
+        w.null();
+      }
+    } else {
+      w.key("class").null().key("status").null();
+      w.key("error");
+      result ? w.value("no classified item in the sample") : w.value(result.error().detail);
+    }
+    w.key("concentrations").begin_object();
+    for (const auto& [item, v] : items) {
+      if (v->measured_ms == at) w.key(water::item_info(item).code).value(*v->number);
+    }
+    w.end_object();
     w.end_object();
   }
   w.end_array().end_object();

@@ -429,6 +429,7 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/public/v1/sites", Access::kPublic, {}}, detail::public_sites},
       {{"GET", "/api/public/v1/sites/{code}", Access::kPublic, {}}, detail::public_site},
       {{"GET", "/api/public/v1/aqi", Access::kPublic, {}}, detail::public_aqi},
+      {{"GET", "/api/public/v1/water", Access::kPublic, {}}, detail::public_water},
       {{"POST", "/api/auth/login", Access::kPublic, {}}, nullptr},  // handled before routing
       {{"POST", "/api/auth/logout", Access::kAuthenticated, {}}, nullptr},
       {{"GET", "/metrics", Access::kAction, A::kMetricsRead}, metrics},

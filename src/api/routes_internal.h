@@ -59,6 +59,7 @@ Response series(const Ctx& c);
 Response public_sites(const Ctx& c);
 Response public_site(const Ctx& c);
 Response public_aqi(const Ctx& c);
+Response public_water(const Ctx& c);
 // Alarms, rules, tasks (alarm_routes.cpp).
 Response rules(const Ctx& c);
 Response create_rule(const Ctx& c);

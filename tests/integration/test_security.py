@@ -386,6 +386,36 @@ class PublicApiTest(unittest.TestCase):
         finally:
             srv.close()
 
+    def test_the_public_water_class_of_a_section_against_its_designated_class(self):
+        reg = tempfile.mkdtemp(prefix="ecomon-reg-")
+        src = os.path.join(REPO, "config", "registry")
+        for name in os.listdir(src):
+            shutil.copy(os.path.join(src, name), reg)
+        with open(os.path.join(reg, "settings.csv"), "a", encoding="utf-8") as f:
+            f.write("510800SW04,water_class,II,2020-01-01,,test,test\n")
+        srv = Server(registry=reg)
+        try:
+            t = beijing(-4 * 3600)
+            sample = [("w01001", "7.5"), ("w01009", "6.2"), ("w01019", "3.5"), ("w21003", "0.6"),
+                      ("w21011", "0.15"), ("w21001", "2.0")]
+            acks = send_frames(srv, [upload("GY00510800SW04", "123456", "20260101000000021", t, sample, st="21")])
+            self.assertEqual([a["CN"] for a in acks], ["9014"])
+            status, body, hdrs = srv.request("GET", "/api/public/v1/water", key="")
+            self.assertEqual(status, 200, body)
+            sec = {x["code"]: x for x in body["sections"]}["510800SW04"]
+            # GB 3838-2002 表1: NH3-N 0.6 (II ≤ 0.5, III ≤ 1.0) and TP 0.15 (river: II ≤ 0.1,
+            # III ≤ 0.2) are class III; DO 6.2 ≥ 6 and CODMn 3.5 ≤ 4 are II; TN is not a river item.
+            self.assertEqual(sec["class"], "III", sec)
+            self.assertEqual(sec["status"], "良好")
+            self.assertEqual(sec["designated_class"], "II")
+            self.assertFalse(sec["meets_designated"])
+            self.assertEqual(sec["main_pollutants"], [])  # main pollutants are the items worse than III
+            self.assertEqual(sec["concentrations"]["nh3n"], 0.6)
+            self.assertIn("public", hdrs.get("Cache-Control", ""))
+        finally:
+            srv.close()
+            shutil.rmtree(reg, ignore_errors=True)
+
     def test_the_public_api_is_rate_limited_per_client(self):
         srv = Server()
         try:
