@@ -49,6 +49,7 @@ bench: deps
 	cmake --build --preset release -j $(JOBS) --target ecomon
 	bash scripts/bench_ingest.sh
 	ECOMON=build/release/ecomon python3 scripts/bench_alarm_latency.py
+	ECOMON=build/release/ecomon python3 scripts/bench_auth.py
 
 # libFuzzer for FUZZ_SECONDS per target; new crashes land in build/fuzz/crashes/.
 fuzz: deps
