@@ -45,6 +45,8 @@ ecomon is running (数据平台运行中) — Ctrl-C stops it.
   HTTP API         http://127.0.0.1:$http_port/
 Public (no login, 信息发布):
   curl http://127.0.0.1:$http_port/api/public/v1/sites          # published sites, latest values
+  curl http://127.0.0.1:$http_port/api/public/v1/aqi            # hourly AQI of stations and city
+  curl http://127.0.0.1:$http_port/api/public/v1/water          # water class of each section
 With the demo's read-only API key (var/demo.key, role viewer):
   K="Authorization: Bearer \$(cat var/demo.key)"
   curl -H "\$K" http://127.0.0.1:$http_port/api/v1/sites                 # Guangyuan's monitoring points
