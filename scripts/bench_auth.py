@@ -52,7 +52,7 @@ def main():
                 assert r.status == 200, (path, r.status)
             return percentiles(lat)
 
-        # 10 logins: the per-address login budget is 10 at once (then 1/s).
+        # 10 logins: within the per-address login budget (30 at once, then 5/s).
         login = run("POST", "/api/auth/login", 10, json.dumps({"name": "bench", "password": PASSWORD}),
                     {"Content-Type": "application/json"})
         print("login (argon2id, libsodium interactive limits): p50 %.1f ms, p99 %.1f ms (10 logins)" % login)

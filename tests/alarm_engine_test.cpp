@@ -550,5 +550,102 @@ TEST_F(AlarmEngineTest, RulesAreChecked) {
   EXPECT_GT(ok->id, 0);
 }
 
+TEST_F(AlarmEngineTest, FactorMissingFiresForAnOnlineDeviceAndClearsWhenItComesBack) {
+  const std::int64_t start = clock_.now;
+  reopen();  // started at clock_.now
+  std::int64_t last_seen = start;
+  alarms_->set_devices([&] {
+    // OTHER never sends anything: offline, so its missing factor is not this rule's business.
+    return std::vector<DeviceSeen>{DeviceSeen{kMn, kSite, 60, last_seen},
+                                   DeviceSeen{"OTHER", kSite, 60, 0}};
+  });
+  Rule r;
+  r.name = "PM2.5 not reported";
+  r.kind = RuleKind::kFactorMissing;
+  r.site = kSite;
+  r.factor = "a34004";
+  r.data_kind = storage::DataKind::kRealtime;
+  r.count = 3;  // 3 intervals of the device's 60 s
+  const Rule rule = add(r);
+  ASSERT_GT(rule.id, 0);
+  clock_.now = start + 10'000;
+  write_one(t0_, 12);  // the factor, received at start + 10 s
+  process();
+  // Frames keep arriving (last_seen moves), but without the factor.
+  last_seen = start + 10'000 + 179'999;
+  ASSERT_TRUE(alarms_->tick(last_seen).ok());
+  EXPECT_TRUE(all().empty());
+  last_seen = start + 10'000 + 180'000;
+  ASSERT_TRUE(alarms_->tick(last_seen).ok());
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].kind, RuleKind::kFactorMissing);
+  EXPECT_EQ(a[0].subject, std::string("device:") + kMn);
+  EXPECT_EQ(a[0].factor, "a34004");
+  EXPECT_EQ(a[0].data_kind, "rtd");
+  EXPECT_EQ(a[0].opened_ms, start + 190'000);
+  EXPECT_EQ(a[0].limit, 180);
+  // Still missing: still one alarm.
+  last_seen += 600'000;
+  ASSERT_TRUE(alarms_->tick(last_seen).ok());
+  EXPECT_EQ(all().size(), 1u);
+  // A value of another factor does not clear it; the factor itself does (even flagged).
+  clock_.now = last_seen + 1000;
+  storage::Value other = value(t0_ + kMinute, 5);
+  other.factor = "a21026";
+  write({other});
+  process();
+  ASSERT_TRUE(alarms_->tick(clock_.now + 1).ok());
+  EXPECT_TRUE(all()[0].active);
+  write_one(t0_ + 2 * kMinute, 15, "M");
+  process();
+  ASSERT_TRUE(alarms_->tick(clock_.now + 2).ok());
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].cleared_ms, clock_.now);
+}
+
+TEST_F(AlarmEngineTest, FactorMissingRulesAreChecked) {
+  Rule r;
+  r.name = "missing";
+  r.kind = RuleKind::kFactorMissing;
+  EXPECT_EQ(alarms_->create_rule(r, "x").error().reason, "bad_rule");  // no factor
+  r.factor = "a34004";
+  r.count = 0;
+  EXPECT_EQ(alarms_->create_rule(r, "x").error().reason, "bad_rule");
+  r.count = 2;
+  r.field = "Rtd";
+  EXPECT_EQ(alarms_->create_rule(r, "x").error().reason, "bad_rule");  // any field counts
+  r.field.clear();
+  r.device = kMn;
+  EXPECT_TRUE(alarms_->create_rule(r, "x").ok());
+}
+
+TEST_F(AlarmEngineTest, ChangesAfterListsEveryTransitionInOrder) {
+  auto last = alarms_->last_change_id();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, 0);
+  add(threshold());
+  write_one(t0_, 80);
+  process();
+  write_one(t0_ + kMinute, 10);
+  process();
+  auto c = alarms_->changes_after(0, 100);
+  ASSERT_TRUE(c.ok()) << c.error().detail;
+  ASSERT_EQ(c->size(), 2u);
+  EXPECT_EQ((*c)[0].action, "opened");
+  EXPECT_EQ((*c)[1].action, "cleared");
+  EXPECT_LT((*c)[0].event_id, (*c)[1].event_id);
+  EXPECT_EQ((*c)[0].alarm.rule_name, "PM2.5 high");
+  EXPECT_FALSE((*c)[0].alarm.active);  // the alarm as it is now
+  last = alarms_->last_change_id();
+  EXPECT_EQ(*last, (*c)[1].event_id);
+  c = alarms_->changes_after((*c)[0].event_id, 100);
+  ASSERT_EQ(c->size(), 1u);
+  EXPECT_EQ((*c)[0].action, "cleared");
+  EXPECT_TRUE(alarms_->changes_after(*last, 100)->empty());
+}
+
 }  // namespace
 }  // namespace ecomon::alarm

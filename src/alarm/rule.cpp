@@ -5,7 +5,8 @@
 namespace ecomon::alarm {
 namespace {
 
-constexpr std::string_view kKinds[] = {"threshold", "sustained", "rate_of_change", "offline"};
+constexpr std::string_view kKinds[] = {"threshold", "sustained", "rate_of_change", "offline",
+                                       "factor_missing"};
 constexpr std::string_view kOps[] = {">", ">=", "<", "<="};
 constexpr std::string_view kSeverities[] = {"info", "minor", "major", "critical"};
 
@@ -64,9 +65,16 @@ std::optional<std::string> normalise_rule(Rule& r) {
       return "interval_s: 0 (the device's) to one year";
     return std::nullopt;
   }
-  if (!r.device.empty()) return "device applies to offline rules only";
   if (r.factor.empty()) return "factor is required";
   if (r.data_kind == storage::DataKind::kOther) return "data_kind: rtd, minute, hour or day";
+  if (r.kind == RuleKind::kFactorMissing) {
+    if (!r.field.empty()) return "a factor_missing rule has no field (any field counts)";
+    if (r.count < 1 || r.count > 100000) return "count: 1 to 100000 intervals";
+    if (r.interval_s < 0 || r.interval_s > 366LL * 86400)
+      return "interval_s: 0 (the device's) to one year";
+    return std::nullopt;
+  }
+  if (!r.device.empty()) return "device applies to offline and factor_missing rules only";
   if (r.field.empty()) r.field = r.data_kind == storage::DataKind::kRealtime ? "Rtd" : "Avg";
   if (r.kind == RuleKind::kSustained) {
     if (r.count < 2 || r.count > 100000) return "count: 2 to 100000 consecutive values";
@@ -161,6 +169,7 @@ Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st) 
       break;
     }
     case RuleKind::kOffline:
+    case RuleKind::kFactorMissing:
       return e;
   }
   if (!e.late) {

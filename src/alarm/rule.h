@@ -13,6 +13,10 @@
 //   offline         a device (`device`, or every device of `site`, or every device) silent for at
 //                   least interval × `tolerance`, where interval is the rule's `interval_s` when
 //                   set, else the device's registered interval_s; clears when it is heard again.
+//   factor_missing  a device (`device`, or every device of `site`, or every device) that is online
+//                   (heard within interval × `count`) but has not sent `factor` in `data_kind`
+//                   data (any field, any flag) for `count` intervals (interval as for offline);
+//                   clears when the factor comes back. Judged on the platform's clock (tick()).
 //
 // Values that never count, either way (they neither open nor clear an episode): a device flag
 // other than N (or none) — M maintenance, C calibration, D fault, F stopped, B, T, S, … (HJ 212
@@ -33,11 +37,18 @@
 
 namespace ecomon::alarm {
 
-enum class RuleKind : std::uint8_t { kThreshold, kSustained, kRateOfChange, kOffline };
+enum class RuleKind : std::uint8_t {
+  kThreshold,
+  kSustained,
+  kRateOfChange,
+  kOffline,
+  kFactorMissing
+};
 enum class Op : std::uint8_t { kGreater, kGreaterEqual, kLess, kLessEqual };
 enum class Severity : std::uint8_t { kInfo, kMinor, kMajor, kCritical };
 
-std::string_view kind_name(RuleKind k);  // threshold, sustained, rate_of_change, offline
+// threshold, sustained, rate_of_change, offline, factor_missing
+std::string_view kind_name(RuleKind k);
 std::optional<RuleKind> parse_rule_kind(std::string_view s);
 std::string_view op_name(Op op);  // ">", ">=", "<", "<="
 std::optional<Op> parse_op(std::string_view s);
@@ -49,14 +60,15 @@ struct Rule {
   std::string name;
   RuleKind kind = RuleKind::kThreshold;
   std::string site;    // empty: any site
-  std::string device;  // offline only: one device's MN; empty: every device (of `site`)
+  std::string device;  // offline, factor_missing: one device's MN; empty: every device (of `site`)
   std::string factor;  // HJ 212-2017 code (a34004); value rules
   std::string field;   // Rtd, Avg, ZsAvg, …; default Rtd for rtd data, Avg otherwise
   storage::DataKind data_kind = storage::DataKind::kHour;
   Op op = Op::kGreater;
   double limit = 0;
-  std::int64_t count = 1;       // sustained: consecutive exceeding values needed
-  std::int64_t interval_s = 0;  // rate_of_change: per this many seconds; offline: the interval
+  std::int64_t count = 1;  // sustained: consecutive exceeding values; factor_missing: intervals
+  std::int64_t interval_s = 0;  // rate_of_change: per this many seconds; offline and
+                                // factor_missing: the interval (0: the device's)
   double tolerance = 2;         // offline: silent for interval × tolerance
   Severity severity = Severity::kMajor;
   std::int64_t hold_off_s = 0;  // value rules: a cleared episode resumes within this (data) time

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "alarm/webhook.h"
 #include "core/civil_time.h"
@@ -446,10 +447,17 @@ class AlarmService::Impl {
   void rebuild_index() {
     index_.clear();
     offline_.clear();
+    missing_.clear();
+    watched_.clear();
     for (const auto& [id, r] : all_rules_) {
       if (!r.enabled) continue;
       if (r.kind == RuleKind::kOffline) {
         offline_.push_back(id);
+        continue;
+      }
+      if (r.kind == RuleKind::kFactorMissing) {
+        missing_.push_back(id);
+        watched_.insert(index_key("", r.factor, r.data_kind, ""));
         continue;
       }
       index_[index_key(r.site, r.factor, r.data_kind, r.field)].push_back(id);
@@ -647,12 +655,14 @@ class AlarmService::Impl {
     a.field = rule.field;
     a.data_kind =
         rule.kind == RuleKind::kOffline ? "" : std::string(storage::kind_name(rule.data_kind));
+    const bool clock_driven =
+        rule.kind == RuleKind::kOffline || rule.kind == RuleKind::kFactorMissing;
     a.severity = rule.severity;
     a.state = State::kOpen;
     a.raised_ms = now;
     a.updated_ms = now;
     a.limit = rule.limit;
-    a.op = rule.kind == RuleKind::kOffline ? std::string(">=") : std::string(op_name(rule.op));
+    a.op = clock_driven ? std::string(">=") : std::string(op_name(rule.op));
     return a;
   }
 
@@ -732,6 +742,11 @@ class AlarmService::Impl {
 
   core::Result<void> on_change(const storage::Change& c, std::int64_t now) {
     const storage::Value& v = c.value;
+    // factor_missing: that the device sent the factor at all counts (any flag, any quality).
+    if (!watched_.empty() && watched_.count(index_key("", v.factor, v.kind, ""))) {
+      std::int64_t& seen = factor_seen_[v.mn + '\x1f' + index_key("", v.factor, v.kind, "")];
+      seen = std::max(seen, v.received_ms);
+    }
     if (v.site.empty() || !value_counts(v)) return {};
     for (const std::string_view site : {std::string_view(v.site), std::string_view()}) {
       const auto it = index_.find(index_key(site, v.factor, v.kind, v.field));
@@ -836,6 +851,9 @@ class AlarmService::Impl {
         }
       }
     }
+    for (const std::int64_t id : missing_) {
+      if (auto r = tick_missing(all_rules_.at(id), devices, now, tx); !r) return fail(r.error());
+    }
     // Escalation: dispatched tasks whose due time has passed.
     std::vector<std::int64_t> overdue;
     {
@@ -887,6 +905,55 @@ class AlarmService::Impl {
         return core::fail(r.error());
       }
       wake_notifier();
+    }
+    return {};
+  }
+
+  // factor_missing for one rule at `now`: opens an episode for an online device that has not sent
+  // the factor for interval × count; clears it once the factor has come back.
+  template <class Tx>
+  core::Result<void> tick_missing(const Rule& rule, const std::vector<DeviceSeen>& devices,
+                                  std::int64_t now, Tx& tx) {
+    const std::string watched = index_key("", rule.factor, rule.data_kind, "");
+    for (const auto& d : devices) {
+      if (!rule.device.empty() && rule.device != d.mn) continue;
+      if (!rule.site.empty() && rule.site != d.site) continue;
+      const std::int64_t interval_s = rule.interval_s > 0 ? rule.interval_s : d.interval_s;
+      if (interval_s <= 0) continue;
+      const std::int64_t limit_ms = interval_s * rule.count * 1000;
+      const auto seen_it = factor_seen_.find(d.mn + '\x1f' + watched);
+      const std::int64_t seen = seen_it != factor_seen_.end() ? seen_it->second : 0;
+      const std::string subject = "device:" + d.mn;
+      const std::string key = rule_key(rule.id, subject);
+      const auto open = episodes_.find(key);
+      if (open != episodes_.end()) {
+        // The episode's last_ms is when the factor was last heard of before it opened.
+        if (seen > open->second.alarm.last_ms) {
+          if (auto r = tx(); !r) return r;
+          if (auto r = clear_episode(key, seen, "factor sent again", now); !r) return r;
+        }
+        continue;
+      }
+      const bool online = d.last_seen_ms > 0 && now - d.last_seen_ms < limit_ms;
+      const std::int64_t last = std::max(seen, started_ms_);
+      if (!online || now - last < limit_ms) continue;
+      if (auto r = tx(); !r) return r;
+      Alarm a = new_alarm(rule, subject, now);
+      a.site = d.site;
+      a.mn = d.mn;
+      a.field = "";
+      a.opened_ms = last + limit_ms;
+      a.value = static_cast<double>(now - last) / 1000.0;
+      a.max_value = a.value;
+      a.count = 1;
+      a.last_ms = last;
+      a.limit = static_cast<double>(limit_ms) / 1000.0;
+      char note[200];
+      std::snprintf(note, sizeof note, "%s missing for %.0f s (limit %lld s = %lld s x %lld)",
+                    rule.factor.c_str(), *a.value, static_cast<long long>(limit_ms / 1000),
+                    static_cast<long long>(interval_s), static_cast<long long>(rule.count));
+      auto e = insert_episode(key, std::move(a), note, now);
+      if (!e) return core::fail(e.error());
     }
     return {};
   }
@@ -1122,6 +1189,10 @@ class AlarmService::Impl {
   std::map<std::int64_t, Rule> all_rules_;
   std::unordered_map<std::string, std::vector<std::int64_t>> index_;  // value rules by key
   std::vector<std::int64_t> offline_;
+  std::vector<std::int64_t> missing_;        // factor_missing rules
+  std::unordered_set<std::string> watched_;  // index_key("", factor, kind, "") they watch
+  // factor_missing: MN \x1f watched key → receive time of the newest such value (since start)
+  std::unordered_map<std::string, std::int64_t> factor_seen_;
   std::unordered_map<std::string, SeriesState> series_;
   std::unordered_map<std::string, Episode> episodes_;  // uncleared, by rule_key
   std::unordered_map<std::string, Cleared> cleared_;   // hold-off: the last cleared episode
@@ -1290,6 +1361,37 @@ core::Result<std::vector<AlarmEvent>> AlarmService::events(std::int64_t alarm_id
   }
   if (rc != SQLITE_DONE) return core::fail(db_error(I.db_.get(), "events"));
   return out;
+}
+
+core::Result<std::vector<AlarmChange>> AlarmService::changes_after(std::int64_t after_event_id,
+                                                                   std::size_t limit) {
+  auto& I = *impl_;
+  std::lock_guard lock(I.mu_);
+  std::string sql(kAlarmColumns);
+  // The event's id and action after the alarm's columns (read_alarm reads 0..29).
+  sql.replace(sql.find(" FROM alarms a"), 14,
+              ", e.id, e.action FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id");
+  Query q(I.stmt(sql + "WHERE e.id > ? ORDER BY e.id LIMIT ?"));
+  q.bind(after_event_id).bind(static_cast<std::int64_t>(limit));
+  std::vector<AlarmChange> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    AlarmChange c;
+    c.alarm = read_alarm(q);
+    c.event_id = q.integer(30);
+    c.action = q.text(31);
+    out.push_back(std::move(c));
+  }
+  if (rc != SQLITE_DONE) return core::fail(db_error(I.db_.get(), "alarm changes"));
+  return out;
+}
+
+core::Result<std::int64_t> AlarmService::last_change_id() {
+  auto& I = *impl_;
+  std::lock_guard lock(I.mu_);
+  Query q(I.stmt("SELECT coalesce(max(id), 0) FROM alarm_events"));
+  if (q.step() != SQLITE_ROW) return core::fail(db_error(I.db_.get(), "alarm changes"));
+  return q.integer(0);
 }
 
 core::Result<Alarm> AlarmService::transition(std::int64_t id, const Transition& t) {

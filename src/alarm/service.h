@@ -5,7 +5,8 @@
 //   alarm_rules    the rules (rule.h); never deleted, disabled instead
 //   alarms         one row per episode of (rule, subject); a UNIQUE partial index on
 //                  (rule_id, subject) WHERE cleared_ms IS NULL: at most one uncleared episode
-//   alarm_events   every transition: who, when, from, to, note (the engine's "system" ones too)
+//   alarm_events   every transition: who, when, from, to, note (the engine's "system" ones too);
+//                  its ids order the live event stream (changes_after)
 //   alarm_outbox   notifications waiting for delivery, delivered ones marked
 //   alarm_cursor   the change-feed position the engine has evaluated up to
 //
@@ -16,10 +17,10 @@
 // tick() are the engine's two entry points; start() runs them on a thread, woken by notify()
 // (the app calls it after each ingest commit) or every poll_ms.
 //
-// Subjects: a value rule's subject is the value's site ("site:2526A"); an offline rule's the device
-// ("device:MN"). Times: opened_ms and cleared_ms are data times (the measured time of the first
-// exceeding / first good value; for offline: last seen + interval × tolerance, and the time it was
-// heard again); raised_ms and updated_ms are the platform's clock.
+// Subjects: a value rule's subject is the value's site ("site:2526A"); an offline or
+// factor_missing rule's the device ("device:MN"). Times: opened_ms and cleared_ms are data times
+// (the measured time of the first exceeding / first good value; for offline: last seen + interval ×
+// tolerance, and the time it was heard again); raised_ms and updated_ms are the platform's clock.
 //
 // Late data: a value measured before the newest value already evaluated for that (rule, subject)
 // — or one the device marks as re-sent — is late. A late exceeding value of a threshold rule with
@@ -113,6 +114,14 @@ struct AlarmEvent {
   std::string from;  // state before ("" when opened)
   std::string to;    // state after
   std::string note;
+};
+
+// One change of an alarm for live views: the alarm_events row's id (increasing; the SSE event id)
+// and action, with the alarm as it is when read (not as it was at that event).
+struct AlarmChange {
+  std::int64_t event_id = 0;
+  std::string action;
+  Alarm alarm;
 };
 
 struct AlarmQuery {
@@ -217,6 +226,11 @@ class AlarmService {
   core::Result<std::vector<Alarm>> alarms(const AlarmQuery& query);
   core::Result<std::optional<Alarm>> alarm(std::int64_t id);
   core::Result<std::vector<AlarmEvent>> events(std::int64_t alarm_id);
+  // Live views (GET /api/v1/events): the changes after event id `after_event_id`, oldest first,
+  // at most `limit`; and the newest event id (0 when none), where a new stream starts.
+  core::Result<std::vector<AlarmChange>> changes_after(std::int64_t after_event_id,
+                                                       std::size_t limit);
+  core::Result<std::int64_t> last_change_id();
   // Errors: not_found, illegal, still_active, bad_request (dispatch without a department).
   core::Result<Alarm> transition(std::int64_t id, const Transition& t);
 

@@ -8,6 +8,10 @@
 //   POST   /api/v1/alarms/{id}/ack|dispatch|handle|close   JSON {"note"}; dispatch also
 //                                             {"department","assignee","due"}
 //   GET    /api/v1/tasks?department=          dispatched and handled alarms (enforcement tasks)
+//   GET    /api/v1/events?after=              Server-sent events (text/event-stream): one event
+//                                             per alarm change ("id: <alarm_events id>",
+//                                             "event: alarm", "data: <the flat alarm>"), from
+//                                             Last-Event-ID, else ?after=, else from now
 //
 // Scopes: an alarm or rule whose site is outside every scope of the caller is left out of
 // listings and answers 403 by id; a rule without a site (any site) may be created and seen by an
@@ -147,7 +151,7 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
     return bad("a rule is created enabled (disable it with DELETE /api/v1/rules/{id})");
   }
   const auto k = alarm::parse_rule_kind(kind);
-  if (!k) return bad("kind: threshold, sustained, rate_of_change or offline");
+  if (!k) return bad("kind: threshold, sustained, rate_of_change, offline or factor_missing");
   r.kind = *k;
   const auto dk = storage::parse_kind(data_kind);
   if (!dk) return bad("data_kind: rtd, minute, hour or day");
@@ -158,7 +162,9 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
   const auto sev = alarm::parse_severity(severity);
   if (!sev) return bad("severity: info, minor, major or critical");
   r.severity = *sev;
-  if (r.kind != alarm::RuleKind::kOffline && !has_limit) return bad("limit is required");
+  const bool clock_driven =
+      r.kind == alarm::RuleKind::kOffline || r.kind == alarm::RuleKind::kFactorMissing;
+  if (!clock_driven && !has_limit) return bad("limit is required");
   return r;
 }
 
@@ -169,6 +175,10 @@ void write_rule(core::JsonWriter& w, const alarm::Rule& r) {
   if (r.kind == alarm::RuleKind::kOffline) {
     w.key("device").value(r.device).key("interval_s").value(r.interval_s);
     w.key("tolerance").value(r.tolerance);
+  } else if (r.kind == alarm::RuleKind::kFactorMissing) {
+    w.key("device").value(r.device).key("factor").value(r.factor);
+    w.key("data_kind").value(storage::kind_name(r.data_kind));
+    w.key("count").value(r.count).key("interval_s").value(r.interval_s);
   } else {
     w.key("factor").value(r.factor).key("field").value(r.field);
     w.key("data_kind").value(storage::kind_name(r.data_kind));
@@ -411,6 +421,77 @@ Response alarm(const Ctx& c) {
   }
   w.end_array().end_object();
   return json_ok(200, w.take());
+}
+
+namespace {
+
+// What an event stream keeps of its request: the caller, the sources, the position.
+struct EventStream {
+  ApiSources s;
+  Request req;
+  Target t;
+  auth::Principal who;
+  std::optional<std::string> token;
+  std::int64_t after = 0;
+  std::int64_t checked_ms = 0;  // when the credential was last found valid
+};
+
+constexpr std::size_t kEventsPerPoll = 500;
+constexpr std::int64_t kRecheckCredentialMs = 30000;
+
+core::Result<std::string> next_events(EventStream& es) {
+  const std::int64_t now = es.s.clock ? es.s.clock->now_ms() : 0;
+  if (es.s.auth && es.token && now - es.checked_ms >= kRecheckCredentialMs) {
+    // A logged-out session or a revoked key ends its streams too (within this period).
+    if (!es.s.auth->authenticate(*es.token)) {
+      return core::fail(core::Error{"unauthorized", "the credential is no longer valid"});
+    }
+    es.checked_ms = now;
+  }
+  auto changes = es.s.alarms->changes_after(es.after, kEventsPerPoll);
+  if (!changes) return core::fail(changes.error());
+  if (changes->empty()) return std::string();
+  const Ctx c{es.s, es.req, es.t, &es.who, {}};
+  auto reg = es.s.registry->get();
+  std::string out;
+  for (const auto& ch : *changes) {
+    es.after = ch.event_id;
+    if (!site_visible(c, *reg, ch.alarm.site)) continue;
+    core::JsonWriter w;
+    alarm::write_alarm(w, ch.alarm);
+    out += "id: " + std::to_string(ch.event_id) + "\nevent: alarm\ndata: " + w.take() + "\n\n";
+  }
+  // Events outside the caller's scopes still move the position: a comment carries it.
+  if (out.empty()) out = ": at " + std::to_string(es.after) + "\n\n";
+  return out;
+}
+
+}  // namespace
+
+Response events(const Ctx& c) {
+  if (!c.s.alarms) return unavailable();
+  std::int64_t after = 0;
+  std::string from = c.req.last_event_id;
+  if (from.empty()) {
+    if (auto it = c.t.query.find("after"); it != c.t.query.end()) from = it->second;
+  }
+  if (!from.empty()) {
+    auto id = parse_id(from);
+    if (!id) return error(400, "bad_request", "after / Last-Event-ID: " + id.error().detail);
+    after = *id;
+  } else {
+    auto last = c.s.alarms->last_change_id();
+    if (!last) return alarm_error(last.error());
+    after = *last;
+  }
+  auto es =
+      std::make_shared<EventStream>(EventStream{c.s, c.req, c.t, *c.who, credential_token(c.req),
+                                                after, c.s.clock ? c.s.clock->now_ms() : 0});
+  es->req.body.clear();
+  Response r{200, "text/event-stream", {}, {}};
+  r.headers.emplace_back("X-Accel-Buffering", "no");  // nginx: do not buffer the stream
+  r.stream = [es]() { return next_events(*es); };
+  return r;
 }
 
 Response alarm_ack(const Ctx& c) { return transition(c, "ack"); }

@@ -17,7 +17,9 @@
 // Times in and out are ISO 8601 with offset (out: +08:00). Errors: {"error":{"code","message"}}
 // with a stable code (bad_request, not_found, range_too_large, method_not_allowed, too_large,
 // internal). Limits: request header 8 KiB, body 64 KiB, 30 s to receive a request, at most
-// max_connections connections. Runs on the caller's io_context thread.
+// max_connections connections. Runs on the caller's io_context thread. A handler may answer with
+// a stream (Response::stream: Server-sent events), which keeps its connection until the client
+// goes, a write stalls for request_timeout_ms, or the server stops.
 //
 // HTTPS: with a certificate chain and a private key (HttpOptions), every connection is TLS
 // (OpenSSL 3, TLS 1.2 minimum, no compression, no renegotiation, forward-secret AEAD ciphers):
@@ -88,6 +90,10 @@ struct HttpOptions {
   std::string tls_cert_file;  // the server's certificate, then any intermediates
   std::string tls_key_file;   // its private key (unencrypted)
   std::int64_t tls_handshake_timeout_ms = 10000;
+  // Streaming answers (Server-sent events, GET /api/v1/events).
+  std::size_t max_streams = 256;
+  std::int64_t stream_poll_ms = 500;
+  std::int64_t stream_heartbeat_ms = 15000;
 };
 
 // One HTTP request as the handlers see it (http_server.cpp fills it from the wire).
@@ -100,14 +106,31 @@ struct Request {
   std::string origin;         // the Origin header (browsers send it with POST/PUT/DELETE)
   std::string host;           // the Host header
   std::string client;         // the peer's IP address
+  std::string last_event_id;  // the Last-Event-ID header (an event stream's resumption point)
   bool tls = false;
 };
 
+// The producer of a streaming answer: called on a worker thread every
+// HttpOptions::stream_poll_ms, never twice at once; returns the bytes to send now (empty:
+// nothing new). An error ends the stream (the connection closes).
+using StreamProducer = std::function<core::Result<std::string>()>;
+
 struct Response {
-  int status = 200;
-  std::string content_type = "application/json";
+  Response(int status_ = 200, std::string content_type_ = "application/json",
+           std::string body_ = {}, std::vector<std::pair<std::string, std::string>> headers_ = {})
+      : status(status_),
+        content_type(std::move(content_type_)),
+        body(std::move(body_)),
+        headers(std::move(headers_)) {}
+  int status;
+  std::string content_type;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // Set-Cookie, Retry-After, ...
+  // Set: a stream (text/event-stream) instead of a body. The server sends the header (no length;
+  // the connection closes when the stream ends), then what the producer returns, and a comment
+  // line when nothing was sent for stream_heartbeat_ms. Beyond max_streams open streams the answer
+  // is 503 instead; server stop closes every stream.
+  StreamProducer stream;
 };
 
 // Handles one request: authentication first, then routing (routes.h lists every route).

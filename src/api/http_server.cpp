@@ -12,9 +12,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <type_traits>
 
 #include "api/http_api.h"
@@ -131,6 +135,25 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     pool_.join();
     boost::system::error_code ec;
     acceptor_.close(ec);
+    // Event streams end now: their clients see the connection close (and reconnect elsewhere).
+    std::map<std::uint64_t, std::function<void()>> streams;
+    {
+      std::lock_guard lock(streams_mu_);
+      streams.swap(streams_);
+    }
+    for (auto& [id, close] : streams) close();
+  }
+
+  // Registers an open stream and its closer; false when max_streams are open (or stopping).
+  bool add_stream(std::uint64_t id, std::function<void()> close) {
+    std::lock_guard lock(streams_mu_);
+    if (stopped_ || streams_.size() >= options_.max_streams) return false;
+    streams_.emplace(id, std::move(close));
+    return true;
+  }
+  void remove_stream(std::uint64_t id) {
+    std::lock_guard lock(streams_mu_);
+    streams_.erase(id);
   }
 
   // Counts a failed TLS handshake; logs at most one line per 10 s (scanners retry fast).
@@ -152,8 +175,11 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   std::atomic<std::uint64_t> served_{0};
   std::atomic<std::uint64_t> tls_handshake_failures_{0};
   std::int64_t last_failure_log_ms_ = 0;  // the loop thread only
-  bool stopped_ = false;
-  asio::thread_pool pool_{2};  // request handling off the event loop
+  std::atomic<bool> stopped_{false};
+  std::mutex streams_mu_;
+  std::map<std::uint64_t, std::function<void()>> streams_;  // open event streams → their closer
+  std::uint64_t next_stream_id_ = 0;                        // the loop thread only
+  asio::thread_pool pool_{2};                               // request handling off the event loop
 };
 
 namespace {
@@ -172,7 +198,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   template <class... Tls>
   Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket, Tls&... tls)
       : server_(std::move(server)), stream_(std::move(socket), tls...) {}
-  ~Session() { --server_->open_; }
+  ~Session() {
+    if (stream_id_ != 0) server_->remove_stream(stream_id_);
+    --server_->open_;
+  }
 
   void start() {
     if constexpr (kTls) {
@@ -242,6 +271,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.cookie = std::string(req[http::field::cookie]);
     request.origin = std::string(req[http::field::origin]);
     request.host = std::string(req[http::field::host]);
+    request.last_event_id = std::string(req["Last-Event-ID"]);
     request.client = peer();
     request.tls = kTls;
     // Store reads and registry saves run on the API's worker threads, never on the event loop the
@@ -266,22 +296,31 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     asio::post(server_->pool_, std::move(work));
   }
 
-  void send(const Response& r, bool keep_alive, http::verb method) {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
-    res->result(static_cast<http::status>(r.status));
-    res->set(http::field::server, "ecomon");
-    res->set(http::field::content_type, r.content_type);
+  template <class Message>
+  static void set_headers(Message& res, const Response& r) {
+    res.version(11);
+    res.result(static_cast<http::status>(r.status));
+    res.set(http::field::server, "ecomon");
+    res.set(http::field::content_type, r.content_type);
     // Security headers on every answer; no CORS header: other origins may not read the API.
-    res->set("X-Content-Type-Options", "nosniff");
-    res->set("X-Frame-Options", "DENY");
-    res->set("Referrer-Policy", "no-referrer");
-    res->set("Content-Security-Policy",
-             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-             "frame-ancestors 'none'");
-    res->set(http::field::cache_control, "no-store");
-    if constexpr (kTls) res->set(http::field::strict_transport_security, "max-age=31536000");
-    for (const auto& [name, value] : r.headers) res->set(name, value);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("X-Frame-Options", "DENY");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "frame-ancestors 'none'");
+    res.set(http::field::cache_control, "no-store");
+    if constexpr (kTls) res.set(http::field::strict_transport_security, "max-age=31536000");
+    for (const auto& [name, value] : r.headers) res.set(name, value);
+  }
+
+  void send(const Response& r, bool keep_alive, http::verb method) {
+    if (r.stream && method != http::verb::head) {
+      start_stream(r);
+      return;
+    }
+    auto res = std::make_shared<http::response<http::string_body>>();
+    set_headers(*res, r);
     res->keep_alive(keep_alive);
     if (method != http::verb::head) res->body() = r.body;
     res->prepare_payload();
@@ -294,6 +333,102 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
           }
           self->read();
         });
+  }
+
+  // --- event streams: header, then the producer's output, polled on a timer ---
+
+  void start_stream(const Response& r) {
+    const std::uint64_t id = ++server_->next_stream_id_;
+    std::weak_ptr<Session> weak = this->shared_from_this();
+    auto closer = [weak] {
+      if (auto self = weak.lock()) {
+        beast::error_code ignored;
+        self->timer_.cancel();
+        self->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        self->lowest().socket().close(ignored);
+      }
+    };
+    if (!server_->add_stream(id, closer)) {
+      send(Response{503,
+                    "application/json",
+                    "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many event "
+                    "streams open; try again later\"}}",
+                    {{"Retry-After", "5"}}},
+           false, http::verb::get);
+      return;
+    }
+    stream_id_ = id;
+    producer_ = r.stream;
+    http::response<http::empty_body> res;
+    set_headers(res, r);
+    // No length: the stream ends when the connection closes.
+    res.keep_alive(false);
+    std::ostringstream header;
+    header << res.base();
+    // A first comment flushes the header through proxies and tells the client it is connected.
+    write_stream(header.str() + ": connected\n\n");
+  }
+
+  void write_stream(std::string text) {
+    out_ = std::move(text);
+    // A client that stops reading cannot hold the connection (and a stream slot) for ever.
+    lowest().expires_after(std::chrono::milliseconds(server_->options_.request_timeout_ms));
+    asio::async_write(stream_, asio::buffer(out_),
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec || self->server_->stopped_) {
+                          self->end_stream();
+                          return;
+                        }
+                        self->lowest().expires_never();
+                        self->last_write_ = std::chrono::steady_clock::now();
+                        self->wait_stream();
+                      });
+  }
+
+  void wait_stream() {
+    timer_.expires_after(std::chrono::milliseconds(server_->options_.stream_poll_ms));
+    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec || self->server_->stopped_) {
+        self->end_stream();
+        return;
+      }
+      // Store reads run on the worker pool, as requests do.
+      asio::post(self->server_->pool_, [self] {
+        core::Result<std::string> text = std::string();
+        try {
+          text = self->producer_();
+        } catch (const std::exception& e) {
+          text = core::fail(core::Error{"internal", e.what()});
+        }
+        asio::post(self->stream_.get_executor(),
+                   [self, text = std::move(text)]() mutable { self->on_polled(std::move(text)); });
+      });
+    });
+  }
+
+  void on_polled(core::Result<std::string> text) {
+    if (!text || server_->stopped_) {
+      end_stream();
+      return;
+    }
+    std::string out = std::move(*text);
+    if (out.empty() && std::chrono::steady_clock::now() - last_write_ >=
+                           std::chrono::milliseconds(server_->options_.stream_heartbeat_ms)) {
+      out = ": heartbeat\n\n";
+    }
+    if (out.empty()) {
+      wait_stream();
+      return;
+    }
+    write_stream(std::move(out));
+  }
+
+  void end_stream() {
+    if (stream_id_ != 0) server_->remove_stream(stream_id_);
+    stream_id_ = 0;
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().socket().close(ignored);
   }
 
   void close() {
@@ -314,6 +449,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  // Event stream state (start_stream); the loop thread only, but producer_ runs on the pool.
+  std::uint64_t stream_id_ = 0;
+  StreamProducer producer_;
+  std::string out_;
+  asio::steady_timer timer_{stream_.get_executor()};
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace

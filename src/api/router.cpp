@@ -189,6 +189,23 @@ Response me(const Ctx& c) {
   return Response{200, "application/json", w.take(), {}};
 }
 
+Response change_password(const Ctx& c) {
+  if (c.who->api_key) return error(400, "bad_request", "an API key has no password");
+  auto body = parse_object(c.req.body);
+  if (!body) return error(400, "bad_request", body.error().detail);
+  auto r = c.s.auth->change_own_password(c.who->name, member(*body, "current"),
+                                         member(*body, "new"), client_of(c.req));
+  if (!r) {
+    if (r.error().reason == "bad_credentials")
+      return error(403, "bad_credentials", r.error().detail);
+    return auth_error(r.error());
+  }
+  // Every session of the user ended, this one too: log in again with the new password.
+  Response out{200, "application/json", "{\"changed\":true}", {}};
+  out.headers.emplace_back("Set-Cookie", session_cookie("", 0));
+  return out;
+}
+
 Response list_users(const Ctx& c) {
   auto users = c.s.auth->users();
   if (!users) return auth_error(users.error());
@@ -434,6 +451,7 @@ const std::vector<RouteEntry>& table() {
       {{"POST", "/api/auth/logout", Access::kAuthenticated, {}}, nullptr},
       {{"GET", "/metrics", Access::kAction, A::kMetricsRead}, metrics},
       {{"GET", "/api/v1/me", Access::kAuthenticated, {}}, me},
+      {{"POST", "/api/v1/me/password", Access::kAuthenticated, {}}, change_password},
       {{"GET", "/api/v1/sites", Access::kAction, A::kDataRead}, detail::sites},
       {{"GET", "/api/v1/sites/{code}", Access::kAction, A::kDataRead}, detail::site},
       {{"PUT", "/api/v1/sites/{code}", Access::kAction, A::kRegistryWrite}, edit_site},
@@ -465,6 +483,7 @@ const std::vector<RouteEntry>& table() {
       {{"POST", "/api/v1/alarms/{id}/close", Access::kAction, A::kAlarmHandle},
        detail::alarm_close},
       {{"GET", "/api/v1/tasks", Access::kAction, A::kAlarmRead}, detail::tasks},
+      {{"GET", "/api/v1/events", Access::kAction, A::kAlarmRead}, detail::events},
   };
   return routes;
 }
@@ -505,6 +524,12 @@ bool is_public_path(const std::vector<std::string>& p) {
 }
 
 }  // namespace
+
+std::optional<std::string> detail::credential_token(const Request& r) {
+  auto c = credential_of(r);
+  if (!c) return std::nullopt;
+  return c->token;
+}
 
 std::vector<RouteInfo> routes() {
   std::vector<RouteInfo> out;

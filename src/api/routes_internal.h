@@ -71,6 +71,10 @@ Response alarm_dispatch(const Ctx& c);
 Response alarm_handle(const Ctx& c);
 Response alarm_close(const Ctx& c);
 Response tasks(const Ctx& c);
+// Server-sent events of alarm changes (a streaming Response).
+Response events(const Ctx& c);
+// The session token or API key a request carries (router.cpp), if any.
+std::optional<std::string> credential_token(const Request& r);
 // What the public may see: a registered, non-provisional site; a value neither quarantined,
 // pending nor clock-suspect whose device flag is N (or absent).
 bool published_site(const registry::Registry& reg, const registry::Site& site);

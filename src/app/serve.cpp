@@ -249,10 +249,10 @@ int run_serve(ServeOptions o) {
                  "--role admin`\n",
                  o.data_dir.c_str());
   }
-  // Public API: 20 requests/s per client, bursts of 60; login: 1/s, bursts of 10 (the account
+  // Public API: 20 requests/s per client, bursts of 60; login: 5/s, bursts of 30 (the account
   // lockout limits guessing per account, this limits it per address).
   api::RateLimiter public_limiter(20, 60);
-  api::RateLimiter login_limiter(1, 10);
+  api::RateLimiter login_limiter(5, 30);
   // Alarms tail the change feed; each ingest commit wakes them (alarm/service.h).
   alarm::AlarmOptions alarm_options;
   alarm_options.webhook_secret = o.webhook_secret;

@@ -399,6 +399,30 @@ core::Result<void> AuthService::set_password(const std::string& name, const std:
   });
 }
 
+core::Result<void> AuthService::change_own_password(const std::string& name,
+                                                    const std::string& current,
+                                                    const std::string& next,
+                                                    const std::string& client) {
+  std::string hash;
+  {
+    std::lock_guard lock(impl_->mu_);
+    Query q(impl_->db_.get(), "SELECT password_hash FROM auth_users WHERE name=? AND disabled=0");
+    q.bind(name);
+    if (q.step() != SQLITE_ROW) {
+      return core::fail(core::Error{"bad_credentials", "the current password is wrong"});
+    }
+    hash = q.text(0);
+  }
+  if (!impl_->verify_password(hash, current)) {
+    (void)audit(name, "user.password_failed", name, "wrong current password", client);
+    return core::fail(core::Error{"bad_credentials", "the current password is wrong"});
+  }
+  if (next == current) {
+    return core::fail(core::Error{"weak_password", "the new password must differ from the old"});
+  }
+  return set_password(name, next, name, client);
+}
+
 core::Result<void> AuthService::set_disabled(const std::string& name, bool disabled,
                                              const std::string& actor, const std::string& client) {
   return impl_->audited(actor, disabled ? "user.disable" : "user.enable", name, "", client,

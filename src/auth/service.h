@@ -126,6 +126,10 @@ class AuthService {
                               const std::string& actor, const std::string& client);
   core::Result<void> set_password(const std::string& name, const std::string& password,
                                   const std::string& actor, const std::string& client);
+  // A user's own change: the current password must be right (bad_credentials) and the new one
+  // pass the policy and differ from it (weak_password). Ends the user's other sessions; audited.
+  core::Result<void> change_own_password(const std::string& name, const std::string& current,
+                                         const std::string& next, const std::string& client);
   // Disabling ends the user's sessions. Errors: not_found.
   core::Result<void> set_disabled(const std::string& name, bool disabled, const std::string& actor,
                                   const std::string& client);

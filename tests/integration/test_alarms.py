@@ -1,7 +1,8 @@
 """Alarms over the real binary and real HJ 212 (issue #6): a rule made through the API, one alarm
-per episode however many frames exceed, clearing, offline detection, the lifecycle through the
-API into the audit trail, and a webhook receiver that is down at first and later receives every
-notification, each signed with HMAC-SHA256.
+per episode however many frames exceed, clearing, offline detection, a factor missing from an
+online device, the lifecycle through the API into the audit trail, a webhook receiver that is down
+at first and later receives every notification, each signed with HMAC-SHA256, and the live event
+stream (Server-sent events) with its resumption and scopes.
 
 No wall-clock limits are asserted: every wait polls with a generous deadline."""
 import hashlib
@@ -32,6 +33,63 @@ def rtd(mn, qn, data_time, value, flag="N"):
     """A real-time (CN 2011) upload of PM2.5 with the ack bit."""
     return frame("QN=%s;ST=22;CN=2011;PW=%s;MN=%s;Flag=5;CP=&&DataTime=%s;a34004-Rtd=%s,a34004-Flag=%s&&"
                  % (qn, PW, mn, data_time, value, flag))
+
+
+def rtd_factor(mn, qn, data_time, factor, value):
+    """A real-time (CN 2011) upload of one factor with the ack bit."""
+    return frame("QN=%s;ST=22;CN=2011;PW=%s;MN=%s;Flag=5;CP=&&DataTime=%s;%s-Rtd=%s,%s-Flag=N&&"
+                 % (qn, PW, mn, data_time, factor, value, factor))
+
+
+class EventStream:
+    """GET /api/v1/events over a raw socket: the status line, then one block per event or comment.
+    The socket timeout (60 s, beyond the 15 s heartbeat) is the generous deadline of each read."""
+
+    def __init__(self, port, key, query="", headers=None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        lines = ["GET /api/v1/events%s HTTP/1.1" % query, "Host: 127.0.0.1", "Accept: text/event-stream"]
+        if key:
+            lines.append("Authorization: Bearer " + key)
+        lines += ["%s: %s" % kv for kv in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.buf = b""
+        head = self._until(b"\r\n\r\n").decode()
+        self.status = int(head.split(" ")[1])
+        self.head = head.lower()
+
+    def _until(self, sep):
+        while sep not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("stream closed")
+            self.buf += chunk
+        i = self.buf.index(sep)
+        out, self.buf = self.buf[:i], self.buf[i + len(sep):]
+        return out
+
+    def block(self):
+        """The next block as {"id","event","data","comment"} (absent fields are None)."""
+        out = {"id": None, "event": None, "data": None, "comment": None}
+        for line in self._until(b"\n\n").decode().split("\n"):
+            if line.startswith(":"):
+                out["comment"] = line[1:].strip()
+            else:
+                name, _, value = line.partition(":")
+                out[name] = value[1:] if value.startswith(" ") else value
+        return out
+
+    def alarm_event(self, pred, limit=1000):
+        """The first alarm event whose parsed data satisfies pred."""
+        for _ in range(limit):
+            b = self.block()
+            if b["event"] == "alarm":
+                data = json.loads(b["data"])
+                if pred(data):
+                    return int(b["id"]), data
+        raise AssertionError("no matching alarm event")
+
+    def close(self):
+        self.sock.close()
 
 
 def free_port():
@@ -243,6 +301,81 @@ class AlarmTest(unittest.TestCase):
         # Heard again: cleared (it may go silent again afterwards: that is a new episode).
         s = srv.connect()
         s.sendall(rtd(OFFLINE_MN, self.next_qn(), datatime(5), "12"))
+        self.assertEqual(read_frames(s, 1)[0]["CN"], "9014")
+        wait_for("clearing", lambda: [x for x in self.alarms(q) if x["id"] == a["id"] and x["cleared_at"]])
+        s.close()
+        self.assertEqual(srv.request("DELETE", "/api/v1/rules/%d" % rule["id"])[0], 200)
+
+    def test_events_stream_live_resume_and_scope(self):
+        srv = self.server
+        # Authentication before routing: no key, no stream.
+        self.assertEqual(srv.get("/api/v1/events", key="")[0], 401)
+        nokey = EventStream(srv.http_port, "")
+        self.assertEqual(nokey.status, 401)
+        nokey.close()
+        self.assertEqual(srv.get("/api/v1/events?after=x")[0], 400)
+
+        live = EventStream(srv.http_port, srv.key)
+        self.assertEqual(live.status, 200, live.head)
+        self.assertIn("content-type: text/event-stream", live.head)
+        self.assertEqual(live.block()["comment"], "connected")  # the stream's position is set
+        status, rule = srv.send("POST", "/api/v1/rules", {
+            "name": "PM10 live", "site": SITE, "factor": "a34002", "data_kind": "rtd", "limit": 150})
+        self.assertEqual(status, 201, rule)
+        self.send([rtd_factor(MN, self.next_qn(), datatime(7200), "a34002", "300")])
+        event_id, a = live.alarm_event(lambda d: d["rule_id"] == rule["id"])
+        live.close()
+        listed = self.alarms("rule=%d" % rule["id"])
+        self.assertEqual(len(listed), 1)
+        self.assertEqual(a, listed[0])  # the flat alarm, as /api/v1/alarms shows it
+        self.assertEqual((a["state"], a["site"], a["factor"], a["value"], a["kind"], a["active"]),
+                         ("open", SITE, "a34002", 300, "threshold", True))
+
+        # Resumption from the alarm_events sequence: ?after= and Last-Event-ID.
+        resumed = EventStream(srv.http_port, srv.key, "?after=%d" % (event_id - 1))
+        self.assertEqual(resumed.alarm_event(lambda d: True)[0], event_id)
+        resumed.close()
+        resumed = EventStream(srv.http_port, srv.key, headers={"Last-Event-ID": str(event_id - 1)})
+        self.assertEqual(resumed.alarm_event(lambda d: True)[0], event_id)
+        resumed.close()
+
+        # A caller scoped to another site never sees it; the position still moves (a comment).
+        other = create_key(srv.dir, "viewer", "site:2523A")
+        scoped = EventStream(srv.http_port, other, "?after=%d" % (event_id - 1))
+        self.assertEqual(scoped.status, 200)
+        while True:
+            b = scoped.block()
+            self.assertNotEqual(b["id"], str(event_id), b)
+            if b["id"] and int(b["id"]) > event_id:
+                break  # a later event of its own scope: ours was passed over
+            if b["comment"] and b["comment"].startswith("at ") and int(b["comment"][3:]) >= event_id:
+                break
+        scoped.close()
+        self.assertEqual(srv.request("DELETE", "/api/v1/rules/%d" % rule["id"])[0], 200)
+
+    def test_factor_missing_fires_while_online_and_clears(self):
+        srv = self.server
+        mn, site = "GY00000002524A", "2524A"
+        status, rule = srv.send("POST", "/api/v1/rules", {
+            "name": "PM2.5 not reported", "kind": "factor_missing", "device": mn, "factor": "a34004",
+            "data_kind": "rtd", "interval_s": 1, "count": 2})
+        self.assertEqual(status, 201, rule)
+        self.assertEqual((rule["kind"], rule["count"], rule["interval_s"]), ("factor_missing", 2, 1))
+        q = "rule=%d" % rule["id"]
+        s = srv.connect()
+
+        def frames_without_the_factor():
+            s.sendall(rtd_factor(mn, self.next_qn(), datatime(60), "a21026", "8"))
+            self.assertEqual(read_frames(s, 1)[0]["CN"], "9014")
+            return [a for a in self.alarms(q) if a["active"]]
+
+        alarms = wait_for("factor_missing alarm", frames_without_the_factor, interval=0.5)
+        self.assertEqual(len(alarms), 1)
+        a = alarms[0]
+        self.assertEqual((a["kind"], a["mn"], a["site"], a["factor"], a["data_kind"], a["limit"]),
+                         ("factor_missing", mn, site, "a34004", "rtd", 2))
+        # The factor comes back: cleared.
+        s.sendall(rtd_factor(mn, self.next_qn(), datatime(30), "a34004", "20"))
         self.assertEqual(read_frames(s, 1)[0]["CN"], "9014")
         wait_for("clearing", lambda: [x for x in self.alarms(q) if x["id"] == a["id"] and x["cleared_at"]])
         s.close()

@@ -216,6 +216,22 @@ class SecurityTest(unittest.TestCase):
         self.assertEqual(self.server.request("GET", "/api/v1/me", key=body["token"])[0], 401)
         self.assertEqual(self.server.request("GET", "/api/v1/me", key="", headers={"Cookie": session})[0], 401)
 
+    def test_a_user_changes_their_own_password_and_logs_in_again(self):
+        self.add_user("zhao", "viewer")
+        tok = self.token("zhao")
+        path = "/api/v1/me/password"
+        status, body, _ = self.server.request("POST", path, {"current": "Wrong-pass-1", "new": "Another-pass-2026"}, key=tok)
+        self.assertEqual((status, body["error"]["code"]), (403, "bad_credentials"))
+        status, body, _ = self.server.request("POST", path, {"current": PASSWORD, "new": "short"}, key=tok)
+        self.assertEqual((status, body["error"]["code"]), (400, "weak_password"))
+        status, body, _ = self.server.request("POST", path, {"current": PASSWORD, "new": "Another-pass-2026"}, key=tok)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.server.request("GET", "/api/v1/me", key=tok)[0], 401)  # sessions ended
+        self.assertEqual(self.login("zhao")[0], 401)  # the old password
+        self.assertEqual(self.login("zhao", "Another-pass-2026")[0], 200)
+        # An API key has no password to change.
+        self.assertEqual(self.server.request("POST", path, {"current": "x", "new": "y"})[0], 400)
+
     def test_six_wrong_passwords_lock_the_account_with_a_retry_after(self):
         self.add_user("guess", "viewer")
         for i in range(5):
@@ -273,6 +289,23 @@ class SecurityTest(unittest.TestCase):
             db.close()
         rc, out, _ = ecomon("audit", "verify", "--data", self.server.dir)
         self.assertEqual(rc, 0, out)
+
+
+class LoginLimitTest(unittest.TestCase):
+    def test_logins_are_limited_per_address(self):
+        srv = Server()
+        try:
+            codes = []
+            for i in range(60):
+                status, body, hdrs = srv.request("POST", "/api/auth/login",
+                                                 {"name": "nobody%d" % i, "password": "Wrong-pass-1"}, key="")
+                codes.append(body["error"]["code"])
+                if status == 429:
+                    self.assertGreaterEqual(int(hdrs["Retry-After"]), 1)
+            self.assertEqual(codes[0], "bad_credentials")
+            self.assertIn("rate_limited", codes)
+        finally:
+            srv.close()
 
 
 class RestoreTest(unittest.TestCase):
