@@ -296,6 +296,17 @@ TEST_F(AuthTest, VerifyNamesARecomputedHashByItsBrokenSuccessor) {
   EXPECT_EQ(*v->first_broken, 4);
 }
 
+TEST_F(AuthTest, VerifyNoticesThatTheNewestEntriesWereRemoved) {
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(auth_->audit("a", "x", std::to_string(i), "", "c").ok());
+  ASSERT_TRUE(auth_->verify_audit()->head_checked);
+  // The shorter chain still links; the head file remembers that it reached entry 6.
+  tamper("DELETE FROM audit_log WHERE seq>=5");
+  auto v = auth_->verify_audit();
+  ASSERT_TRUE(v->first_broken);
+  EXPECT_EQ(*v->first_broken, 5);
+  EXPECT_NE(v->reason.find("are missing"), std::string::npos) << v->reason;
+}
+
 TEST_F(AuthTest, VerifyNamesADeletedEntry) {
   for (int i = 0; i < 6; ++i) ASSERT_TRUE(auth_->audit("a", "x", std::to_string(i), "", "c").ok());
   tamper("DELETE FROM audit_log WHERE seq=2");

@@ -359,6 +359,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     stream_id_ = id;
     producer_ = r.stream;
+    // The client sends nothing more; readability means it went (EOF, reset): free the slot now
+    // rather than at the next failing write.
+    lowest().socket().async_wait(
+        tcp::socket::wait_read,
+        [self = this->shared_from_this()](beast::error_code) { self->end_stream(); });
     http::response<http::empty_body> res;
     set_headers(res, r);
     // No length: the stream ends when the connection closes.
@@ -426,6 +431,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void end_stream() {
     if (stream_id_ != 0) server_->remove_stream(stream_id_);
     stream_id_ = 0;
+    timer_.cancel();
     beast::error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     lowest().socket().close(ignored);

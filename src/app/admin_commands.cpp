@@ -231,7 +231,9 @@ int run_audit_verify(const AdminOptions& o) {
                 v->reason.c_str());
     return 1;
   }
-  std::printf("ok: %lld entries, the chain is intact\n", static_cast<long long>(v->entries));
+  std::printf("ok: %lld entries, the chain is intact%s\n", static_cast<long long>(v->entries),
+              v->head_checked ? " and reaches the head file's newest entry"
+                              : " (no head file: the newest entries cannot be checked)");
   return 0;
 }
 

@@ -111,6 +111,8 @@ int run_restore(const RestoreOptions& o) {
   }
   // Sessions of the backup's time end: everyone logs in again on the restored platform.
   const std::string db = o.data_dir + "/ecomon.db";
+  // The audit head of the replaced store does not describe the restored trail.
+  fs::remove(db + ".audit-head", ec);
   core::SystemClock clock;
   if (auto auth = auth::AuthService::open(db, clock)) {
     auto ended = (*auth)->end_all_sessions("cli", "restore from " + o.from, "cli");

@@ -1,11 +1,14 @@
 #include "auth/service.h"
 
+#include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <mutex>
 
 namespace ecomon::auth {
@@ -205,6 +208,7 @@ class AuthService::Impl {
   Impl(const core::Clock& clock, AuthOptions options) : clock_(clock), options_(options) {}
 
   core::Result<void> open(const std::string& path) {
+    head_path_ = path + ".audit-head";
     sqlite3* raw = nullptr;
     const int rc =
         sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -285,7 +289,9 @@ class AuthService::Impl {
       rollback();
       return core::fail(a.error());
     }
-    return commit();
+    if (auto c = commit(); !c.ok()) return c;
+    write_head();
+    return {};
   }
 
   core::Result<std::string> hash_password(const std::string& password) {
@@ -313,6 +319,36 @@ class AuthService::Impl {
     });
     return dummy_;
   }
+
+  // The audit head file: "<seq> <hash>" of the newest entry, written (atomically, fsynced) after
+  // each commit that appended one. verify_audit() checks the chain reaches it, so removing the
+  // newest entries is noticed too. Never lowered by this process; a racing process may leave an
+  // older head, which only weakens the check, never fails it.
+  void write_head() {
+    Query last(db_.get(), "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    if (last.step() != SQLITE_ROW) return;
+    const std::int64_t seq = last.integer(0);
+    if (auto head = read_head(); head && head->first >= seq) return;
+    const std::string text = std::to_string(seq) + " " + last.text(1) + "\n";
+    const std::string tmp = head_path_ + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                    ::fsync(fd) == 0;
+    ::close(fd);
+    if (ok) ::rename(tmp.c_str(), head_path_.c_str());
+  }
+  std::optional<std::pair<std::int64_t, std::string>> read_head() const {
+    std::FILE* f = std::fopen(head_path_.c_str(), "r");
+    if (!f) return std::nullopt;
+    long long seq = 0;
+    char hash[65] = {};
+    const int n = std::fscanf(f, "%lld %64s", &seq, hash);
+    std::fclose(f);
+    if (n != 2) return std::make_pair(std::int64_t{-1}, std::string());  // damaged
+    return std::make_pair(static_cast<std::int64_t>(seq), std::string(hash));
+  }
+  std::string head_path_;
 
   const core::Clock& clock_;
   AuthOptions options_;
@@ -611,6 +647,7 @@ core::Result<LoginOk> AuthService::login(const std::string& name, const std::str
       return core::fail(a.error());
     }
     if (auto c = I.commit(); !c.ok()) return core::fail(c.error());
+    I.write_head();
     return core::fail(core::Error{"bad_credentials", "wrong user name or password"});
   }
   auto scopes = parse_scope_list(row->scopes);
@@ -702,6 +739,7 @@ core::Result<std::int64_t> AuthService::audit(const std::string& actor, const st
     return core::fail(seq.error());
   }
   if (auto c = impl_->commit(); !c.ok()) return core::fail(c.error());
+  impl_->write_head();
   return *seq;
 }
 
@@ -740,6 +778,8 @@ core::Result<AuditVerify> AuthService::verify_audit() {
       "SELECT seq, at_ms, actor, action, target, detail, client, prev_hash, hash FROM audit_log "
       "ORDER BY seq");
   AuditVerify v;
+  const auto head = impl_->read_head();
+  std::string hash_at_head;
   std::string expected_prev = kGenesisHash;
   std::int64_t expected_seq = 1;
   int rc;
@@ -765,12 +805,32 @@ core::Result<AuditVerify> AuthService::verify_audit() {
       break;
     }
     expected_prev = e.hash;
+    if (head && e.seq == head->first) hash_at_head = e.hash;
     ++expected_seq;
   }
   const bool failed = rc != SQLITE_ROW && rc != SQLITE_DONE;
   auto err = failed ? std::optional(db_error(impl_->db_.get(), "verify")) : std::nullopt;
   exec(impl_->db_.get(), "COMMIT");
   if (err) return core::fail(*err);
+  if (!v.first_broken) {
+    // The chain is whole as far as it goes; does it go as far as the head says it went?
+    if (head) {
+      v.head_checked = true;
+      if (head->first < 0) {
+        v.first_broken = v.entries + 1;
+        v.reason = "the audit head file is damaged";
+      } else if (head->first > v.entries) {
+        v.first_broken = v.entries + 1;
+        v.reason = "entries " + std::to_string(v.entries + 1) + " to " +
+                   std::to_string(head->first) + " are missing (the head file says the trail " +
+                   "reached entry " + std::to_string(head->first) + ")";
+      } else if (head->first > 0 && head->second != hash_at_head) {
+        v.first_broken = head->first;
+        v.reason =
+            "entry " + std::to_string(head->first) + ": its hash differs from the head file's";
+      }
+    }
+  }
   return v;
 }
 

@@ -15,7 +15,9 @@
 //   A successful login resets the count.
 // - Audit: every entry carries the SHA-256 of its own content and of the previous entry's hash;
 //   verify_audit() names the first entry whose content or link does not match. Entries appended
-//   by several processes are serialised by the database's write lock.
+//   by several processes are serialised by the database's write lock. The newest entry's seq and
+//   hash are also written to "<db>.audit-head" after each append, so that removing the newest
+//   entries (which leaves a shorter chain that still links) is noticed as well.
 #pragma once
 
 #include <cstdint>
@@ -102,6 +104,7 @@ struct AuditVerify {
   std::int64_t entries = 0;
   std::optional<std::int64_t> first_broken;  // seq of the first entry that does not verify
   std::string reason;
+  bool head_checked = false;  // the head file was there and compared
 };
 
 // Password policy: nullopt when acceptable, otherwise why not.

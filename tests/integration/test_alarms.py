@@ -421,5 +421,38 @@ class AlarmTest(unittest.TestCase):
         self.assertEqual(srv.send("POST", "/api/v1/rules", dict(good, site="2523A"), key=other)[0], 201)
 
 
+class EventStreamLimitsTest(unittest.TestCase):
+    """At most 256 event streams at once (then 503), and a stopping server closes them all."""
+
+    def test_limit_and_close_on_stop(self):
+        srv = Server()
+        streams = []
+        try:
+            for _ in range(256):
+                streams.append(EventStream(srv.http_port, srv.key))
+                self.assertEqual(streams[-1].status, 200)
+            extra = EventStream(srv.http_port, srv.key)
+            self.assertEqual(extra.status, 503, extra.head)
+            extra.close()
+            # A stream that ends frees its slot.
+            streams.pop().close()
+            wait_for("a free slot", lambda: self._opens(srv))
+            self.assertEqual(srv.stop(), 0)
+            for st in streams[:3]:
+                with self.assertRaises(EOFError):
+                    while True:
+                        st.block()
+        finally:
+            for st in streams:
+                st.close()
+            srv.close()
+
+    @staticmethod
+    def _opens(srv):
+        st = EventStream(srv.http_port, srv.key)
+        st.close()
+        return st.status == 200
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
