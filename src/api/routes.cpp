@@ -8,6 +8,7 @@
 #include "api/routes_internal.h"
 #include "core/civil_time.h"
 #include "core/json_writer.h"
+#include "standards/aggregation.h"
 
 namespace ecomon::api {
 namespace {
@@ -371,7 +372,7 @@ Response series(const Ctx& c) {
   w.begin_object().key("site").value(q.site).key("factor").value(q.factor);
   // The store returns at most q.limit values, earliest first: say when the range was cut.
   w.key("truncated").value(values->size() >= q.limit);
-  w.key("interval").value(interval).key("points").begin_array();
+  w.key("interval").value(interval).key("series").begin_array();
   auto wanted_field = [&](const storage::Value& v) {
     if (field_it != t.query.end() && !field_it->second.empty()) return v.field == field_it->second;
     return v.field == (v.kind == storage::DataKind::kRealtime ? "Rtd" : "Avg");
@@ -381,26 +382,40 @@ Response series(const Ctx& c) {
       if (wanted_field(v)) write_value(w, v, nullptr);
     }
   } else {
-    // Means of the numeric values per Beijing hour (labelled by the hour's END, as the national
-    // releases label hourly values) or per Beijing day (labelled by the day).
-    const std::int64_t bucket_ms = interval == "hour" ? 3600000 : kDayMs;
-    const std::int64_t offset_ms = core::kChinaUtcOffsetSeconds * 1000LL;
-    std::map<std::int64_t, std::pair<double, std::int64_t>> buckets;
+    // Hourly or daily means with their validity (standards/aggregation.h, GB 3095-2012 表4):
+    // an hour from minute/real-time values needs 45 valid minutes, a day 20 valid hours. Valid
+    // samples: device flag N (or none). Hours are labelled by their END (national release
+    // convention: "14:00" = 13:00–14:00), days by the date; `start` is the period's start.
+    std::vector<standards::aggregation::Sample> samples;
     for (const auto& v : *values) {
       if (!wanted_field(v) || !v.number) continue;
-      const std::int64_t local = v.measured_ms + offset_ms;
-      const std::int64_t start =
-          (local >= 0 ? local / bucket_ms : (local - bucket_ms + 1) / bucket_ms) * bucket_ms -
-          offset_ms;
-      auto& b = buckets[start];
-      b.first += *v.number;
-      ++b.second;
+      samples.push_back({v.measured_ms, *v.number, v.flag.empty() || v.flag == "N"});
     }
-    for (const auto& [start, b] : buckets) {
+    namespace agg = standards::aggregation;
+    const bool subhourly =
+        *kind == storage::DataKind::kRealtime || *kind == storage::DataKind::kMinute;
+    std::vector<agg::Bucket> buckets;
+    if (interval == "hour") {
+      buckets = subhourly ? agg::hours_from_subhourly(samples)
+                          : agg::periods_as_received(samples, 3600000);
+    } else if (*kind == storage::DataKind::kDay) {
+      buckets = agg::periods_as_received(samples, kDayMs);
+    } else {
+      buckets = agg::days_from_hours(subhourly ? agg::hours_from_subhourly(samples)
+                                               : agg::periods_as_received(samples, 3600000));
+    }
+    for (const auto& b : buckets) {
       w.begin_object();
-      w.key("time").value(iso(interval == "hour" ? start + bucket_ms : start));
-      w.key("value").value(b.first / static_cast<double>(b.second));
-      w.key("count").value(b.second);
+      w.key("time").value(iso(interval == "hour" ? b.start_ms + 3600000 : b.start_ms));
+      w.key("start").value(iso(b.start_ms));
+      w.key("value");
+      b.mean ? w.value(*b.mean) : w.null();
+      w.key("valid").value(b.is_valid);
+      w.key("coverage").begin_object();
+      w.key("expected").value(static_cast<std::int64_t>(b.expected));
+      w.key("received").value(static_cast<std::int64_t>(b.received));
+      w.key("valid").value(static_cast<std::int64_t>(b.valid));
+      w.end_object();
       w.end_object();
     }
   }

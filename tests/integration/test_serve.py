@@ -380,6 +380,55 @@ class CrashTest(unittest.TestCase):
             srv2.close()
 
 
+class SeriesValidityTest(unittest.TestCase):
+    """/api/v1/series hourly and daily means carry validity and coverage (GB 3095-2012 表4)."""
+
+    def test_an_hour_with_44_valid_minutes_is_invalid_and_45_valid(self):
+        srv = Server()
+        try:
+            mn, pw, site = "GY00000002524A", "123456", "2524A"
+            now = int(time.time())
+            h1 = (now // 3600 - 5) * 3600  # hour starts (UTC instants), well in the past
+            h2 = h1 + 3600
+            frames = []
+            def minute_frame(t, value, flag="N", qn=[0]):
+                qn[0] += 1
+                dt = time.strftime("%Y%m%d%H%M%S", time.gmtime(t + 8 * 3600))
+                return frame("QN=2026010100%07d;ST=22;CN=2051;PW=%s;MN=%s;Flag=5;CP=&&DataTime=%s;"
+                             "a34004-Avg=%s,a34004-Flag=%s&&" % (qn[0], pw, mn, dt, value, flag))
+            for i in range(45):  # hour 1: 45 minutes, one of them flagged M → 44 valid
+                frames.append(minute_frame(h1 + 60 * i, 10, "M" if i == 7 else "N"))
+            for i in range(45):  # hour 2: 45 valid minutes
+                frames.append(minute_frame(h2 + 60 * i, 20))
+            s = srv.connect()
+            s.sendall(b"".join(frames))
+            self.assertEqual(len(read_frames(s, len(frames), timeout=30)), len(frames))
+            s.close()
+            frm = time.strftime("%Y-%m-%dT%H:%M:%S%%2B08:00", time.gmtime(h1 + 8 * 3600))
+            status, body = srv.get("/api/v1/series?site=%s&factor=a34004&kind=minute&interval=hour&from=%s"
+                                   % (site, frm))
+            self.assertEqual(status, 200, body)
+            points = body["series"]
+            self.assertEqual(len(points), 2, points)
+            first, second = points
+            self.assertEqual(first["coverage"], {"expected": 60, "received": 45, "valid": 44})
+            self.assertFalse(first["valid"])
+            self.assertEqual(first["value"], 10)  # the flagged minute is not in the mean
+            self.assertEqual(second["coverage"], {"expected": 60, "received": 45, "valid": 45})
+            self.assertTrue(second["valid"])
+            # Labelled by the hour's end, as the national releases label hours.
+            end = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(h2 + 3600 + 8 * 3600))
+            self.assertTrue(second["time"].startswith(end), second)
+            # A day of two valid-or-not hours is far from the 20 valid hours it needs.
+            status, body = srv.get("/api/v1/series?site=%s&factor=a34004&kind=minute&interval=day&from=%s"
+                                   % (site, frm))
+            self.assertEqual(status, 200, body)
+            self.assertTrue(all(not p["valid"] for p in body["series"]))
+            self.assertEqual(sum(p["coverage"]["valid"] for p in body["series"]), 1)
+        finally:
+            srv.close()
+
+
 def ServerAtPort(data_dir, port):
     srv = Server.__new__(Server)
     srv.dir = data_dir
