@@ -47,7 +47,8 @@ class io_context;
 }
 namespace ecomon::alarm {
 class AlarmService;
-}
+class IncidentService;
+}  // namespace ecomon::alarm
 
 namespace ecomon::api {
 
@@ -59,6 +60,13 @@ struct DeviceInfo {
   std::string peer;
   std::uint64_t frames = 0;
   std::uint64_t rejected = 0;
+};
+
+// What became of a command sent to one device (the app fills it from the gateway's answer).
+struct DeviceCommandOutcome {
+  std::string mn;
+  std::string outcome;  // executed, refused, failed, timeout, offline, stopped, not_found
+  std::string detail;
 };
 
 struct ApiSources {
@@ -79,6 +87,13 @@ struct ApiSources {
   RateLimiter* login_limiter = nullptr;
   // Alarm rules, alarms and tasks (alarm_routes.cpp); without it those routes answer 503.
   alarm::AlarmService* alarms = nullptr;
+  // Emergency monitoring incidents (incident_routes.cpp); without it those routes answer 503.
+  alarm::IncidentService* incidents = nullptr;
+  // Asks devices to send real-time data every `seconds` (HJ 212 CN 1062), all at once; blocks
+  // until each answered 9011 + 9012 or timed out. One outcome per MN, in order. May be empty
+  // (an incident then records the outcome "unavailable").
+  std::function<std::vector<DeviceCommandOutcome>(const std::vector<std::string>& mns, int seconds)>
+      set_rtd_interval;
 };
 
 struct HttpOptions {
@@ -145,10 +160,15 @@ class HttpServer {
   // read, is not PEM, or a key that does not match the certificate fails with reason `tls_config`
   // and a detail naming the file; nothing is bound then. Returns the bound port.
   core::Result<std::uint16_t> listen(const std::string& address, std::uint16_t port);
+  // Stops accepting, lets requests under way finish, drops queued ones, closes every event
+  // stream. Call it on the io_context's thread (or once the loop has stopped); idempotent.
   void stop();
   std::uint64_t requests_served() const;
   // TLS handshakes that failed or timed out (plain HTTP to the HTTPS port, scanners, old clients).
   std::uint64_t tls_handshake_failures() const;
+  // Event streams open now, and those refused because max_streams were open.
+  std::size_t open_streams() const;
+  std::uint64_t streams_refused() const;
 
   class Impl;  // defined in http_server.cpp
 

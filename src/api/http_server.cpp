@@ -128,11 +128,16 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   }
 
   void accept();
+  // On the loop's thread (or after the loop stopped): sessions check stopped_ there before they
+  // post work to the pool.
   void stop() {
-    stopped_ = true;
+    if (stopped_.exchange(true)) return;
     // Requests under way finish; none start; nothing posts to the loop after this returns.
-    pool_.stop();
-    pool_.join();
+    pool_->stop();
+    pool_->join();
+    // Work that never ran holds its session, and the session this server: destroy it now, or
+    // the cycle would outlive the process (a leak the sanitizer build reports at exit).
+    pool_.reset();
     boost::system::error_code ec;
     acceptor_.close(ec);
     // Event streams end now: their clients see the connection close (and reconnect elsewhere).
@@ -147,7 +152,10 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   // Registers an open stream and its closer; false when max_streams are open (or stopping).
   bool add_stream(std::uint64_t id, std::function<void()> close) {
     std::lock_guard lock(streams_mu_);
-    if (stopped_ || streams_.size() >= options_.max_streams) return false;
+    if (stopped_ || streams_.size() >= options_.max_streams) {
+      ++streams_refused_;
+      return false;
+    }
     streams_.emplace(id, std::move(close));
     return true;
   }
@@ -178,8 +186,10 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   std::atomic<bool> stopped_{false};
   std::mutex streams_mu_;
   std::map<std::uint64_t, std::function<void()>> streams_;  // open event streams → their closer
-  std::uint64_t next_stream_id_ = 0;                        // the loop thread only
-  asio::thread_pool pool_{2};                               // request handling off the event loop
+  std::atomic<std::uint64_t> streams_refused_{0};
+  std::uint64_t next_stream_id_ = 0;  // the loop thread only
+  // Request handling off the event loop; null once stopped.
+  std::unique_ptr<asio::thread_pool> pool_ = std::make_unique<asio::thread_pool>(2);
 };
 
 namespace {
@@ -293,7 +303,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       asio::post(self->stream_.get_executor(),
                  [self, r = std::move(r), keep_alive, verb] { self->send(r, keep_alive, verb); });
     };
-    asio::post(server_->pool_, std::move(work));
+    if (server_->stopped_) {
+      close();
+      return;
+    }
+    asio::post(*server_->pool_, std::move(work));
   }
 
   template <class Message>
@@ -398,7 +412,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         return;
       }
       // Store reads run on the worker pool, as requests do.
-      asio::post(self->server_->pool_, [self] {
+      asio::post(*self->server_->pool_, [self] {
         core::Result<std::string> text = std::string();
         try {
           text = self->producer_();
@@ -502,5 +516,10 @@ core::Result<std::uint16_t> HttpServer::listen(const std::string& address, std::
 void HttpServer::stop() { impl_->stop(); }
 std::uint64_t HttpServer::requests_served() const { return impl_->served_; }
 std::uint64_t HttpServer::tls_handshake_failures() const { return impl_->tls_handshake_failures_; }
+std::size_t HttpServer::open_streams() const {
+  std::lock_guard lock(impl_->streams_mu_);
+  return impl_->streams_.size();
+}
+std::uint64_t HttpServer::streams_refused() const { return impl_->streams_refused_; }
 
 }  // namespace ecomon::api

@@ -457,6 +457,7 @@ const std::vector<RouteEntry>& table() {
       {{"PUT", "/api/v1/sites/{code}", Access::kAction, A::kRegistryWrite}, edit_site},
       {{"GET", "/api/v1/sites/{code}/latest", Access::kAction, A::kDataRead}, detail::latest},
       {{"GET", "/api/v1/series", Access::kAction, A::kDataRead}, detail::series},
+      {{"GET", "/api/v1/gaps", Access::kAction, A::kDataRead}, detail::gaps},
       {{"GET", "/api/v1/devices", Access::kAction, A::kDeviceRead}, detail::devices},
       {{"PUT", "/api/v1/devices/{mn}", Access::kAction, A::kRegistryWrite}, edit_device},
       {{"GET", "/api/v1/devices/{mn}/records", Access::kAction, A::kDeviceRead}, detail::records},
@@ -484,6 +485,13 @@ const std::vector<RouteEntry>& table() {
        detail::alarm_close},
       {{"GET", "/api/v1/tasks", Access::kAction, A::kAlarmRead}, detail::tasks},
       {{"GET", "/api/v1/events", Access::kAction, A::kAlarmRead}, detail::events},
+      {{"GET", "/api/v1/incidents", Access::kAction, A::kAlarmRead}, detail::incidents},
+      {{"POST", "/api/v1/incidents", Access::kAction, A::kAlarmHandle}, detail::create_incident},
+      {{"GET", "/api/v1/incidents/{id}", Access::kAction, A::kAlarmRead}, detail::incident},
+      {{"POST", "/api/v1/incidents/{id}/actions", Access::kAction, A::kAlarmHandle},
+       detail::incident_action},
+      {{"POST", "/api/v1/incidents/{id}/close", Access::kAction, A::kAlarmHandle},
+       detail::close_incident},
   };
   return routes;
 }

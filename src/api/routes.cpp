@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "api/http_api.h"
 #include "api/routes_internal.h"
@@ -418,6 +419,101 @@ Response series(const Ctx& c) {
       w.end_object();
       w.end_object();
     }
+  }
+  w.end_array().end_object();
+  return Response{200, "application/json", w.take(), {}};
+}
+
+// GET /api/v1/gaps?site=&factor=&kind=minute|hour|day&from=&to=&field= — the periods in which
+// the site should have had a value of the factor (a device was assigned to it) but none arrived,
+// merged into ranges. Each gap says why, as far as the store knows: `factor_missing` when the
+// assigned device sent other data during the gap (online, this factor absent), `no_data` when it
+// sent nothing (offline or not reporting). Periods are Beijing minutes, hours or days.
+Response gaps(const Ctx& c) {
+  const ApiSources& s = c.s;
+  const Target& t = c.t;
+  const auto site_it = t.query.find("site");
+  const auto factor_it = t.query.find("factor");
+  if (site_it == t.query.end() || factor_it == t.query.end() || site_it->second.empty() ||
+      factor_it->second.empty()) {
+    return error(400, "bad_request", "site and factor are required");
+  }
+  auto reg = s.registry->get();
+  const registry::Site* site = reg->find_site(site_it->second);
+  if (auto denied = site_denied(c, *reg, site, site_it->second)) return *denied;
+  auto kind = kind_param(t);
+  if (!kind) return from_error(kind.error());
+  std::int64_t step = 0;
+  if (*kind == storage::DataKind::kMinute) step = 60000;
+  if (*kind == storage::DataKind::kHour) step = 3600000;
+  if (*kind == storage::DataKind::kDay) step = kDayMs;
+  if (step == 0) return error(400, "bad_request", "kind must be minute, hour or day");
+  auto range = range_params(t, s.clock->now_ms(), 7 * kDayMs);
+  if (!range) return from_error(range.error());
+  // Whole periods only, and never beyond now: the current period is not late yet.
+  const std::int64_t first =
+      standards::aggregation::beijing_period_start(range->from_ms + step - 1, step);
+  const std::int64_t end =
+      standards::aggregation::beijing_period_start(std::min(range->to_ms, s.clock->now_ms()), step);
+  if (end > first && (end - first) / step > 200000) {
+    return error(400, "range_too_large", "more than 200,000 periods; narrow from..to");
+  }
+  storage::SeriesQuery q;
+  q.site = site->code;
+  q.factor = factor_it->second;
+  q.kind = *kind;
+  q.from_ms = first;
+  q.to_ms = end;
+  q.limit = kMaxLimit;
+  auto values = s.store->series(q);
+  if (!values) return from_error(values.error());
+  std::set<std::int64_t> received;
+  for (const auto& v : *values) {
+    received.insert(standards::aggregation::beijing_period_start(v.measured_ms, step));
+  }
+  // The device assigned to the site at a time (empty: none, nothing expected).
+  auto device_at = [&](std::int64_t at) -> std::string {
+    for (const auto& a : reg->assignments()) {
+      if (a.site == site->code && a.from_ms <= at && at < a.until_ms) return a.mn;
+    }
+    return {};
+  };
+  struct Gap {
+    std::int64_t from, to;
+    std::string mn;
+  };
+  std::vector<Gap> found;
+  std::int64_t expected = 0;
+  for (std::int64_t p = first; p < end; p += step) {
+    const std::string mn = device_at(p);
+    if (mn.empty()) continue;
+    ++expected;
+    if (received.contains(p)) continue;
+    if (!found.empty() && found.back().to == p && found.back().mn == mn) {
+      found.back().to = p + step;
+    } else {
+      found.push_back(Gap{p, p + step, mn});
+    }
+  }
+  core::JsonWriter w;
+  w.begin_object().key("site").value(site->code).key("factor").value(q.factor);
+  w.key("kind").value(storage::kind_name(**kind)).key("from").value(iso(first));
+  w.key("to").value(iso(std::max(first, end)));
+  w.key("expected").value(expected);
+  w.key("received").value(static_cast<std::int64_t>(received.size()));
+  w.key("gaps").begin_array();
+  for (const auto& g : found) {
+    storage::RecordQuery rq;
+    rq.mn = g.mn;
+    rq.from_ms = g.from;
+    rq.to_ms = g.to;
+    rq.limit = 1;
+    auto other = s.store->records(rq);
+    const bool online = other && !other->empty();
+    w.begin_object().key("from").value(iso(g.from)).key("to").value(iso(g.to));
+    w.key("missing").value((g.to - g.from) / step).key("device").value(g.mn);
+    w.key("reason").value(online ? "factor_missing" : "no_data");
+    w.end_object();
   }
   w.end_array().end_object();
   return Response{200, "application/json", w.take(), {}};

@@ -55,6 +55,7 @@ Response latest(const Ctx& c);
 Response devices(const Ctx& c);
 Response records(const Ctx& c);
 Response series(const Ctx& c);
+Response gaps(const Ctx& c);
 // The public API (public_api.cpp).
 Response public_sites(const Ctx& c);
 Response public_site(const Ctx& c);
@@ -73,6 +74,12 @@ Response alarm_close(const Ctx& c);
 Response tasks(const Ctx& c);
 // Server-sent events of alarm changes (a streaming Response).
 Response events(const Ctx& c);
+// Emergency monitoring incidents (incident_routes.cpp).
+Response incidents(const Ctx& c);
+Response create_incident(const Ctx& c);
+Response incident(const Ctx& c);
+Response incident_action(const Ctx& c);
+Response close_incident(const Ctx& c);
 // The session token or API key a request carries (router.cpp), if any.
 std::optional<std::string> credential_token(const Request& r);
 // What the public may see: a registered, non-provisional site; a value neither quarantined,

@@ -8,9 +8,11 @@
 #include <map>
 #include <sstream>
 
+#include "alarm/incident.h"
 #include "alarm/service.h"
 #include "api/http_api.h"
 #include "app/data_lock.h"
+#include "app/device_commands.h"
 #include "app/key_rotation.h"
 #include "auth/secret_box.h"
 #include "auth/service.h"
@@ -160,6 +162,17 @@ std::string alarm_metrics(const alarm::AlarmCounters& a) {
   return m.str();
 }
 
+// GET /api/v1/events: the streams open and those refused at the limit (HttpOptions).
+std::string stream_metrics(std::size_t open, std::uint64_t refused) {
+  std::ostringstream m;
+  m << "# HELP ecomon_event_streams_open Server-sent event streams open.\n"
+    << "# TYPE ecomon_event_streams_open gauge\necomon_event_streams_open " << open << '\n'
+    << "# HELP ecomon_event_streams_refused_total Event streams refused (503): too many open.\n"
+    << "# TYPE ecomon_event_streams_refused_total counter\necomon_event_streams_refused_total "
+    << refused << '\n';
+  return m.str();
+}
+
 }  // namespace
 
 int run_serve(ServeOptions o) {
@@ -262,6 +275,13 @@ int run_serve(ServeOptions o) {
                  alarms.error().detail.c_str());
     return 2;
   }
+  // Emergency monitoring incidents (alarm/incident.h), in the same file.
+  auto incidents = alarm::IncidentService::open(db, clock);
+  if (!incidents) {
+    std::fprintf(stderr, "ecomon serve: incidents %s: %s\n", db.c_str(),
+                 incidents.error().detail.c_str());
+    return 2;
+  }
   ingest::Ingestor::Options ingest_options;
   ingest_options.after_commit = [a = alarms->get()](const storage::WriteResult&) { a->notify(); };
   ingest::Ingestor ingestor(**store, ingest_options);
@@ -284,6 +304,7 @@ int run_serve(ServeOptions o) {
   sources.public_limiter = &public_limiter;
   sources.login_limiter = &login_limiter;
   sources.alarms = alarms->get();
+  sources.incidents = incidents->get();
   (*alarms)->set_devices([&gw, &registry, &clock] {
     std::map<std::string, std::int64_t> seen;
     for (const auto& d : gw.devices()) seen[d.mn] = d.last_seen_ms;
@@ -311,13 +332,19 @@ int run_serve(ServeOptions o) {
   sources.rotate_key = [&key_rotation](const std::string& mn) {
     return rotate_sm4_key(key_rotation, mn);
   };
+  const DeviceCommandContext device_commands{&gw, &registry, &clock, 30000};
+  sources.set_rtd_interval = [&device_commands](const std::vector<std::string>& mns, int seconds) {
+    return set_rtd_interval(device_commands, mns, seconds);
+  };
   sources.metrics = [&] {
     const auto values = (*store)->value_count();
     const auto frames = (*store)->frame_count();
     return metrics_text(gw.counters(), ingestor.counters(), values ? *values : 0,
                         frames ? *frames : 0, http_ptr ? http_ptr->requests_served() : 0,
                         http_ptr ? http_ptr->tls_handshake_failures() : 0) +
-           alarm_metrics((*alarms)->counters());
+           alarm_metrics((*alarms)->counters()) +
+           stream_metrics(http_ptr ? http_ptr->open_streams() : 0,
+                          http_ptr ? http_ptr->streams_refused() : 0);
   };
   api::HttpOptions http_options;
   http_options.tls_cert_file = o.tls_cert;

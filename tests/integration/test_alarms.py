@@ -422,7 +422,8 @@ class AlarmTest(unittest.TestCase):
 
 
 class EventStreamLimitsTest(unittest.TestCase):
-    """At most 256 event streams at once (then 503), and a stopping server closes them all."""
+    """At most 256 event streams at once (then 503), heartbeats on an idle stream, and a stopping
+    server closes them all."""
 
     def test_limit_and_close_on_stop(self):
         srv = Server()
@@ -434,10 +435,15 @@ class EventStreamLimitsTest(unittest.TestCase):
             extra = EventStream(srv.http_port, srv.key)
             self.assertEqual(extra.status, 503, extra.head)
             extra.close()
+            self.assertEqual(srv.metric("ecomon_event_streams_open"), 256)
+            self.assertEqual(srv.metric("ecomon_event_streams_refused_total"), 1)
+            # An idle stream gets a heartbeat comment (every 15 s).
+            self.assertEqual(streams[0].block()["comment"], "connected")
+            self.assertEqual(streams[0].block()["comment"], "heartbeat")
             # A stream that ends frees its slot.
             streams.pop().close()
             wait_for("a free slot", lambda: self._opens(srv))
-            self.assertEqual(srv.stop(), 0)
+            self.assertEqual(srv.stop(), 0, "".join(srv.log)[-4000:])
             for st in streams[:3]:
                 with self.assertRaises(EOFError):
                     while True:
@@ -452,6 +458,93 @@ class EventStreamLimitsTest(unittest.TestCase):
         st = EventStream(srv.http_port, srv.key)
         st.close()
         return st.status == 200
+
+
+class IncidentTest(unittest.TestCase):
+    """Emergency monitoring: an incident switches its sites' devices to a higher real-time
+    frequency (CN 1062, answered 9011 + 9012; a device without a connection is recorded offline),
+    collects actions and the sites' alarms in its timeline, and closes once."""
+
+    def test_incident_commands_timeline_and_close(self):
+        srv = Server()
+        try:
+            mn, site, quiet_site = "GY00000002523A", "2523A", "2524A"
+            status, rule = srv.send("POST", "/api/v1/rules", {
+                "name": "PM2.5 spike", "site": site, "factor": "a34004", "data_kind": "rtd", "limit": 75})
+            self.assertEqual(status, 201, rule)
+            dev = srv.connect()
+            dev.sendall(rtd(mn, "20260101000000001", datatime(600), "20"))
+            self.assertEqual(read_frames(dev, 1)[0]["CN"], "9014")
+
+            result = {}
+            body = {"title": "化工厂火灾", "location": "利州区 工业园", "pollutant": "a34004",
+                    "sites": [site, quiet_site], "note": "smoke reported", "rtd_interval_s": 30}
+            th = threading.Thread(target=lambda: result.update(
+                reply=srv.request("POST", "/api/v1/incidents", body=body)))
+            th.start()
+            # The device: the 1062 arrives; it accepts and executes.
+            cmd = read_frames(dev, 1, timeout=30)
+            self.assertEqual(len(cmd), 1)
+            self.assertEqual((cmd[0]["CN"], cmd[0]["MN"], cmd[0]["CP"]), ("1062", mn, "RtdInterval=30"))
+            qn = cmd[0]["QN"]
+            dev.sendall(frame("QN=%s;ST=91;CN=9011;PW=%s;MN=%s;Flag=8;CP=&&QnRtn=1&&" % (qn, PW, mn)) +
+                        frame("QN=%s;ST=91;CN=9012;PW=%s;MN=%s;Flag=8;CP=&&ExeRtn=1&&" % (qn, PW, mn)))
+            th.join(60)
+            status, inc, _ = result["reply"]
+            self.assertEqual(status, 201, inc)
+            self.assertEqual((inc["state"], inc["sites"], inc["rtd_interval_s"], inc["title"]),
+                             ("open", [site, quiet_site], 30, "化工厂火灾"))
+            commands = {e["mn"]: e["outcome"] for e in inc["timeline"] if e["kind"] == "command"}
+            self.assertEqual(commands, {mn: "executed", "GY00000002524A": "offline"})
+            self.assertEqual(inc["timeline"][0]["kind"], "opened")
+            self.assertEqual(inc["timeline"][0]["text"], "smoke reported")
+            path = "/api/v1/incidents/%d" % inc["id"]
+
+            # An alarm at an affected site joins the timeline.
+            dev.sendall(rtd(mn, "20260101000000002", datatime(300), "180"))
+            self.assertEqual(read_frames(dev, 1)[0]["CN"], "9014")
+            dev.close()
+            shown = wait_for("the alarm in the timeline", lambda: [
+                e for e in srv.get(path)[1]["timeline"] if e["kind"] == "alarm"])
+            self.assertEqual(shown[0]["text"], "PM2.5 spike at 2523A")
+
+            status, body = srv.send("POST", path + "/actions", {"text": "sampling team on site"})
+            self.assertEqual(status, 200, body)
+            self.assertIn(("action", "sampling team on site"),
+                          [(e["kind"], e["text"]) for e in body["timeline"]])
+            status, body = srv.send("POST", path + "/close", {"note": "fire out"})
+            self.assertEqual((status, body["state"]), (200, "closed"), body)
+            self.assertIsNotNone(body["closed_at"])
+            self.assertEqual(srv.send("POST", path + "/close", {})[0], 409)
+            self.assertEqual(srv.send("POST", path + "/actions", {"text": "late"})[0], 409)
+            status, listed = srv.get("/api/v1/incidents?state=closed")
+            self.assertEqual([i["id"] for i in listed["incidents"]], [inc["id"]])
+            status, audit = srv.get("/api/v1/audit?action=incident.")
+            self.assertEqual(sorted(e["action"] for e in audit["entries"]),
+                             ["incident.action", "incident.close", "incident.create"])
+
+            # Checks, roles and scopes.
+            self.assertEqual(srv.get("/api/v1/incidents", key="")[0], 401)
+            self.assertEqual(srv.send("POST", "/api/v1/incidents", {"location": "x", "pollutant": "y"})[0], 400)
+            self.assertEqual(srv.send("POST", "/api/v1/incidents", dict(body_min(), sites=["NOSUCH"]))[0], 400)
+            self.assertEqual(srv.send("POST", "/api/v1/incidents", dict(body_min(), colour="red"))[0], 400)
+            self.assertEqual(srv.send("POST", "/api/v1/incidents", dict(body_min(), rtd_interval_s=0))[0], 400)
+            viewer = create_key(srv.dir, "viewer")
+            self.assertEqual(srv.get(path, key=viewer)[0], 200)
+            self.assertEqual(srv.send("POST", "/api/v1/incidents", body_min(), key=viewer)[0], 403)
+            other = create_key(srv.dir, "analyst", "site:2525A")
+            self.assertEqual(srv.get(path, key=other)[0], 403)
+            self.assertEqual(srv.get("/api/v1/incidents", key=other)[1]["incidents"], [])
+            self.assertEqual(srv.send("POST", "/api/v1/incidents", body_min(), key=other)[0], 403)
+            status, mine = srv.send("POST", "/api/v1/incidents", dict(body_min(), sites=["2525A"]), key=other)
+            self.assertEqual(status, 201, mine)
+            self.assertEqual([e["kind"] for e in mine["timeline"]], ["opened"])  # no command asked
+        finally:
+            srv.close()
+
+
+def body_min():
+    return {"location": "昭化区", "pollutant": "w01018", "sites": ["2523A"]}
 
 
 if __name__ == "__main__":

@@ -429,6 +429,40 @@ class SeriesValidityTest(unittest.TestCase):
             srv.close()
 
 
+class GapsTest(unittest.TestCase):
+    def test_gaps_say_whether_the_device_was_silent_or_the_factor_absent(self):
+        srv = Server()
+        try:
+            mn, pw, site = "GY00000002524A", "123456", "2524A"
+            h = int(time.time()) // 3600 * 3600  # the current hour's start
+            def dt(t):
+                return time.strftime("%Y%m%d%H%M%S", time.gmtime(t + 8 * 3600))
+            frames = []
+            for k in range(10, 0, -1):
+                t = h - k * 3600
+                if k in (5, 4):
+                    continue  # the device sent nothing
+                factor = "a34002" if k == 7 else "a34004"  # PM10 only: PM2.5 missing
+                frames.append(upload(mn, pw, "20260101000%06d" % k, dt(t), [(factor, "30")]))
+            s = srv.connect()
+            s.sendall(b"".join(frames))
+            self.assertEqual(len(read_frames(s, len(frames))), len(frames))
+            s.close()
+            iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S%%2B08:00", time.gmtime(t + 8 * 3600))
+            status, body = srv.get("/api/v1/gaps?site=%s&factor=a34004&kind=hour&from=%s&to=%s"
+                                   % (site, iso(h - 10 * 3600), iso(h)))
+            self.assertEqual(status, 200, body)
+            self.assertEqual((body["expected"], body["received"]), (10, 7))
+            gaps = [(g["missing"], g["reason"], g["device"]) for g in body["gaps"]]
+            self.assertEqual(gaps, [(1, "factor_missing", mn), (2, "no_data", mn)])
+            self.assertTrue(body["gaps"][1]["from"].startswith(
+                time.strftime("%Y-%m-%dT%H:00", time.gmtime(h - 5 * 3600 + 8 * 3600))))
+            status, body = srv.get("/api/v1/gaps?site=%s&factor=a34004&kind=rtd" % site)
+            self.assertEqual(status, 400)
+        finally:
+            srv.close()
+
+
 def ServerAtPort(data_dir, port):
     srv = Server.__new__(Server)
     srv.dir = data_dir

@@ -178,6 +178,19 @@ class HttpsTest(unittest.TestCase):
         status, text, _ = https_get(self.port, "/api/v1/sites")
         self.assertEqual(status, 401, text)
 
+    def test_event_stream_over_https(self):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=client_context())
+        try:
+            conn.request("GET", "/api/v1/events", headers={"Authorization": "Bearer " + self.server.key})
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["Content-Type"], "text/event-stream")
+            self.assertIn("max-age", r.headers["Strict-Transport-Security"])
+            self.assertEqual(r.fp.readline(), b": connected\n")
+        finally:
+            conn.close()
+        self.assertEqual(https_get(self.port, "/healthz")[0], 200)
+
     def test_several_requests_on_one_connection(self):
         conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10, context=client_context())
         try:
