@@ -162,6 +162,21 @@ TEST_F(AuthTest, LoginGivesASessionThatEndsAtItsExpiryAndAtLogout) {
   EXPECT_FALSE(auth_->authenticate("es_not-a-token-at-all"));
 }
 
+TEST_F(AuthTest, ASessionUnusedFor30MinutesEnds) {
+  add("wang", "viewer");
+  auto ok = auth_->login("wang", kPassword, "127.0.0.1");
+  ASSERT_TRUE(ok.ok());
+  ASSERT_TRUE(auth_->authenticate(ok->token));
+  clock_.now += 29 * 60 * 1000;  // used within the idle limit: stays
+  ASSERT_TRUE(auth_->authenticate(ok->token));
+  clock_.now += 29 * 60 * 1000;
+  ASSERT_TRUE(auth_->authenticate(ok->token));
+  clock_.now += 30 * 60 * 1000 + 1;  // then idle beyond it: ended, also for later use
+  EXPECT_FALSE(auth_->authenticate(ok->token));
+  clock_.now += 1;
+  EXPECT_FALSE(auth_->authenticate(ok->token));
+}
+
 TEST_F(AuthTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   add("wang", "viewer");
   auto wrong = auth_->login("wang", "Wrong-password-1", "10.0.0.1");

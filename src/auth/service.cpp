@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstdio>
 #include <mutex>
+#include <unordered_map>
 
 namespace ecomon::auth {
 namespace {
@@ -354,6 +355,7 @@ class AuthService::Impl {
   AuthOptions options_;
   std::unique_ptr<sqlite3, CloseDb> db_;
   std::mutex mu_;
+  std::unordered_map<std::string, std::int64_t> last_used_;  // session token hash → last use
   std::once_flag dummy_once_;
   std::string dummy_;
 };
@@ -661,6 +663,9 @@ core::Result<LoginOk> AuthService::login(const std::string& name, const std::str
     Query up(I.db_.get(), "UPDATE auth_users SET failed_logins=0, locked_until_ms=0 WHERE name=?");
     up.bind(name);
     if (up.step() != SQLITE_DONE) return core::fail(db_error(I.db_.get(), "login"));
+    // Forget the idle clocks of sessions that cannot be alive any more.
+    std::erase_if(I.last_used_,
+                  [&](const auto& e) { return now - e.second > I.options_.session_ttl_ms; });
     Query purge(I.db_.get(), "DELETE FROM auth_sessions WHERE expires_ms<=?");
     purge.bind(now);
     purge.step();
@@ -720,11 +725,29 @@ std::optional<Principal> AuthService::authenticate(std::string_view token) {
   Query q(impl_->db_.get(),
           "SELECT u.name, u.role, u.scopes, s.expires_ms FROM auth_sessions s JOIN auth_users u "
           "ON u.name = s.user WHERE s.token_hash=? AND s.expires_ms>? AND u.disabled=0");
-  q.bind(token_hash).bind(impl_->clock_.now_ms());
-  if (q.step() != SQLITE_ROW) return std::nullopt;
+  const std::int64_t now = impl_->clock_.now_ms();
+  q.bind(token_hash).bind(now);
+  if (q.step() != SQLITE_ROW) {
+    impl_->last_used_.erase(token_hash);
+    return std::nullopt;
+  }
   auto scopes = parse_scope_list(q.text(2));
   if (!scopes) return std::nullopt;
-  return Principal{q.text(0), q.text(1), std::move(*scopes), false, q.integer(3)};
+  Principal who{q.text(0), q.text(1), std::move(*scopes), false, q.integer(3)};
+  // Idle timeout: a session unused for session_idle_ms ends (kept in memory: a restart of the
+  // server gives every session a fresh idle period, never a longer absolute life).
+  if (impl_->options_.session_idle_ms > 0) {
+    auto [it, fresh] = impl_->last_used_.try_emplace(token_hash, now);
+    if (!fresh && now - it->second > impl_->options_.session_idle_ms) {
+      impl_->last_used_.erase(it);
+      Query end(impl_->db_.get(), "DELETE FROM auth_sessions WHERE token_hash=?");
+      end.bind(token_hash);
+      end.step();
+      return std::nullopt;
+    }
+    it->second = now;
+  }
+  return who;
 }
 
 core::Result<std::int64_t> AuthService::audit(const std::string& actor, const std::string& action,

@@ -8,7 +8,8 @@
 //   other characters, not containing the user name.
 // - Session tokens ("es_…", 256 random bits) and API keys ("ek_<id>_…") are stored as SHA-256
 //   hashes: a copy of the database does not hold a usable credential. Sessions end after
-//   `session_ttl_ms`, at logout, or when the user is disabled; API keys when revoked.
+//   `session_ttl_ms` (8 h), after `session_idle_ms` without use (30 min), at logout, or when the
+//   user is disabled; API keys when revoked.
 // - Lockout: after `lockout_after` consecutive failed logins an account is locked for
 //   `lockout_base_ms`, doubling with every further failure up to `lockout_max_ms`; a login
 //   during the lock is refused (`locked`, with the time to wait) without looking at the password.
@@ -45,6 +46,7 @@ struct Principal {
 
 struct AuthOptions {
   std::int64_t session_ttl_ms = 8LL * 3600 * 1000;
+  std::int64_t session_idle_ms = 30LL * 60 * 1000;  // unused this long → ended; 0: no idle limit
   int lockout_after = 5;
   std::int64_t lockout_base_ms = 60 * 1000;
   std::int64_t lockout_max_ms = 3600 * 1000;
