@@ -5,7 +5,9 @@
 #include <boost/asio.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <sstream>
 
 #include "alarm/incident.h"
@@ -293,6 +295,12 @@ int run_serve(ServeOptions o) {
   gopt.max_connections = static_cast<std::size_t>(o.max_connections);
   gopt.max_buffered_bytes = static_cast<std::size_t>(o.max_buffered_bytes);
   gopt.values.future_tolerance_ms = o.future_tolerance_s * 1000;
+  // A device's own request for a new SM4 key (its 1014) is answered by a rotation, set below
+  // once the gateway exists.
+  std::function<void(const std::string&)> on_key_request;
+  gopt.on_key_request = [&on_key_request](const std::string& mn) {
+    if (on_key_request) on_key_request(mn);
+  };
   gateway::Gateway gw(io, ingestor, registry, clock, gopt);
 
   api::HttpServer* http_ptr = nullptr;
@@ -331,6 +339,29 @@ int run_serve(ServeOptions o) {
   const KeyRotationContext key_rotation{&gw, &registry, &clock, sources.save_registry, 30000};
   sources.rotate_key = [&key_rotation](const std::string& mn) {
     return rotate_sm4_key(key_rotation, mn);
+  };
+  // Rotations a device asked for run on their own thread (they wait for the device), at most one
+  // per device per minute; each is audited with the device as the actor.
+  boost::asio::thread_pool key_pool(1);
+  std::mutex key_mu;
+  std::map<std::string, std::int64_t> key_last_ms;
+  on_key_request = [&](const std::string& mn) {
+    {
+      std::lock_guard lock(key_mu);
+      const std::int64_t now = clock.now_ms();
+      auto [it, fresh] = key_last_ms.try_emplace(mn, now);
+      if (!fresh && now - it->second < 60000) return;
+      it->second = now;
+    }
+    boost::asio::post(key_pool, [&, mn] {
+      auto r = rotate_sm4_key(key_rotation, mn);
+      (void)(*auth_service)
+          ->audit("device:" + mn, "device.key_rotate", mn,
+                  r ? "requested by the device (1014); SKCreateTime=" + *r
+                    : "requested by the device (1014); outcome=" + r.error().reason + ": " +
+                          r.error().detail,
+                  "hj212");
+    });
   };
   const DeviceCommandContext device_commands{&gw, &registry, &clock, 30000};
   sources.set_rtd_interval = [&device_commands](const std::vector<std::string>& mns, int seconds) {
@@ -384,6 +415,8 @@ int run_serve(ServeOptions o) {
   // re-send what they did not see acknowledged).
   ingestor.stop();
   (*alarms)->stop();  // before the gateway it reads device times from goes away
+  on_key_request = nullptr;
+  key_pool.join();  // a rotation under way ends: the stopped gateway answered it "stopped"
   std::fprintf(stderr, "ecomon serve: stopped\n");
   return 0;
 }

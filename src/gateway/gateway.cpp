@@ -209,7 +209,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Reply {
     std::uint64_t id;
     bool ready = false;
-    std::string bytes;  // empty: nothing to send (commit failed)
+    std::string bytes;           // empty: nothing to send (commit failed)
+    std::string key_request_mn;  // a device's own 1014 (new key wanted): told after its 9013
+    bool committed = false;
   };
 
   void arm_idle() {
@@ -282,9 +284,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Queues a frame for its durable commit. Every frame takes a slot in replies_, answered or not,
   // so replies keep frame order and max_pending_replies bounds what one connection has in flight.
-  void submit(storage::FrameWrite fw, std::string reply) {
+  void submit(storage::FrameWrite fw, std::string reply, std::string key_request_mn = {}) {
     const std::uint64_t id = next_reply_id_++;
-    replies_.push_back(Reply{id, false, {}});
+    replies_.push_back(Reply{id, false, {}, std::move(key_request_mn)});
     auto self = shared_from_this();
     asio::io_context& io = gw_->io_;
     const bool queued =
@@ -411,7 +413,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
                  : hj::CrcMode::kHj212;
       reply = hj::encode_frame(reply_segment, crc);
     }
-    submit(std::move(fw), std::move(reply));
+    // A 2025 device's own 1014 carries SKCreateTime without NewSK: it asks for a new key.
+    std::string key_request;
+    if (device && m.cn_code == 1014 && device->profile.version == 2025 && m.param("SKCreateTime") &&
+        !m.param("NewSK")) {
+      key_request = mn;
+    }
+    submit(std::move(fw), std::move(reply), std::move(key_request));
   }
 
   // Runs on the loop after the commit holding frame `id` (ok) or its failure: then no ack, and
@@ -420,6 +428,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     for (auto& r : replies_) {
       if (r.id != id) continue;
       r.ready = true;
+      r.committed = ok;
       if (ok) r.bytes = reply;
       break;
     }
@@ -436,9 +445,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void flush() {
     if (closed_) return;
     while (!replies_.empty() && replies_.front().ready) {
-      if (!replies_.front().bytes.empty()) {
+      const bool acknowledged = !replies_.front().bytes.empty();
+      if (acknowledged) {
         out_ += replies_.front().bytes;
         gw_->with_counters([](GatewayCounters& c) { ++c.replies_sent; });
+      }
+      // The device asked for a new key (HJ 212-2025 §6.4.3): its 9013 (if it asked for one) is
+      // queued first, then the platform is told; it answers with a 1014 through send_command().
+      if (replies_.front().committed && !replies_.front().key_request_mn.empty() &&
+          gw_->options_.on_key_request) {
+        gw_->options_.on_key_request(replies_.front().key_request_mn);
       }
       replies_.pop_front();
     }

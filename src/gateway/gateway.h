@@ -45,6 +45,9 @@ struct GatewayOptions {
   std::size_t max_pending_replies = 64;
   std::uint32_t max_segment = 9999;
   UnknownDevicePolicy unknown_devices = UnknownDevicePolicy::kReject;
+  // Called on the loop after the 9013 to a registered HJ 212-2025 device's own 1014 (a request
+  // for a new SM4 key) is queued. Must not block (hand the work to another thread). May be empty.
+  std::function<void(const std::string& mn)> on_key_request;
   ingest::ValueOptions values;
 };
 

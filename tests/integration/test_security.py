@@ -471,6 +471,15 @@ def sm4_encrypt_blocks(key_hex, data: bytes) -> bytes:
     return out + data[whole:]
 
 
+def encrypted_frame(seg_text, key_hex):
+    """A 2025 frame whose CP content is SM4-encrypted (CRC and length over the plaintext)."""
+    seg = seg_text.encode()
+    plain = frame(seg_text)
+    open_at = seg.index(b"CP=&&") + 5
+    body = seg[:open_at] + sm4_encrypt_blocks(key_hex, seg[open_at:-2]) + b"&&"
+    return plain[:6] + body + plain[-6:]
+
+
 def encrypted_upload(mn, key_hex, qn, data_time, values):
     """A 2025 upload (Flag=9) whose CP is SM4-encrypted as HJ 212-2025 appendix A.2 does: CRC and
     length over the plaintext, the CP content encrypted in raw bytes."""
@@ -557,6 +566,48 @@ class KeyRotationTest(unittest.TestCase):
             dev.sendall(encrypted_upload(self.MN, new, "20260101000000104", beijing(-14400), [("a34004", "44")]))
             self.assertEqual([a["CN"] for a in read_frames(dev, 1)], ["9014"])
             dev.close()
+        finally:
+            srv.close()
+
+    def test_a_device_asking_for_a_new_key_gets_one(self):
+        """HJ 212-2025 §6.4.3: the device's own 1014 (SKCreateTime, no NewSK) gets its 9013, then
+        the platform's 1014 with a fresh key; after 9011 + 9012 the new key is in use."""
+        srv = Server()
+        try:
+            status, body = srv.send("PUT", "/api/v1/devices/" + self.MN, {
+                "st": "22", "password": "123456", "version": 2025, "sm4_key_hex": self.OLD})
+            self.assertEqual(status, 200, body)
+            dev = srv.connect()
+            dev.settimeout(20)
+            request = "QN=20260101000000201;ST=22;CN=1014;PW=123456;MN=%s;Flag=9;CP=&&SKCreateTime=20260101000000201&&" % self.MN
+            dev.sendall(encrypted_frame(request, self.OLD))
+            buf = b""
+            while buf.count(b"\r\n") < 2:
+                chunk = dev.recv(4096)
+                self.assertTrue(chunk, "the platform closed the connection")
+                buf += chunk
+            first, second = buf.split(b"\r\n")[:2]
+            self.assertIn(b"CN=9013", first)
+            self.assertIn(b"QN=20260101000000201", first)
+            p = subprocess.run([os.environ["ECOMON"], "hj212", "parse", "--sm4-key", self.OLD],
+                               input=second + b"\r\n", capture_output=True, timeout=30)
+            cmd = json.loads(p.stdout.decode().splitlines()[0])
+            self.assertEqual((cmd["ok"], cmd["cn"], cmd["encrypted"]), (True, "1014", True), cmd)
+            new, qn = cmd["params"]["NewSK"], cmd["qn"]
+            dev.sendall(frame("QN=%s;ST=91;CN=9011;PW=123456;MN=%s;Flag=8;CP=&&QnRtn=1&&" % (qn, self.MN)) +
+                        frame("QN=%s;ST=91;CN=9012;PW=123456;MN=%s;Flag=8;CP=&&ExeRtn=1&&" % (qn, self.MN)) +
+                        encrypted_upload(self.MN, new, "20260101000000202", beijing(-3600), [("a34004", "51")]))
+            acks = read_frames(dev, 1)
+            self.assertEqual([(a["CN"], a["QN"]) for a in acks], [("9014", "20260101000000202")])
+            dev.close()
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                status, audit = srv.get("/api/v1/audit?action=device.key_rotate")
+                if audit["entries"]:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(audit["entries"][0]["actor"], "device:" + self.MN)
+            self.assertIn("SKCreateTime=" + qn, audit["entries"][0]["detail"])
         finally:
             srv.close()
 
