@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "storage/sqlite/sql.h"
+
 namespace ecomon::alarm {
 namespace {
 
@@ -36,47 +38,9 @@ constexpr const char* kColumns =
     "SELECT id, title, location, pollutant, sites, state, opened_ms, opened_by, closed_ms, "
     "closed_by, rtd_interval_s FROM incidents ";
 
-struct CloseDb {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
+using Stmt = storage::sql::Statement;
 
-// One statement, finalized when it goes out of scope.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Stmt& bind(const std::string& v) {
-    if (s_) sqlite3_bind_text(s_, ++n_, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(std::int64_t v) {
-    if (s_) sqlite3_bind_int64(s_, ++n_, v);
-    return *this;
-  }
-  int step() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
-  std::string text(int col) const {
-    const auto* p = sqlite3_column_text(s_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(s_, col); }
-  bool is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-  int n_ = 0;
-};
-
-core::Error db_error(sqlite3* db, const std::string& what) {
-  const int rc = sqlite3_extended_errcode(db);
-  const bool busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
-  return core::Error{busy ? "busy" : "db_error", what + ": " + sqlite3_errmsg(db)};
-}
+core::Error db_error(sqlite3* db, const std::string& what) { return storage::sql::error(db, what); }
 
 std::string join_lines(const std::vector<std::string>& v) {
   std::string out;
@@ -130,25 +94,14 @@ class IncidentService::Impl {
   explicit Impl(const core::Clock& clock) : clock_(clock) {}
 
   core::Result<void> open(const std::string& path, int busy_timeout_ms) {
-    sqlite3* raw = nullptr;
-    const int rc =
-        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-    db_.reset(raw);
-    if (rc != SQLITE_OK) {
-      return core::fail(core::Error{
-          "cannot_open", path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))});
-    }
-    sqlite3_extended_result_codes(db_.get(), 1);
-    sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
-    if (!exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") || !exec(kSchema)) {
-      return core::fail(db_error(db_.get(), path + ": incident schema"));
-    }
+    auto db = storage::sql::open_service_connection(path, busy_timeout_ms);
+    if (!db) return core::fail(db.error());
+    db_ = std::move(*db);
+    if (!exec(kSchema)) return core::fail(db_error(db_.get(), path + ": incident schema"));
     return {};
   }
 
-  bool exec(const char* sql) {
-    return sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) == SQLITE_OK;
-  }
+  bool exec(const char* sql) { return storage::sql::exec(db_.get(), sql); }
 
   core::Result<std::optional<Incident>> get(std::int64_t id) {
     Stmt q(db_.get(), (std::string(kColumns) + "WHERE id=?").c_str());
@@ -171,7 +124,7 @@ class IncidentService::Impl {
 
   const core::Clock& clock_;
   std::mutex mu_;
-  std::unique_ptr<sqlite3, CloseDb> db_;
+  storage::sql::Connection db_;
 };
 
 IncidentService::IncidentService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

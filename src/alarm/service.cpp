@@ -19,6 +19,7 @@
 #include "alarm/webhook.h"
 #include "core/civil_time.h"
 #include "core/json_writer.h"
+#include "storage/sqlite/sql.h"
 
 namespace ecomon::alarm {
 namespace {
@@ -111,79 +112,11 @@ CREATE TABLE IF NOT EXISTS alarm_cursor(
 constexpr std::string_view kStates[] = {"open", "acknowledged", "dispatched", "handled", "closed"};
 constexpr std::string_view kCursorName = "engine";
 
-struct CloseDb {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct Finalize {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, Finalize>;
+using Stmt = storage::sql::Prepared;
+using Query = storage::sql::Statement;  // borrows a cached statement: reset when it ends
+using storage::sql::exec;
 
-core::Error db_error(sqlite3* db, std::string_view what) {
-  const int code = sqlite3_extended_errcode(db);
-  std::string reason = (code & 0xff) == SQLITE_BUSY ? "busy" : "db_error";
-  return core::Error{reason, std::string(what) + ": " + sqlite3_errmsg(db)};
-}
-
-bool exec(sqlite3* db, const char* sql) {
-  return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
-}
-
-// A cached prepared statement, reset and unbound when the Query ends.
-class Query {
- public:
-  explicit Query(sqlite3_stmt* s) : s_(s) {}
-  ~Query() {
-    if (s_) {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
-  }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  Query& bind(std::string_view v) {
-    // A null data pointer would bind NULL, not the empty string.
-    if (s_) {
-      sqlite3_bind_text(s_, ++n_, v.data() ? v.data() : "", static_cast<int>(v.size()),
-                        SQLITE_TRANSIENT);
-    }
-    return *this;
-  }
-  Query& bind(std::int64_t v) {
-    if (s_) sqlite3_bind_int64(s_, ++n_, v);
-    return *this;
-  }
-  Query& bind(double v) {
-    if (s_) sqlite3_bind_double(s_, ++n_, v);
-    return *this;
-  }
-  Query& bind(std::optional<double> v) { return v ? bind(*v) : bind_null(); }
-  Query& bind(std::optional<std::int64_t> v) { return v ? bind(*v) : bind_null(); }
-  Query& bind_null() {
-    if (s_) sqlite3_bind_null(s_, ++n_);
-    return *this;
-  }
-  int step() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
-  std::string text(int col) const {
-    const auto* p = sqlite3_column_text(s_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(s_, col); }
-  double real(int col) const { return sqlite3_column_double(s_, col); }
-  bool is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
-  std::optional<double> opt_real(int col) const {
-    return is_null(col) ? std::nullopt : std::optional<double>(real(col));
-  }
-  std::optional<std::int64_t> opt_integer(int col) const {
-    return is_null(col) ? std::nullopt : std::optional<std::int64_t>(integer(col));
-  }
-
- private:
-  sqlite3_stmt* s_;
-  int n_ = 0;
-};
+core::Error db_error(sqlite3* db, std::string_view what) { return storage::sql::error(db, what); }
 
 std::string iso(std::int64_t ms) {
   return core::format_iso8601(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds),
@@ -364,21 +297,11 @@ class AlarmService::Impl {
   // --- opening ---
 
   core::Result<void> open(const std::string& path) {
-    sqlite3* raw = nullptr;
-    const int rc =
-        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-    db_.reset(raw);
-    if (rc != SQLITE_OK) {
-      return core::fail(core::Error{
-          "cannot_open", path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))});
-    }
-    sqlite3_extended_result_codes(db_.get(), 1);
-    sqlite3_busy_timeout(db_.get(), options_.busy_timeout_ms);
     // Alarms, their transitions and the outbox are fsynced like acknowledged values: an alarm
     // raised (and a notification queued) is never lost.
-    if (!exec(db_.get(), "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")) {
-      return core::fail(db_error(db_.get(), path));
-    }
+    auto db = storage::sql::open_service_connection(path, options_.busy_timeout_ms);
+    if (!db) return core::fail(db.error());
+    db_ = std::move(*db);
     const std::string schema(kSchema);
     if (!exec(db_.get(), schema.c_str())) return core::fail(db_error(db_.get(), path + ": schema"));
     started_ms_ = clock_.now_ms();
@@ -1179,7 +1102,7 @@ class AlarmService::Impl {
   const storage::Store& store_;
   const core::Clock& clock_;
   AlarmOptions options_;
-  std::unique_ptr<sqlite3, CloseDb> db_;
+  storage::sql::Connection db_;
   std::int64_t started_ms_ = 0;
 
   std::mutex engine_mu_;  // one engine step at a time (process_changes, tick)

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "storage/sqlite/sql.h"
+
 namespace ecomon::auth {
 namespace {
 
@@ -56,19 +58,10 @@ CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at_ms);
 
 const std::string kGenesisHash(64, '0');
 
-struct CloseDb {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct Finalize {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, Finalize>;
+using storage::sql::exec;
+using Query = storage::sql::Statement;
 
-core::Error db_error(sqlite3* db, std::string_view what) {
-  const int code = sqlite3_extended_errcode(db);
-  std::string reason = (code & 0xff) == SQLITE_BUSY ? "busy" : "db_error";
-  return core::Error{reason, std::string(what) + ": " + sqlite3_errmsg(db)};
-}
+core::Error db_error(sqlite3* db, std::string_view what) { return storage::sql::error(db, what); }
 
 std::string hex(const unsigned char* p, std::size_t n) {
   std::string out(n * 2 + 1, '\0');
@@ -92,49 +85,6 @@ std::string random_token(std::size_t bytes) {
   out.resize(std::char_traits<char>::length(out.c_str()));
   sodium_memzero(raw.data(), raw.size());
   return out;
-}
-
-// A statement with positional binding helpers.
-class Query {
- public:
-  Query(sqlite3* db, std::string_view sql) : db_(db) {
-    sqlite3_stmt* s = nullptr;
-    rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &s, nullptr);
-    stmt_.reset(s);
-  }
-  bool ok() const { return rc_ == SQLITE_OK; }
-  Query& bind(const std::string& v) {
-    sqlite3_bind_text(stmt_.get(), ++n_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Query& bind(std::int64_t v) {
-    sqlite3_bind_int64(stmt_.get(), ++n_, v);
-    return *this;
-  }
-  Query& bind_null() {
-    sqlite3_bind_null(stmt_.get(), ++n_);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return ok() ? sqlite3_step(stmt_.get()) : rc_; }
-  std::string text(int col) const {
-    const auto* p = sqlite3_column_text(stmt_.get(), col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
-  bool is_null(int col) const { return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL; }
-
- private:
-  sqlite3* db_;
-  Stmt stmt_;
-  int rc_ = SQLITE_OK;
-  int n_ = 0;
-};
-
-bool exec(sqlite3* db, const char* sql) {
-  return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
 }
 
 // Length-prefixed fields: no field content can imitate a field boundary.
@@ -210,20 +160,10 @@ class AuthService::Impl {
 
   core::Result<void> open(const std::string& path) {
     head_path_ = path + ".audit-head";
-    sqlite3* raw = nullptr;
-    const int rc =
-        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-    db_.reset(raw);
-    if (rc != SQLITE_OK) {
-      return core::fail(core::Error{
-          "cannot_open", path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))});
-    }
-    sqlite3_extended_result_codes(db_.get(), 1);
-    sqlite3_busy_timeout(db_.get(), options_.busy_timeout_ms);
     // Sessions, lockouts and audit entries are fsynced like acknowledged values.
-    if (!exec(db_.get(), "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")) {
-      return core::fail(db_error(db_.get(), path));
-    }
+    auto db = storage::sql::open_service_connection(path, options_.busy_timeout_ms);
+    if (!db) return core::fail(db.error());
+    db_ = std::move(*db);
     const std::string schema(kSchema);
     if (!exec(db_.get(), schema.c_str())) return core::fail(db_error(db_.get(), path + ": schema"));
     return {};
@@ -353,7 +293,7 @@ class AuthService::Impl {
 
   const core::Clock& clock_;
   AuthOptions options_;
-  std::unique_ptr<sqlite3, CloseDb> db_;
+  storage::sql::Connection db_;
   std::mutex mu_;
   std::unordered_map<std::string, std::int64_t> last_used_;  // session token hash → last use
   std::once_flag dummy_once_;
