@@ -15,6 +15,7 @@
 #include "auth/service.h"
 #include "registry/registry.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "test_util.h"
 
 namespace ecomon::auth {
 namespace {
@@ -28,11 +29,6 @@ class FakeClock final : public core::Clock {
 class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ecomon-auth-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     path_ = (dir_ / "ecomon.db").string();
     ASSERT_TRUE(storage::open_sqlite_store(path_).ok());
     AuthOptions o;
@@ -43,10 +39,7 @@ class AuthTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error().detail;
     auth_ = std::move(*s);
   }
-  void TearDown() override {
-    auth_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { auth_.reset(); }
 
   void add(const std::string& name, const std::string& role, const std::string& scope = "city") {
     auto scopes = parse_scopes(scope);
@@ -66,7 +59,8 @@ class AuthTest : public ::testing::Test {
 
   static constexpr const char* kPassword = "Gy-station-2026";
   FakeClock clock_;
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"ecomon-auth"};
+  std::filesystem::path dir_ = tmp_.path();
   std::string path_;
   std::unique_ptr<AuthService> auth_;
 };
@@ -338,15 +332,8 @@ namespace {
 
 class SecretBoxTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ecomon-secret-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"ecomon-secret"};
+  std::filesystem::path dir_ = tmp_.path();
 };
 
 TEST_F(SecretBoxTest, SealsAndOpensWithTheSameMasterKeyOnly) {

@@ -19,6 +19,7 @@
 #include "storage/sqlite/backup.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store.h"
+#include "test_util.h"
 
 namespace ecomon::storage {
 namespace {
@@ -28,35 +29,12 @@ namespace fs = std::filesystem;
 constexpr std::int64_t kT0 = 1'704'067'200'000;  // 2024-01-01T00:00:00Z
 constexpr std::int64_t kHour = 3'600'000;
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ =
-        fs::temp_directory_path() / ("ecomon-backup-" + std::to_string(getpid()) + "-" +
-                                     std::to_string(counter++) + "-" + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+// Creates its directory under the given prefix (ecomon::test::TempDir).
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("ecomon-backup") {}
 };
-
-std::string describe(const core::Error& e) { return e.reason + ": " + e.detail; }
-
-template <class T>
-T ok(core::Result<T> r) {
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : describe(r.error()));
-  return r.ok() ? std::move(r).value() : T{};
-}
+using test::describe;
+using test::ok;
 
 void write_file(const fs::path& path, const std::string& bytes) {
   fs::create_directories(path.parent_path());

@@ -22,6 +22,7 @@
 #include "storage/memory/memory_store.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store.h"
+#include "test_util.h"
 
 namespace ecomon::storage {
 namespace {
@@ -31,37 +32,12 @@ namespace fs = std::filesystem;
 constexpr std::int64_t kT0 = 1'704'067'200'000;  // 2024-01-01T00:00:00Z
 constexpr std::int64_t kHour = 3'600'000;
 
-// A fresh directory per test, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ =
-        fs::temp_directory_path() / ("ecomon-storage-" + std::to_string(getpid()) + "-" +
-                                     std::to_string(counter++) + "-" + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+// Creates its directory under the given prefix (ecomon::test::TempDir).
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("ecomon-storage") {}
 };
-
-std::string describe(const core::Error& e) { return e.reason + ": " + e.detail; }
-
-// The value of an operation that must succeed (a failure is reported, and a default returned).
-template <class T>
-T ok(core::Result<T> r) {
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : describe(r.error()));
-  return r.ok() ? std::move(r).value() : T{};
-}
+using test::describe;
+using test::ok;
 
 std::unique_ptr<Store> open_sqlite_at(const fs::path& file, const SqliteOptions& options = {}) {
   auto r = open_sqlite_store(file.string(), options);
