@@ -22,6 +22,7 @@
 
 #include "alarm/service.h"
 #include "api/http_api.h"
+#include "api/json_body.h"
 #include "api/routes_internal.h"
 #include "core/civil_time.h"
 
@@ -39,26 +40,15 @@ Response alarm_error(const core::Error& e) {
   return error(500, "internal", e.detail);
 }
 
-std::string client_of(const Request& r) { return r.client.empty() ? "unknown" : r.client; }
+using detail::client_of;
 
 void audit(const Ctx& c, const std::string& action, const std::string& target,
-           const std::string& detail) {
-  if (!c.s.auth || !c.who) return;
-  if (auto r =
-          c.s.auth->audit(c.who->name, action, target, detail.substr(0, 4000), client_of(c.req));
-      !r) {
-    std::fprintf(stderr, "ecomon: AUDIT FAILURE: %s %s by %s not recorded: %s\n", action.c_str(),
-                 target.c_str(), c.who->name.c_str(), r.error().detail.c_str());
-  }
+           const std::string& text) {
+  detail::record_audit(c, action, target, text);
 }
 
 core::Result<json::object> parse_body(const std::string& body, bool allow_empty) {
-  if (allow_empty && body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return core::fail(core::Error{"bad_request", "body is not JSON: " + ec.message()});
-  if (!v.is_object()) return core::fail(core::Error{"bad_request", "body must be a JSON object"});
-  return std::move(v.as_object());
+  return detail::parse_json_object(body, allow_empty);
 }
 
 std::optional<double> as_number(const json::value& v) {

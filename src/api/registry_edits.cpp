@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "api/http_api.h"
+#include "api/json_body.h"
 #include "api/routes_internal.h"
 #include "core/civil_time.h"
 
@@ -13,11 +14,7 @@ namespace json = boost::json;
 namespace {
 
 core::Result<json::object> parse_object(const std::string& body) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return core::fail(core::Error{"bad_request", "body is not JSON: " + ec.message()});
-  if (!v.is_object()) return core::fail(core::Error{"bad_request", "body must be a JSON object"});
-  return std::move(v.as_object());
+  return detail::parse_json_object(body);
 }
 
 // Reads an optional string member into `out`; an error when present with another type.

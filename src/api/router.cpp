@@ -13,6 +13,7 @@
 #include <cstdio>
 
 #include "api/http_api.h"
+#include "api/json_body.h"
 #include "api/routes.h"
 #include "api/routes_internal.h"
 
@@ -25,14 +26,10 @@ namespace {
 
 constexpr std::string_view kCookieName = "ecomon_session";
 
-std::string client_of(const Request& r) { return r.client.empty() ? "unknown" : r.client; }
+using detail::client_of;
 
 core::Result<json::object> parse_object(const std::string& body) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return core::fail(core::Error{"bad_request", "body is not JSON: " + ec.message()});
-  if (!v.is_object()) return core::fail(core::Error{"bad_request", "body must be a JSON object"});
-  return std::move(v.as_object());
+  return detail::parse_json_object(body);
 }
 
 std::string member(const json::object& o, const char* key) {
@@ -337,12 +334,7 @@ void audit_edit(const Ctx& c, const Response& r, const std::string& action,
       detail = json::serialize(v);
     }
   }
-  if (auto logged = c.s.auth->audit(c.who->name, action, target, detail, client_of(c.req));
-      !logged) {
-    // The edit is saved (registry files) but its trace is not: say so where operators look.
-    std::fprintf(stderr, "ecomon: AUDIT FAILURE: %s %s by %s not recorded: %s\n", action.c_str(),
-                 target.c_str(), c.who->name.c_str(), logged.error().detail.c_str());
-  }
+  detail::record_audit(c, action, target, detail);
 }
 
 Response edit_site(const Ctx& c) {
@@ -388,11 +380,10 @@ Response rotate_key(const Ctx& c) {
   if (!c.s.rotate_key) return error(503, "unavailable", "key rotation is not available");
   auto r = c.s.rotate_key(mn);
   const std::string outcome = r ? std::string("executed") : r.error().reason;
-  if (c.s.auth) {
+  {
     // The key itself never goes into the trail.
-    (void)c.s.auth->audit(c.who->name, "device.key_rotate", mn,
-                          r ? "SKCreateTime=" + *r : "outcome=" + outcome + ": " + r.error().detail,
-                          client_of(c.req));
+    detail::record_audit(c, "device.key_rotate", mn,
+                         r ? "SKCreateTime=" + *r : "outcome=" + outcome + ": " + r.error().detail);
   }
   if (!r) {
     const std::string& reason = r.error().reason;
@@ -537,6 +528,29 @@ std::optional<std::string> detail::credential_token(const Request& r) {
   auto c = credential_of(r);
   if (!c) return std::nullopt;
   return c->token;
+}
+
+std::string detail::client_of(const Request& r) { return r.client.empty() ? "unknown" : r.client; }
+
+void detail::record_audit(const Ctx& c, const std::string& action, const std::string& target,
+                          const std::string& text) {
+  if (!c.s.auth || !c.who) return;
+  if (auto r = c.s.auth->audit(c.who->name, action, target, text.substr(0, 4000), client_of(c.req));
+      !r) {
+    std::fprintf(stderr, "ecomon: AUDIT FAILURE: %s %s by %s not recorded: %s\n", action.c_str(),
+                 target.c_str(), c.who->name.c_str(), r.error().detail.c_str());
+  }
+}
+
+core::Result<json::object> detail::parse_json_object(const std::string& body, bool allow_empty) {
+  if (allow_empty && body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return json::object();
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return core::fail(core::Error{"bad_request", "body is not JSON: " + ec.message()});
+  if (!v.is_object()) return core::fail(core::Error{"bad_request", "body must be a JSON object"});
+  return std::move(v.as_object());
 }
 
 std::vector<RouteInfo> routes() {

@@ -34,6 +34,12 @@ struct Ctx {
 // {"error":{"code","message"}} with a status.
 Response error(int status, std::string_view code, std::string_view message);
 Response from_error(const core::Error& e);
+// The peer address of a request as the audit trail and the rate limits name it.
+std::string client_of(const Request& r);
+// Appends an audit entry for the caller (detail cut to 4,000 bytes). A failure is logged on
+// stderr as AUDIT FAILURE: the change it describes has been made already.
+void record_audit(const Ctx& c, const std::string& action, const std::string& target,
+                  const std::string& detail);
 // A site as the API shows it.
 std::string site_json(const registry::Site& site);
 void write_site(core::JsonWriter& w, const registry::Site& s);
