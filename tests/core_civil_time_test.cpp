@@ -82,3 +82,9 @@ TEST(CivilTime, ParsesIso8601) {
 
 }  // namespace
 }  // namespace ecomon::core
+
+TEST(CivilTime, FormatBeijingShowsTheInstantInUtcPlus8) {
+  // 2026-11-30T01:00:00Z is 09:00 in Beijing.
+  EXPECT_EQ(ecomon::core::format_beijing(1'796'000'400'000), "2026-11-30T09:00:00+08:00");
+  EXPECT_EQ(ecomon::core::format_beijing(1'796'000'400'123), "2026-11-30T09:00:00.123+08:00");
+}

@@ -118,10 +118,7 @@ using storage::sql::exec;
 
 core::Error db_error(sqlite3* db, std::string_view what) { return storage::sql::error(db, what); }
 
-std::string iso(std::int64_t ms) {
-  return core::format_iso8601(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds),
-                              core::kChinaUtcOffsetSeconds);
-}
+std::string iso(std::int64_t ms) { return core::format_beijing(ms); }
 
 std::string join_lines(const std::vector<std::string>& v) {
   std::string out;

@@ -33,10 +33,7 @@ Response detail::error(int status, std::string_view code, std::string_view messa
 
 namespace detail {
 
-std::string iso(std::int64_t ms) {
-  return core::format_iso8601(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds),
-                              core::kChinaUtcOffsetSeconds);
-}
+std::string iso(std::int64_t ms) { return core::format_beijing(ms); }
 
 std::string url_decode(std::string_view s) {
   std::string out;

@@ -19,10 +19,7 @@ namespace {
 
 core::SystemClock g_clock;
 
-std::string iso(std::int64_t ms) {
-  return core::format_iso8601(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds),
-                              core::kChinaUtcOffsetSeconds);
-}
+std::string iso(std::int64_t ms) { return core::format_beijing(ms); }
 
 // The actor recorded in the audit trail for command-line changes.
 std::string cli_actor() {

@@ -145,4 +145,9 @@ std::string format_iso8601(const CivilTime& t, std::int32_t utc_offset_seconds) 
   return buf;
 }
 
+std::string format_beijing(std::int64_t unix_ms) {
+  return format_iso8601(civil_from_unix_ms(unix_ms, kChinaUtcOffsetSeconds),
+                        kChinaUtcOffsetSeconds);
+}
+
 }  // namespace ecomon::core

@@ -52,5 +52,7 @@ std::optional<ParsedTime> parse_iso8601(std::string_view text);
 
 // ISO 8601 with offset: "2019-09-24T22:00:00+08:00"; ".mmm" only when milliseconds are not 0.
 std::string format_iso8601(const CivilTime& t, std::int32_t utc_offset_seconds);
+// An instant (Unix ms) as Beijing time with its offset: "2026-11-30T09:00:00+08:00".
+std::string format_beijing(std::int64_t unix_ms);
 
 }  // namespace ecomon::core

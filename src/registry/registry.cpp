@@ -185,8 +185,7 @@ std::optional<Problem> check_range(std::int64_t from_ms, std::int64_t until_ms) 
 std::string describe_instant(std::int64_t ms) {
   if (ms == INT64_MIN) return "since always";
   if (ms == INT64_MAX) return "still in force";
-  return core::format_iso8601(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds),
-                              core::kChinaUtcOffsetSeconds);
+  return core::format_beijing(ms);
 }
 
 std::string describe_range(std::int64_t from_ms, std::int64_t until_ms) {

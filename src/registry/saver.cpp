@@ -34,8 +34,7 @@ std::string row(std::initializer_list<std::string> cells) {
 
 std::string time_cell(std::int64_t ms) {
   if (ms == INT64_MIN || ms == INT64_MAX) return "";
-  return core::format_iso8601(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds),
-                              core::kChinaUtcOffsetSeconds);
+  return core::format_beijing(ms);
 }
 
 std::string number_cell(const std::optional<double>& v) {

@@ -631,9 +631,7 @@ core::Result<BackupInfo> backup_sqlite(const BackupLayout& layout, const std::st
   BackupInfo info;
   info.path = to;
   info.format_version = kBackupFormatVersion;
-  info.created_at =
-      core::format_iso8601(core::civil_from_unix_ms(options.now_ms, core::kChinaUtcOffsetSeconds),
-                           core::kChinaUtcOffsetSeconds);
+  info.created_at = core::format_beijing(options.now_ms);
   info.source = fs::absolute(layout.store_path, ec).lexically_normal().string();
   if (ec) info.source = layout.store_path;
   info.ecomon_version = options.ecomon_version;
