@@ -4,7 +4,9 @@ JOBS ?= 2
 FUZZ_SECONDS ?= 60
 CAPTURE := data/hj212_capture_2016-08-24/hj212-2005-capture-2016-08-24.txt.gz
 
-.PHONY: deps build demo demo-hj212 test check format format-check layers bench fuzz clean
+WEB_SOURCES := $(shell find web/src web/console web/index.html web/vite.config.js web/package.json web/package-lock.json -type f 2>/dev/null)
+
+.PHONY: deps web build demo demo-hj212 test check format format-check layers bench fuzz clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -14,16 +16,27 @@ build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS) --target ecomon
 
+# The web front-end (web/dist: portal at /, dashboard at /console/), served by `ecomon serve`.
+# npm ci only when package-lock.json changed; Vite only when a source changed.
+web: deps web/dist/index.html
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
 # The platform on ./var with the Guangyuan registry, fed by the simulator through HJ 212.
-demo: build
+demo: build web
 	bash scripts/demo.sh
 
 # The codec over one day of real traffic (176,515 frames, 2016-08-24): a summary.
 demo-hj212: build
 	gzip -dc $(CAPTURE) | build/release/ecomon hj212 summary
 
-# Sanitizer (ASan + UBSan) build and every test, including the fuzz corpus replay.
-test: deps
+# Sanitizer (ASan + UBSan) build and every test, including the fuzz corpus replay and the
+# browser tests of web/ (web.e2e).
+test: deps web
 	cmake --preset dev >/dev/null
 	cmake --build --preset dev -j $(JOBS)
 	ctest --preset dev -j $(JOBS)

@@ -16,7 +16,14 @@ packages=(
   libssl-dev                                 # SM4 for HJ 212-2025, HTTPS (OpenSSL 3)
   openssl                                    # the CLI: test certificates for HTTPS (test_tls.py)
   libsodium-dev                              # argon2id password hashes, random tokens, SHA-256
+  chromium                                   # browser tests of web/ (Playwright drives it)
+  fonts-wqy-microhei                         # CJK glyphs for the browser tests' screenshots
 )
+# Node.js and npm build web/ (`make web`: npm ci, Vite). Debian's own nodejs only when none is
+# installed: the machines come with Node.js 20, which Vite 7 needs (Debian 12 has 18).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -94,6 +94,9 @@ struct ApiSources {
   // (an incident then records the outcome "unavailable").
   std::function<std::vector<DeviceCommandOutcome>(const std::vector<std::string>& mns, int seconds)>
       set_rtd_interval;
+  // The built web front-end (web/dist: the portal at /, the dashboard at /console/); empty: not
+  // installed (static_files.h).
+  std::string web_root;
 };
 
 struct HttpOptions {

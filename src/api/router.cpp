@@ -16,6 +16,7 @@
 #include "api/json_body.h"
 #include "api/routes.h"
 #include "api/routes_internal.h"
+#include "api/static_files.h"
 
 namespace ecomon::api {
 namespace json = boost::json;
@@ -516,6 +517,11 @@ bool matches(std::string_view pattern, const std::vector<std::string>& path,
   return true;
 }
 
+// Paths of the web front-end: everything that is not the API's (static_files.h).
+bool is_front_end_path(const std::vector<std::string>& p) {
+  return p.empty() || (p[0] != "api" && p[0] != "healthz" && p[0] != "metrics");
+}
+
 bool is_public_path(const std::vector<std::string>& p) {
   return (p.size() == 1 && p[0] == "healthz") ||
          (p.size() >= 3 && p[0] == "api" && p[1] == "public" && p[2] == "v1") ||
@@ -563,6 +569,14 @@ Response handle_request(const ApiSources& s, const Request& req) {
   const detail::Target t = detail::parse_target(req.target);
   const auto& p = t.segments;
   const std::string method = req.method == "HEAD" ? std::string("GET") : req.method;
+
+  if (is_front_end_path(p)) {
+    // The portal and the dashboard's files are public; the data they show comes from the API,
+    // which checks the caller.
+    if (method != "GET") return error(405, "method_not_allowed", "the web pages are read-only");
+    if (auto r = serve_static(s.web_root, p)) return std::move(*r);
+    return error(404, "not_found", "no such page: " + req.target.substr(0, req.target.find('?')));
+  }
 
   const auth::Principal* who = nullptr;
   std::optional<auth::Principal> principal;

@@ -75,6 +75,7 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
     if (auto v = t["allow_plain_http"].value<bool>()) o.allow_plain_http = *v;
     str("unknown_devices", o.unknown_devices);
     str("webhook_secret", o.webhook_secret);
+    str("web_root", o.web_root);
     num("idle_timeout_s", o.idle_timeout_s);
     num("max_connections", o.max_connections);
     num("max_buffered_bytes", o.max_buffered_bytes);
@@ -176,6 +177,21 @@ std::string stream_metrics(std::size_t open, std::uint64_t refused) {
 }
 
 }  // namespace
+
+std::string default_web_root() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> candidates;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share" / "ecomon" / "web");
+#ifdef ECOMON_SOURCE_WEB_DIST
+  candidates.emplace_back(ECOMON_SOURCE_WEB_DIST);
+#endif
+  for (const auto& c : candidates) {
+    if (fs::is_regular_file(c / "index.html", ec)) return c.string();
+  }
+  return {};
+}
 
 int run_serve(ServeOptions o) {
   if (o.idle_timeout_s < 1 || o.max_connections < 1 || o.max_connections > 1000000 ||
@@ -313,6 +329,9 @@ int run_serve(ServeOptions o) {
   sources.login_limiter = &login_limiter;
   sources.alarms = alarms->get();
   sources.incidents = incidents->get();
+  sources.web_root = o.web_root.empty() ? default_web_root() : o.web_root;
+  std::fprintf(stderr, "ecomon: web front-end %s\n",
+               sources.web_root.empty() ? "not built (make web)" : sources.web_root.c_str());
   (*alarms)->set_devices([&gw, &registry, &clock] {
     std::map<std::string, std::int64_t> seen;
     for (const auto& d : gw.devices()) seen[d.mn] = d.last_seen_ms;

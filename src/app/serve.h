@@ -24,10 +24,16 @@ struct ServeOptions {
   std::int64_t future_tolerance_s = 600;
   // HMAC-SHA256 key of the alarm webhooks' X-Ecomon-Signature header; empty: unsigned.
   std::string webhook_secret;
+  // The built web front-end (web/dist). Empty: the first of `<binary>/../share/ecomon/web` and
+  // the source tree's web/dist that holds an index.html (default_web_root()).
+  std::string web_root;
 };
 
+// Where `serve` looks for the web front-end when --web-root is not given ("" if nowhere).
+std::string default_web_root();
+
 // Applies a TOML config file (keys: data, registry, hj212_listen, http_listen, tls_cert, tls_key,
-// allow_plain_http, unknown_devices, webhook_secret, idle_timeout_s, max_connections,
+// allow_plain_http, unknown_devices, webhook_secret, web_root, idle_timeout_s, max_connections,
 // max_buffered_bytes, future_tolerance_s). False (with a message on stderr naming the line) if
 // the file cannot be read or parsed.
 bool apply_serve_config(ServeOptions& options, const std::string& path);

@@ -1,0 +1,68 @@
+// Starts the real platform for the browser tests: `ecomon serve` on a fresh data directory with
+// the Guangyuan registry, three users (analyst, viewer, reviewer), and the demo's data sent
+// through HJ 212 by `ecomon simulate` (the real 2020 hourly data of Guangyuan's national air
+// stations shifted to now, and the water sections' real 2026-02-04 snapshot). The server's
+// address reaches the tests as E2E_BASE_URL; the teardown stops it and removes the directory.
+import { ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { USERS } from './users'
+
+const repo = resolve(import.meta.dirname, '../..')
+
+function binary(): string {
+  if (process.env.ECOMON) return process.env.ECOMON
+  for (const p of ['build/release/ecomon', 'build/dev/ecomon']) {
+    if (existsSync(join(repo, p))) return join(repo, p)
+  }
+  throw new Error('no ecomon binary: set ECOMON or run make build')
+}
+
+function started(proc: ChildProcess): Promise<{ hj: number; http: number }> {
+  return new Promise((ok, fail) => {
+    let log = ''
+    const timer = setTimeout(() => fail(new Error('ecomon serve did not start:\n' + log)), 60_000)
+    proc.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString()
+      const m = /HJ 212 on [^:]+:(\d+), HTTP on https?:\/\/[^:]+:(\d+)\//.exec(log)
+      if (m) {
+        clearTimeout(timer)
+        ok({ hj: Number(m[1]), http: Number(m[2]) })
+      }
+    })
+    proc.on('exit', (code) => fail(new Error(`ecomon serve exited (${code}):\n${log}`)))
+  })
+}
+
+export default async function globalSetup() {
+  const bin = binary()
+  const dir = mkdtempSync(join(tmpdir(), 'ecomon-e2e-'))
+  for (const u of Object.values(USERS)) {
+    execFileSync(bin, ['user', 'add', '--data', dir, '--name', u.name, '--role', u.role, '--password-stdin'], {
+      input: u.password + '\n',
+    })
+  }
+  const server = spawn(
+    bin,
+    ['serve', '--data', dir, '--registry', join(repo, 'config/registry'), '--hj212-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--web-root', join(repo, 'web/dist')],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  const ports = await started(server)
+  server.stderr!.resume()
+  execFileSync(
+    bin,
+    [
+      'simulate', '--to', `127.0.0.1:${ports.hj}`, '--registry', join(repo, 'config/registry'), '--rate', '0', '--window', '4',
+      '--replay', join(repo, 'data/air_cn_sichuan_hourly_2020/guangyuan_station_hourly_2020-03-26_2020-04-08.csv'),
+      '--snapshot', join(repo, 'data/water_cn_auto_snapshot_2026-02-04/guangyuan_sections_snapshot_2026-02-04.csv'),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 },
+  )
+  process.env.E2E_BASE_URL = `http://127.0.0.1:${ports.http}`
+  return async () => {
+    server.kill('SIGTERM')
+    await new Promise((r) => server.once('exit', r))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

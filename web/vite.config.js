@@ -1,0 +1,34 @@
+// Two pages: the public portal at / (index.html) and the bureau's dashboard at /console/
+// (console/index.html). `ecomon serve` serves dist/ (src/api/static_files.h); `npm run dev`
+// proxies the API to a running `ecomon serve` on 127.0.0.1:8080.
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+import { resolve } from 'node:path'
+
+export default defineConfig({
+  plugins: [vue()],
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1500,
+    rollupOptions: {
+      output: {
+        // Stable, readable chunk names: ECharts (+ zrender) and the county shapes change rarely.
+        manualChunks(id) {
+          if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts'
+          if (id.includes('/src/geo/')) return 'geo'
+          if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element-plus'
+          return undefined
+        },
+      },
+      input: {
+        portal: resolve(import.meta.dirname, 'index.html'),
+        console: resolve(import.meta.dirname, 'console/index.html'),
+      },
+    },
+  },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:8080', '/healthz': 'http://127.0.0.1:8080' },
+  },
+})
