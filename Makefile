@@ -52,7 +52,7 @@ format-check:
 layers:
 	python3 scripts/check_layers.py src
 
-bench: deps
+bench: deps web
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS) --target hj212_bench standards_bench storage_bench alarm_bench
 	build/release/bench/hj212_bench --capture $(CAPTURE)
@@ -63,6 +63,8 @@ bench: deps
 	bash scripts/bench_ingest.sh
 	ECOMON=build/release/ecomon python3 scripts/bench_alarm_latency.py
 	ECOMON=build/release/ecomon python3 scripts/bench_auth.py
+	$(MAKE) web
+	cd web && ECOMON=../build/release/ecomon npx --no-install playwright test -c bench.config.ts --reporter=line
 
 # libFuzzer for FUZZ_SECONDS per target; new crashes land in build/fuzz/crashes/.
 fuzz: deps

@@ -19,6 +19,8 @@ export default defineConfig({
           if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts'
           if (id.includes('/src/geo/')) return 'geo'
           if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element-plus'
+          // Vue and vue-i18n on their own, so the portal does not pull in Element Plus with them.
+          if (/node_modules\/(vue|@vue|vue-i18n|@intlify|vue-router)\//.test(id)) return 'vue'
           return undefined
         },
       },

@@ -1,0 +1,54 @@
+// Page weight (bytes of every response the page loads) and first meaningful render (navigation
+// start → the element that carries the page's point is painted: the city AQI number on the
+// portal, the login form on the dashboard), each page loaded RUNS times with a cold cache.
+// Prints the median and the 90th percentile; asserts nothing about time (shared machines).
+import { test } from '@playwright/test'
+import { base } from '../e2e/util'
+
+const RUNS = Number(process.env.RUNS || 20)
+
+function pct(xs: number[], p: number) {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
+}
+
+// The portal marks `ecomon:aqi` when the city AQI is in the DOM; the login page is measured by
+// the form's appearance (Playwright's polling adds a few ms there).
+for (const [name, path, testId, mark] of [
+  ['portal /', '/', 'city-aqi', 'ecomon:aqi'],
+  ['dashboard /console/login', '/console/login', 'login-submit', ''],
+]) {
+  test(`first render of ${name}`, async ({ browser }) => {
+    const render: number[] = []
+    const bytes: number[] = []
+    let requests = 0
+    for (let i = 0; i < RUNS; i++) {
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      let total = 0
+      let count = 0
+      page.on('response', async (r) => {
+        count++
+        try {
+          total += (await r.body()).length
+        } catch {
+          /* a streamed or aborted answer */
+        }
+      })
+      await page.goto(base() + path)
+      await page.getByTestId(testId).waitFor({ state: 'visible' })
+      render.push(
+        await page.evaluate((m) => (m ? performance.getEntriesByName(m)[0].startTime : performance.now()), mark),
+      )
+      await page.waitForLoadState('networkidle')
+      bytes.push(total)
+      requests = count
+      await context.close()
+    }
+    const kb = (n: number) => (n / 1024).toFixed(0) + ' KiB'
+    console.log(
+      `${name}: first meaningful render median ${pct(render, 50).toFixed(0)} ms, p90 ${pct(render, 90).toFixed(0)} ms ` +
+        `over ${RUNS} cold loads; page weight ${kb(pct(bytes, 50))} in ${requests} responses (uncompressed)`,
+    )
+  })
+}
