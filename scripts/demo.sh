@@ -15,6 +15,12 @@ mkdir -p var
 if [ ! -s var/demo.key ]; then
   (umask 077 && "$bin" apikey create --data var --role viewer --label demo >var/demo.key)
 fi
+# A person for the web dashboard: user `analyst` with a random password made here, kept in
+# var/demo-analyst.password (0600) and printed below.
+if [ ! -s var/demo-analyst.password ]; then
+  (umask 077 && printf 'Gy-%s-7a\n' "$(openssl rand -hex 8)" >var/demo-analyst.password)
+  "$bin" user add --data var --name analyst --role analyst --password-stdin <var/demo-analyst.password
+fi
 
 "$bin" serve --data var --registry config/registry \
   --hj212-listen "127.0.0.1:$hj212_port" --http-listen "127.0.0.1:$http_port" &
@@ -42,7 +48,10 @@ cat <<TXT
 
 ecomon is running (数据平台运行中) — Ctrl-C stops it.
   HJ 212 gateway   127.0.0.1:$hj212_port   (the simulator is a set of data loggers sending hourly data)
-  HTTP API         http://127.0.0.1:$http_port/
+  Public portal    http://127.0.0.1:$http_port/            (信息发布, no login)
+  Dashboard        http://127.0.0.1:$http_port/console/    (user analyst, password in var/demo-analyst.password:
+                   $(cat var/demo-analyst.password))
+  HTTP API         http://127.0.0.1:$http_port/api/
 Public (no login, 信息发布):
   curl http://127.0.0.1:$http_port/api/public/v1/sites          # published sites, latest values
   curl http://127.0.0.1:$http_port/api/public/v1/aqi            # hourly AQI of stations and city
