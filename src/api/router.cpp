@@ -453,6 +453,8 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/v1/devices", Access::kAction, A::kDeviceRead}, detail::devices},
       {{"PUT", "/api/v1/devices/{mn}", Access::kAction, A::kRegistryWrite}, edit_device},
       {{"GET", "/api/v1/devices/{mn}/records", Access::kAction, A::kDeviceRead}, detail::records},
+      {{"GET", "/api/v1/devices/{mn}/frames/{id}", Access::kAction, A::kDeviceRead},
+       detail::device_frame},
       {{"POST", "/api/v1/devices/{mn}/rotate-key", Access::kAction, A::kRegistryWrite}, rotate_key},
       {{"POST", "/api/v1/assignments", Access::kAction, A::kRegistryWrite}, assign},
       {{"GET", "/api/v1/users", Access::kAction, A::kUserAdmin}, list_users},

@@ -157,6 +157,7 @@ void write_value(core::JsonWriter& w, const storage::Value& v, const registry::R
   w.key("flag");
   v.flag.empty() ? w.null() : w.value(v.flag);
   w.key("version").value(static_cast<std::int64_t>(v.version));
+  if (v.frame_id) w.key("frame").value(static_cast<std::int64_t>(v.frame_id));
   if (v.quality & storage::kQualityClockSuspect) w.key("clock_suspect").value(true);
   if (v.quality & storage::kQualityBelowDetection) {
     w.key("below_detection_limit").value(true);
@@ -324,6 +325,36 @@ Response records(const Ctx& c) {
   w.key("limit").value(static_cast<std::int64_t>(q.limit)).key("records").begin_array();
   for (const auto& v : *values) write_value(w, v, nullptr);
   w.end_array().end_object();
+  return Response{200, "application/json", w.take(), {}};
+}
+
+// GET /api/v1/devices/{mn}/frames/{id} — one stored frame of the device exactly as it arrived
+// (the `frame` of its values): bytes, peer, receive time, outcome. A frame of another device is
+// 404, so a caller scoped to one device cannot read others' frames by number.
+Response device_frame(const Ctx& c) {
+  const std::string& mn = c.params.at(0);
+  {
+    auto reg = c.s.registry->get();
+    if (!device_in_scope(c, *reg, mn, c.s.clock->now_ms())) {
+      return error(403, "forbidden", "device '" + mn + "' is outside your scope");
+    }
+  }
+  std::uint64_t id = 0;
+  const std::string& text = c.params.at(1);
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size() || id == 0) {
+    return error(400, "bad_request", "a frame id is a positive number");
+  }
+  auto frame = c.s.store->frame(id);
+  if (!frame) return from_error(frame.error());
+  if (!*frame || (*frame)->mn != mn) {
+    return error(404, "not_found", "device '" + mn + "' has no frame " + text);
+  }
+  const storage::Frame& f = **frame;
+  core::JsonWriter w;
+  w.begin_object().key("id").value(static_cast<std::int64_t>(f.id)).key("mn").value(f.mn);
+  w.key("cn").value(f.cn).key("peer").value(f.peer).key("received_at").value(iso(f.received_ms));
+  w.key("outcome").value(f.outcome).key("bytes").value(f.bytes).end_object();
   return Response{200, "application/json", w.take(), {}};
 }
 

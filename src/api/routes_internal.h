@@ -60,6 +60,7 @@ Response site(const Ctx& c);
 Response latest(const Ctx& c);
 Response devices(const Ctx& c);
 Response records(const Ctx& c);
+Response device_frame(const Ctx& c);
 Response series(const Ctx& c);
 Response gaps(const Ctx& c);
 // The public API (public_api.cpp).

@@ -38,4 +38,12 @@ test('an analyst sees the audit, alarms and devices pages', async ({ page }, inf
   const { devices } = await (await page.request.get(base() + '/api/v1/devices')).json()
   expect(devices.length).toBeGreaterThan(0)
   for (const d of devices) await expect(page.getByTestId('device-table')).toContainText(d.mn)
+  // A device's stored values, and the raw frame one of them came in.
+  await page.getByTestId('device-table').getByText('GY00000002526A').click()
+  const link = page.getByTestId('record-table').locator('[data-testid^="frame-link-"]').first()
+  await expect(link).toBeVisible()
+  await link.click()
+  await expect(page.getByTestId('frame-bytes')).toContainText('MN=GY00000002526A')
+  expect((await page.getByTestId('frame-bytes').textContent())!.startsWith('##')).toBe(true)
+  await page.screenshot({ path: info.outputPath('device-frame.png') })
 })
