@@ -74,9 +74,9 @@ TEST_F(StaticFiles, UnknownFilesOutsideTheDashboardAreNotOurs) {
 }
 
 TEST_F(StaticFiles, HostilePathsNeverLeaveTheDirectory) {
-  for (const char* path : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt",
-                           "/.env", "/assets/%2e%2e/%2e%2e/secret.txt", "/..\\secret.txt",
-                           "/assets/%00portal-abc123.js"}) {
+  for (const char* path :
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt", "/.env",
+        "/assets/%2e%2e/%2e%2e/secret.txt", "/..\\secret.txt", "/assets/%00portal-abc123.js"}) {
     auto r = get(path);
     EXPECT_FALSE(r && r->body == "secret") << path;
     EXPECT_FALSE(r && r->body == "hidden") << path;

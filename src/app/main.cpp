@@ -57,8 +57,9 @@ int main(int argc, char** argv) {
       ->add_option("--unknown-devices", serve_options.unknown_devices,
                    "reject | quarantine | accept")
       ->check(CLI::IsMember({"reject", "quarantine", "accept"}));
-  serve->add_option("--web-root", serve_options.web_root,
-                    "built web front-end (default: share/ecomon/web beside the binary, else web/dist)");
+  serve->add_option(
+      "--web-root", serve_options.web_root,
+      "built web front-end (default: share/ecomon/web beside the binary, else web/dist)");
   serve->add_option("--config", serve_config, "TOML config file (options given here win)");
   serve->add_option("--webhook-secret", serve_options.webhook_secret,
                     "HMAC-SHA256 key signing alarm webhooks (X-Ecomon-Signature)");

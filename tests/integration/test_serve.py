@@ -160,6 +160,45 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual((status, body["error"]["code"]), (400, "bad_request"))  # kind required
         self.assertEqual(self.server.get("/healthz")[0], 200)
 
+    def test_each_value_names_the_raw_frame_it_came_in(self):
+        f = upload(self.mn, self.pw, "20260101000000901", beijing(90), [("a21004", "31")])
+        s = self.server.connect()
+        s.sendall(f)
+        self.assertEqual(len(read_frames(s, 1)), 1)
+        s.close()
+        mine = [r for r in self.records() if r["factor"] == "a21004" and r["value"] == 31]
+        self.assertEqual(len(mine), 1)
+        status, frame = self.server.get("/api/v1/devices/%s/frames/%d" % (self.mn, mine[0]["frame"]))
+        self.assertEqual(status, 200, frame)
+        self.assertEqual(frame["bytes"].encode(), f)  # exactly as it arrived
+        self.assertEqual((frame["mn"], frame["cn"], frame["outcome"]), (self.mn, "2061", "stored"))
+        # Another device's frame number, garbage and unknown ids: refused, never another's bytes.
+        other = [d for d in self.server.get("/api/v1/devices")[1]["devices"] if d["mn"] != self.mn][0]["mn"]
+        status, body = self.server.get("/api/v1/devices/%s/frames/%d" % (other, mine[0]["frame"]))
+        self.assertEqual((status, body["error"]["code"]), (404, "not_found"))
+        for bad in ("abc", "0", "-1", "1e3", "99999999999999999999999"):
+            status, body = self.server.get("/api/v1/devices/%s/frames/%s" % (self.mn, bad))
+            self.assertEqual((status, body["error"]["code"]), (400, "bad_request"), bad)
+        status, body = self.server.get("/api/v1/devices/%s/frames/987654321" % self.mn)
+        self.assertEqual(status, 404)
+
+    def test_web_pages_are_public_read_only_and_stay_inside_their_directory(self):
+        status, text, headers = self.server.request("GET", "/", key="")
+        self.assertEqual(status, 200)
+        self.assertIn("text/html", headers["Content-Type"])
+        self.assertIn("<html", text)
+        status, text, _ = self.server.request("GET", "/console/sites/2526A", key="")
+        self.assertEqual(status, 200)
+        self.assertIn("<html", text)
+        status, body, _ = self.server.request("POST", "/", body={}, key="")
+        self.assertEqual((status, body["error"]["code"]), (405, "method_not_allowed"))
+        for hostile in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/assets/..%2f..%2fCMakeLists.txt",
+                        "/.git/config"):
+            status, body, _ = self.server.request("GET", hostile, key="")
+            self.assertEqual(status, 404, hostile)
+        # The data behind the pages still needs a credential.
+        self.assertEqual(self.server.request("GET", "/api/v1/sites", key="")[0], 401)
+
     def test_http_api(self):
         status, body = self.server.get("/healthz")
         self.assertEqual((status, body["status"]), (200, "ok"))
