@@ -76,6 +76,13 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
     str("unknown_devices", o.unknown_devices);
     str("webhook_secret", o.webhook_secret);
     str("web_root", o.web_root);
+    auto real = [&](const char* key, double& target) {
+      if (auto v = t[key].value<double>()) target = *v;
+    };
+    real("public_rate_per_s", o.public_rate_per_s);
+    real("public_burst", o.public_burst);
+    real("login_rate_per_s", o.login_rate_per_s);
+    real("login_burst", o.login_burst);
     num("idle_timeout_s", o.idle_timeout_s);
     num("max_connections", o.max_connections);
     num("max_buffered_bytes", o.max_buffered_bytes);
@@ -202,6 +209,11 @@ int run_serve(ServeOptions o) {
                  "1000000, 1024 <= max buffered bytes <= 64 MiB, future tolerance >= 0\n");
     return 2;
   }
+  if (!(o.public_rate_per_s > 0) || !(o.login_rate_per_s > 0) || !(o.public_burst >= 1) ||
+      !(o.login_burst >= 1)) {
+    std::fprintf(stderr, "ecomon serve: request budgets out of range: rates > 0, bursts >= 1\n");
+    return 2;
+  }
   const auto policy = gateway::parse_unknown_device_policy(o.unknown_devices);
   if (!policy) {
     std::fprintf(stderr, "ecomon serve: --unknown-devices must be reject, quarantine or accept\n");
@@ -280,10 +292,10 @@ int run_serve(ServeOptions o) {
                  "--role admin`\n",
                  o.data_dir.c_str());
   }
-  // Public API: 20 requests/s per client, bursts of 60; login: 5/s, bursts of 30 (the account
-  // lockout limits guessing per account, this limits it per address).
-  api::RateLimiter public_limiter(20, 60);
-  api::RateLimiter login_limiter(5, 30);
+  // Public API: 20 requests/s per client, bursts of 60; login: 5/s, bursts of 30 by default (the
+  // account lockout limits guessing per account, this limits it per address).
+  api::RateLimiter public_limiter(o.public_rate_per_s, o.public_burst);
+  api::RateLimiter login_limiter(o.login_rate_per_s, o.login_burst);
   // Alarms tail the change feed; each ingest commit wakes them (alarm/service.h).
   alarm::AlarmOptions alarm_options;
   alarm_options.webhook_secret = o.webhook_secret;

@@ -27,15 +27,23 @@ struct ServeOptions {
   // The built web front-end (web/dist). Empty: the first of `<binary>/../share/ecomon/web` and
   // the source tree's web/dist that holds an index.html (default_web_root()).
   std::string web_root;
+  // Request budgets per client address (token buckets, api/rate_limit.h): the public API and
+  // POST /api/auth/login. Config-file keys public_rate_per_s, public_burst, login_rate_per_s,
+  // login_burst.
+  double public_rate_per_s = 20;
+  double public_burst = 60;
+  double login_rate_per_s = 5;
+  double login_burst = 30;
 };
 
 // Where `serve` looks for the web front-end when --web-root is not given ("" if nowhere).
 std::string default_web_root();
 
 // Applies a TOML config file (keys: data, registry, hj212_listen, http_listen, tls_cert, tls_key,
-// allow_plain_http, unknown_devices, webhook_secret, web_root, idle_timeout_s, max_connections,
-// max_buffered_bytes, future_tolerance_s). False (with a message on stderr naming the line) if
-// the file cannot be read or parsed.
+// allow_plain_http, unknown_devices, webhook_secret, web_root, public_rate_per_s, public_burst,
+// login_rate_per_s, login_burst, idle_timeout_s, max_connections, max_buffered_bytes,
+// future_tolerance_s). False (with a message on stderr naming the line) if the file cannot be read
+// or parsed.
 bool apply_serve_config(ServeOptions& options, const std::string& path);
 
 // Runs until SIGTERM/SIGINT; returns the exit status.
