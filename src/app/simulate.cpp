@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 
@@ -263,22 +264,34 @@ class Device : public std::enable_shared_from_this<Device> {
   bool finished_ = false;
 };
 
-// Generated values: smooth daily cycles with noise, as an air station's hourly means would be.
+// Generated values: smooth daily cycles with noise around what an air station in a Sichuan city
+// typically measures, each in its HJ 212 unit (CO in mg/m3, the other gases and particles in
+// ug/m3), so a generated station's AQI is plausible next to the replayed ones.
+struct Typical {
+  const char* factor;
+  double mean;
+  int decimals;
+};
+constexpr Typical kTypical[] = {
+    {"a34004", 35, 0},  {"a34002", 60, 0},  {"a21026", 8, 0},   {"a21004", 25, 0},
+    {"a21005", 0.7, 2}, {"a05024", 70, 0},  {"a01001", 15, 1},  {"a01002", 65, 0},
+    {"a01006", 95, 1},  {"a01007", 1.8, 1}, {"a01008", 180, 0}, {"a34001", 110, 0},
+};
+
 std::string generated_cp(std::int64_t data_ms, int values, std::mt19937& rng) {
-  static const char* kFactors[] = {"a34004", "a34002", "a21026", "a21004", "a21005", "a05024",
-                                   "a01001", "a01002", "a01006", "a01007", "a01008", "a34001"};
   const core::CivilTime t = core::civil_from_unix_ms(data_ms, core::kChinaUtcOffsetSeconds);
   char dt[24];
   std::snprintf(dt, sizeof dt, "%04d%02u%02u%02u%02u%02u", t.year, t.month, t.day, t.hour, t.minute,
                 t.second);
   std::string cp = std::string("DataTime=") + dt;
   std::normal_distribution<double> noise(0, 0.1);
+  constexpr int kCount = static_cast<int>(std::size(kTypical));
   for (int i = 0; i < values; ++i) {
-    const double base = 20 + 10 * i;
-    const double v = base * (1 + 0.3 * std::sin(t.hour / 24.0 * 6.283) + noise(rng));
+    const Typical& f = kTypical[i % kCount];
+    const double v = f.mean * (1 + 0.3 * std::sin(t.hour / 24.0 * 6.283) + noise(rng));
     char b[96];
-    std::snprintf(b, sizeof b, ";%s-Avg=%.1f,%s-Flag=N", kFactors[i % 12], std::max(0.0, v),
-                  kFactors[i % 12]);
+    std::snprintf(b, sizeof b, ";%s-Avg=%.*f,%s-Flag=N", f.factor, f.decimals, std::max(0.0, v),
+                  f.factor);
     cp += b;
   }
   return cp;
