@@ -462,6 +462,10 @@ const std::vector<RouteEntry>& table() {
       {{"POST", "/api/v1/apikeys", Access::kAction, A::kUserAdmin}, create_key},
       {{"DELETE", "/api/v1/apikeys/{id}", Access::kAction, A::kUserAdmin}, revoke_key},
       {{"GET", "/api/v1/audit", Access::kAction, A::kAuditRead}, audit_log},
+      {{"GET", "/api/v1/audit/actions", Access::kAction, A::kDataRead}, detail::review_actions},
+      // approve and finalize need data.approve too: checked by the handler.
+      {{"POST", "/api/v1/audit/actions", Access::kAction, A::kDataReview},
+       detail::post_review_action},
       {{"GET", "/api/v1/rules", Access::kAction, A::kAlarmRead}, detail::rules},
       {{"POST", "/api/v1/rules", Access::kAction, A::kRuleWrite}, detail::create_rule},
       {{"DELETE", "/api/v1/rules/{id}", Access::kAction, A::kRuleWrite}, detail::disable_rule},

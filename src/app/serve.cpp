@@ -19,6 +19,7 @@
 #include "auth/secret_box.h"
 #include "auth/service.h"
 #include "core/clock.h"
+#include "derive/review.h"
 #include "gateway/gateway.h"
 #include "ingest/ingestor.h"
 #include "registry/holder.h"
@@ -284,6 +285,13 @@ int run_serve(ServeOptions o) {
                  incidents.error().detail.c_str());
     return 2;
   }
+  // Data review actions (derive/review.h), in the same file.
+  auto reviews = derive::ReviewService::open(db, clock);
+  if (!reviews) {
+    std::fprintf(stderr, "ecomon serve: reviews %s: %s\n", db.c_str(),
+                 reviews.error().detail.c_str());
+    return 2;
+  }
   ingest::Ingestor::Options ingest_options;
   ingest_options.after_commit = [a = alarms->get()](const storage::WriteResult&) { a->notify(); };
   ingest::Ingestor ingestor(**store, ingest_options);
@@ -313,6 +321,7 @@ int run_serve(ServeOptions o) {
   sources.login_limiter = &login_limiter;
   sources.alarms = alarms->get();
   sources.incidents = incidents->get();
+  sources.reviews = reviews->get();
   (*alarms)->set_devices([&gw, &registry, &clock] {
     std::map<std::string, std::int64_t> seen;
     for (const auto& d : gw.devices()) seen[d.mn] = d.last_seen_ms;
