@@ -71,6 +71,10 @@ Response public_sites(const Ctx& c);
 Response public_site(const Ctx& c);
 Response public_aqi(const Ctx& c);
 Response public_water(const Ctx& c);
+// AQI over a range (aqi_routes.cpp).
+Response aqi_history(const Ctx& c);
+Response public_aqi_history(const Ctx& c);
+Response public_aqi_daily(const Ctx& c);
 // Alarms, rules, tasks (alarm_routes.cpp).
 Response rules(const Ctx& c);
 Response create_rule(const Ctx& c);
