@@ -208,6 +208,12 @@ core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
       rq.limit = q.limit;
       auto records = s.store->records(rq);
       if (!records) return core::fail(records.error());
+      // records() cuts at the limit, earliest first: a cut would hide the later versions.
+      if (records->size() >= rq.limit) {
+        return core::fail(core::Error{"range_too_large",
+                                      "as_of reads every stored version of device " + mn +
+                                          " in from..to, more than the limit: narrow from..to"});
+      }
       for (auto& v : *records) {
         if (v.factor != q.factor || v.received_ms > *as_of_ms) continue;
         auto& slot = by_key[Key{v.measured_ms, v.kind, v.field, v.mn}];

@@ -107,7 +107,8 @@ struct ReviewedValue {
 };
 // The values of a series query with the review actions applied (s.reviews may be null: none).
 // With as_of_ms: only value versions received and actions written by then (the versions come from
-// Store::records of the devices assigned to the site in the range and of those in the series).
+// Store::records of the devices assigned to the site in the range and of those in the series;
+// error range_too_large when a device has more than q.limit versions of any factor in the range).
 core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
                                                          const storage::SeriesQuery& q,
                                                          std::optional<std::int64_t> as_of_ms);
