@@ -4,6 +4,7 @@
 //   - values that are neither quarantined, from a pending device, nor clock-suspect, and whose
 //     device flag says the instrument ran normally (HJ 212 flag N, or no flag); a value flagged
 //     maintenance, calibration, fault, stopped, … is withheld, not replaced by an older one;
+//   - the latest AQI withholds what a reviewer invalidated and releases corrections;
 //   - every value labelled with its release status: "unaudited" (real-time data, 实时数据，未经
 //     审核) until the audit workflow (issue #5) marks it final.
 // No device identifiers, receive times or versions are shown.
@@ -107,9 +108,27 @@ std::optional<StationHour> latest_hour(const ApiSources& s, const registry::Regi
   }
   if (items.empty()) return std::nullopt;
   for (const auto& [p, v] : items) h.hour_start_ms = std::max(h.hour_start_ms, v->measured_ms);
+  // Review actions on that hour (derive/review.h): an invalidated value is withheld, a corrected
+  // one released corrected.
+  std::vector<derive::ReviewAction> actions;
+  if (s.reviews) {
+    derive::ReviewQuery q;
+    q.site = site.code;
+    q.from_ms = h.hour_start_ms;
+    q.to_ms = h.hour_start_ms + 3600000;
+    if (auto found = s.reviews->covering(q)) actions = std::move(*found);
+  }
   // Only the values of that hour: an older value is not this hour's.
   for (const auto& [p, v] : items) {
-    if (v->measured_ms == h.hour_start_ms) h.value[static_cast<std::size_t>(p)] = *v->number;
+    if (v->measured_ms != h.hour_start_ms) continue;
+    std::vector<derive::ReviewAction> mine;
+    for (const auto& a : actions) {
+      if (a.factor == v->factor) mine.push_back(a);
+    }
+    const auto review =
+        derive::review_state(mine, storage::kind_name(v->kind), v->field, v->measured_ms);
+    if (review.invalid) continue;
+    h.value[static_cast<std::size_t>(p)] = review.corrected ? *review.corrected : *v->number;
   }
   return h;
 }

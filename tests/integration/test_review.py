@@ -285,6 +285,14 @@ class AqiTest(unittest.TestCase):
         self.invalidate("2524A", self.now_hour - HOUR)
         status, body, _ = self.srv.request("GET", "/api/public/v1/aqi/history?hours=3", key="")
         self.assertEqual([h["aqi"] for h in body["cities"][0]["aqi"]], [105, 105, 80])
+        # The latest public AQI withholds the invalidated value too: 2524A has no PM2.5 for that
+        # hour (NA by HJ 633-2026 §5.3.1), the city's is 2525A's 50 → 80.
+        status, body, _ = self.srv.request("GET", "/api/public/v1/aqi", key="")
+        self.assertEqual(status, 200, body)
+        stations = {s["code"]: s for s in body["stations"]}
+        self.assertNotIn("PM2.5", stations["2524A"]["concentrations"])
+        self.assertIsNone(stations["2524A"]["aqi"])
+        self.assertEqual(body["cities"][0]["aqi"], 80)
         status, body, _ = self.srv.request("GET", "/api/public/v1/aqi/daily?days=2", key="")
         self.assertEqual(status, 200, body)
         self.assertEqual(len(body["cities"][0]["aqi"]), 2)
