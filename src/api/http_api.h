@@ -49,6 +49,9 @@ namespace ecomon::alarm {
 class AlarmService;
 class IncidentService;
 }  // namespace ecomon::alarm
+namespace ecomon::derive {
+class ReviewService;
+}
 
 namespace ecomon::api {
 
@@ -89,6 +92,9 @@ struct ApiSources {
   alarm::AlarmService* alarms = nullptr;
   // Emergency monitoring incidents (incident_routes.cpp); without it those routes answer 503.
   alarm::IncidentService* incidents = nullptr;
+  // Data review actions (review_routes.cpp); without it the review routes answer 503 and series
+  // and AQI show the raw values.
+  derive::ReviewService* reviews = nullptr;
   // Asks devices to send real-time data every `seconds` (HJ 212 CN 1062), all at once; blocks
   // until each answered 9011 + 9012 or timed out. One outcome per MN, in order. May be empty
   // (an incident then records the outcome "unavailable").

@@ -4,11 +4,13 @@
 //   - values that are neither quarantined, from a pending device, nor clock-suspect, and whose
 //     device flag says the instrument ran normally (HJ 212 flag N, or no flag); a value flagged
 //     maintenance, calibration, fault, stopped, … is withheld, not replaced by an older one;
+//   - the latest AQI withholds what a reviewer invalidated and releases corrections;
 //   - every value labelled with its release status: "unaudited" (real-time data, 实时数据，未经
 //     审核) until the audit workflow (issue #5) marks it final.
 // No device identifiers, receive times or versions are shown.
 #include <map>
 
+#include "api/aqi_internal.h"
 #include "api/routes_internal.h"
 #include "core/civil_time.h"
 #include "standards/aqi.h"
@@ -81,22 +83,11 @@ Response cached(std::string body) {
 namespace aqi = standards::aqi;
 using standards::Reading;
 
-// The HJ 212 factor codes of the AQI items in the hourly report (units as stations send them:
-// µg/m³, CO mg/m³). The 8-h O3 is not in the hourly AQI.
-constexpr std::array<std::pair<std::string_view, aqi::Pollutant>, 6> kAqiFactors{{
-    {"a21026", aqi::Pollutant::kSo2},
-    {"a21004", aqi::Pollutant::kNo2},
-    {"a21005", aqi::Pollutant::kCo},
-    {"a05024", aqi::Pollutant::kO3},
-    {"a34002", aqi::Pollutant::kPm10},
-    {"a34004", aqi::Pollutant::kPm25},
-}};
-
 // One station's published hourly means of its latest hour.
 struct StationHour {
   const registry::Site* site = nullptr;
   std::int64_t hour_start_ms = 0;
-  std::array<std::optional<double>, aqi::kPollutantCount> value{};
+  AqiValues value{};
 };
 
 std::optional<StationHour> latest_hour(const ApiSources& s, const registry::Registry& reg,
@@ -117,23 +108,43 @@ std::optional<StationHour> latest_hour(const ApiSources& s, const registry::Regi
   }
   if (items.empty()) return std::nullopt;
   for (const auto& [p, v] : items) h.hour_start_ms = std::max(h.hour_start_ms, v->measured_ms);
+  // Review actions on that hour (derive/review.h): an invalidated value is withheld, a corrected
+  // one released corrected.
+  std::vector<derive::ReviewAction> actions;
+  if (s.reviews) {
+    derive::ReviewQuery q;
+    q.site = site.code;
+    q.from_ms = h.hour_start_ms;
+    q.to_ms = h.hour_start_ms + 3600000;
+    if (auto found = s.reviews->covering(q)) actions = std::move(*found);
+  }
   // Only the values of that hour: an older value is not this hour's.
   for (const auto& [p, v] : items) {
-    if (v->measured_ms == h.hour_start_ms) h.value[static_cast<std::size_t>(p)] = *v->number;
+    if (v->measured_ms != h.hour_start_ms) continue;
+    std::vector<derive::ReviewAction> mine;
+    for (const auto& a : actions) {
+      if (a.factor == v->factor) mine.push_back(a);
+    }
+    const auto review =
+        derive::review_state(mine, storage::kind_name(v->kind), v->field, v->measured_ms);
+    if (review.invalid) continue;
+    h.value[static_cast<std::size_t>(p)] = review.corrected ? *review.corrected : *v->number;
   }
   return h;
 }
 
-aqi::Result evaluate(const std::array<std::optional<double>, aqi::kPollutantCount>& values,
-                     std::int64_t hour_start_ms) {
+}  // namespace
+
+aqi::Result evaluate_aqi(const AqiValues& values, std::int64_t period_start_ms,
+                         aqi::Report report) {
   aqi::Concentrations c;
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (values[i]) c.value[i] = standards::Decimal::from_double(*values[i], 3);
   }
-  const auto civil = core::civil_from_unix_ms(hour_start_ms, core::kChinaUtcOffsetSeconds);
+  const auto civil = core::civil_from_unix_ms(period_start_ms, core::kChinaUtcOffsetSeconds);
   const auto standard =
       aqi::china_standard_for(standards::Date{civil.year, civil.month, civil.day});
-  return aqi::evaluate(c, aqi::Report::kHourly, standard);
+  return aqi::evaluate(c, report, standard);
 }
 
 void write_aqi(core::JsonWriter& w, const aqi::Result& r) {
@@ -160,16 +171,13 @@ void write_aqi(core::JsonWriter& w, const aqi::Result& r) {
   w.key("standard").value(aqi::standard_code(r.standard));
 }
 
-void write_concentrations(core::JsonWriter& w,
-                          const std::array<std::optional<double>, aqi::kPollutantCount>& v) {
+void write_concentrations(core::JsonWriter& w, const AqiValues& v) {
   w.key("concentrations").begin_object();
   for (auto p : aqi::kAllPollutants) {
     if (const auto& x = v[static_cast<std::size_t>(p)]) w.key(aqi::pollutant_name(p)).value(*x);
   }
   w.end_object();
 }
-
-}  // namespace
 
 // GET /api/public/v1/aqi — the hourly AQI (实时报) of every published air station and of each
 // city, from the latest published hourly means. Times: `time` is the hour's END, as the national
@@ -190,7 +198,7 @@ Response public_aqi(const Ctx& c) {
   w.key("status").value("unaudited");
   w.key("stations").begin_array();
   for (const auto& h : stations) {
-    const auto r = evaluate(h.value, h.hour_start_ms);
+    const auto r = evaluate_aqi(h.value, h.hour_start_ms, aqi::Report::kHourly);
     w.begin_object();
     w.key("code").value(h.site->code).key("name").value(h.site->name);
     w.key("air_role").value(h.site->air_role).key("county").value(h.site->place.county);
@@ -216,7 +224,7 @@ Response public_aqi(const Ctx& c) {
   for (const auto& [code, list] : by_city) {
     std::int64_t hour = 0;
     for (const auto* h : list) hour = std::max(hour, h->hour_start_ms);
-    std::array<std::optional<double>, aqi::kPollutantCount> mean{};
+    AqiValues mean{};
     std::array<int, aqi::kPollutantCount> n{};
     std::vector<std::string> used;
     for (const auto* h : list) {
@@ -231,7 +239,7 @@ Response public_aqi(const Ctx& c) {
     for (std::size_t i = 0; i < mean.size(); ++i) {
       if (mean[i]) *mean[i] /= n[i];
     }
-    const auto r = evaluate(mean, hour);
+    const auto r = evaluate_aqi(mean, hour, aqi::Report::kHourly);
     w.begin_object();
     w.key("code").value(code).key("name").value(list.front()->site->place.city);
     w.key("time").value(iso(hour + 3600000)).key("hour_start").value(iso(hour));

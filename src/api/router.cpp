@@ -438,6 +438,8 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/public/v1/sites", Access::kPublic, {}}, detail::public_sites},
       {{"GET", "/api/public/v1/sites/{code}", Access::kPublic, {}}, detail::public_site},
       {{"GET", "/api/public/v1/aqi", Access::kPublic, {}}, detail::public_aqi},
+      {{"GET", "/api/public/v1/aqi/history", Access::kPublic, {}}, detail::public_aqi_history},
+      {{"GET", "/api/public/v1/aqi/daily", Access::kPublic, {}}, detail::public_aqi_daily},
       {{"GET", "/api/public/v1/water", Access::kPublic, {}}, detail::public_water},
       {{"POST", "/api/auth/login", Access::kPublic, {}}, nullptr},  // handled before routing
       {{"POST", "/api/auth/logout", Access::kAuthenticated, {}}, nullptr},
@@ -450,6 +452,7 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/v1/sites/{code}/latest", Access::kAction, A::kDataRead}, detail::latest},
       {{"GET", "/api/v1/series", Access::kAction, A::kDataRead}, detail::series},
       {{"GET", "/api/v1/gaps", Access::kAction, A::kDataRead}, detail::gaps},
+      {{"GET", "/api/v1/aqi", Access::kAction, A::kDataRead}, detail::aqi_history},
       {{"GET", "/api/v1/devices", Access::kAction, A::kDeviceRead}, detail::devices},
       {{"PUT", "/api/v1/devices/{mn}", Access::kAction, A::kRegistryWrite}, edit_device},
       {{"GET", "/api/v1/devices/{mn}/records", Access::kAction, A::kDeviceRead}, detail::records},
@@ -465,6 +468,10 @@ const std::vector<RouteEntry>& table() {
       {{"POST", "/api/v1/apikeys", Access::kAction, A::kUserAdmin}, create_key},
       {{"DELETE", "/api/v1/apikeys/{id}", Access::kAction, A::kUserAdmin}, revoke_key},
       {{"GET", "/api/v1/audit", Access::kAction, A::kAuditRead}, audit_log},
+      {{"GET", "/api/v1/audit/actions", Access::kAction, A::kDataRead}, detail::review_actions},
+      // approve and finalize need data.approve too: checked by the handler.
+      {{"POST", "/api/v1/audit/actions", Access::kAction, A::kDataReview},
+       detail::post_review_action},
       {{"GET", "/api/v1/rules", Access::kAction, A::kAlarmRead}, detail::rules},
       {{"POST", "/api/v1/rules", Access::kAction, A::kRuleWrite}, detail::create_rule},
       {{"DELETE", "/api/v1/rules/{id}", Access::kAction, A::kRuleWrite}, detail::disable_rule},

@@ -138,7 +138,8 @@ void write_site(core::JsonWriter& w, const registry::Site& s) {
   w.end_object();
 }
 
-void write_value(core::JsonWriter& w, const storage::Value& v, const registry::Registry* reg) {
+void write_value(core::JsonWriter& w, const storage::Value& v, const registry::Registry* reg,
+                 const derive::ReviewState* review) {
   w.begin_object();
   w.key("factor").value(v.factor);
   if (reg) {
@@ -149,10 +150,20 @@ void write_value(core::JsonWriter& w, const storage::Value& v, const registry::R
   w.key("field").value(v.field).key("kind").value(storage::kind_name(v.kind));
   w.key("time").value(iso(v.measured_ms)).key("received_at").value(iso(v.received_ms));
   w.key("value");
+  if (review && review->corrected) {
+    w.value(*review->corrected);
+    w.key("raw");
+  }
   if (v.number) {
     w.value(*v.number);
   } else {
     w.value(v.text);
+  }
+  if (review) {
+    w.key("valid").value(!review->invalid && (v.flag.empty() || v.flag == "N"));
+    w.key("review");
+    review->review().empty() ? w.null() : w.value(review->review());
+    w.key("level").value(derive::level_name(review->level));
   }
   w.key("flag");
   v.flag.empty() ? w.null() : w.value(v.flag);
@@ -387,6 +398,8 @@ Response series(const Ctx& c) {
     // Means over mixed kinds (30-second values with hourly means) would be wrong.
     return error(400, "bad_request", "kind is required for hour and day means");
   }
+  auto as_of = time_param(t, "as_of");
+  if (!as_of) return from_error(as_of.error());
   storage::SeriesQuery q;
   q.site = site->second;
   q.factor = factor->second;
@@ -394,31 +407,41 @@ Response series(const Ctx& c) {
   q.from_ms = range->from_ms;
   q.to_ms = range->to_ms;
   q.limit = kMaxLimit;
-  auto values = s.store->series(q);
+  auto values = reviewed_series(s, q, *as_of);
   if (!values) return from_error(values.error());
   const auto field_it = t.query.find("field");
   core::JsonWriter w;
   w.begin_object().key("site").value(q.site).key("factor").value(q.factor);
   // The store returns at most q.limit values, earliest first: say when the range was cut.
   w.key("truncated").value(values->size() >= q.limit);
+  if (*as_of) w.key("as_of").value(iso(**as_of));
   w.key("interval").value(interval).key("series").begin_array();
   auto wanted_field = [&](const storage::Value& v) {
     if (field_it != t.query.end() && !field_it->second.empty()) return v.field == field_it->second;
     return v.field == (v.kind == storage::DataKind::kRealtime ? "Rtd" : "Avg");
   };
   if (interval == "raw") {
-    for (const auto& v : *values) {
-      if (wanted_field(v)) write_value(w, v, nullptr);
+    for (const auto& rv : *values) {
+      if (wanted_field(rv.value)) write_value(w, rv.value, nullptr, &rv.review);
     }
   } else {
     // Hourly or daily means with their validity (standards/aggregation.h, GB 3095-2012 表4):
     // an hour from minute/real-time values needs 45 valid minutes, a day 20 valid hours. Valid
-    // samples: device flag N (or none). Hours are labelled by their END (national release
-    // convention: "14:00" = 13:00–14:00), days by the date; `start` is the period's start.
+    // samples: device flag N (or none) and not invalidated by a reviewer; a corrected value is
+    // used instead of the raw one. Hours are labelled by their END (national release convention:
+    // "14:00" = 13:00–14:00), days by the date; `start` is the period's start. `level` is the
+    // lowest review level of the period's values.
     std::vector<standards::aggregation::Sample> samples;
-    for (const auto& v : *values) {
-      if (!wanted_field(v) || !v.number) continue;
-      samples.push_back({v.measured_ms, *v.number, v.flag.empty() || v.flag == "N"});
+    const std::int64_t period = interval == "hour" ? 3600000 : kDayMs;
+    std::map<std::int64_t, derive::ReviewLevel> levels;
+    for (const auto& rv : *values) {
+      const auto shown = rv.shown();
+      if (!wanted_field(rv.value) || !shown) continue;
+      samples.push_back({rv.value.measured_ms, *shown, rv.valid()});
+      const std::int64_t start =
+          standards::aggregation::beijing_period_start(rv.value.measured_ms, period);
+      auto [it, fresh] = levels.emplace(start, rv.review.level);
+      if (!fresh) it->second = std::min(it->second, rv.review.level);
     }
     namespace agg = standards::aggregation;
     const bool subhourly =
@@ -445,6 +468,9 @@ Response series(const Ctx& c) {
       w.key("received").value(static_cast<std::int64_t>(b.received));
       w.key("valid").value(static_cast<std::int64_t>(b.valid));
       w.end_object();
+      const auto level = levels.find(b.start_ms);
+      w.key("level").value(
+          derive::level_name(level == levels.end() ? derive::ReviewLevel::kRaw : level->second));
       w.end_object();
     }
   }

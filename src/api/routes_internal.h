@@ -11,6 +11,7 @@
 #include "api/http_api.h"
 #include "auth/service.h"
 #include "core/json_writer.h"
+#include "derive/review.h"
 
 namespace ecomon::api {
 
@@ -43,7 +44,10 @@ void record_audit(const Ctx& c, const std::string& action, const std::string& ta
 // A site as the API shows it.
 std::string site_json(const registry::Site& site);
 void write_site(core::JsonWriter& w, const registry::Site& s);
-void write_value(core::JsonWriter& w, const storage::Value& v, const registry::Registry* reg);
+// With `review`: "value" is the shown value (the corrected one, the raw one in "raw"), and
+// "valid", "review" (invalidated | corrected | null) and "level" (raw | audited | final) are added.
+void write_value(core::JsonWriter& w, const storage::Value& v, const registry::Registry* reg,
+                 const derive::ReviewState* review = nullptr);
 std::string iso(std::int64_t ms);
 core::Result<std::optional<std::int64_t>> time_param(const Target& t, const std::string& name);
 
@@ -68,6 +72,10 @@ Response public_sites(const Ctx& c);
 Response public_site(const Ctx& c);
 Response public_aqi(const Ctx& c);
 Response public_water(const Ctx& c);
+// AQI over a range (aqi_routes.cpp).
+Response aqi_history(const Ctx& c);
+Response public_aqi_history(const Ctx& c);
+Response public_aqi_daily(const Ctx& c);
 // Alarms, rules, tasks (alarm_routes.cpp).
 Response rules(const Ctx& c);
 Response create_rule(const Ctx& c);
@@ -87,6 +95,24 @@ Response create_incident(const Ctx& c);
 Response incident(const Ctx& c);
 Response incident_action(const Ctx& c);
 Response close_incident(const Ctx& c);
+// Data review (review_routes.cpp).
+Response post_review_action(const Ctx& c);
+Response review_actions(const Ctx& c);
+// A stored value with what the review actions say about it.
+struct ReviewedValue {
+  storage::Value value;
+  derive::ReviewState review;
+  // Valid: device flag N (or none) and not invalidated. Shown: the corrected value, else the raw.
+  bool valid() const { return !review.invalid && (value.flag.empty() || value.flag == "N"); }
+  std::optional<double> shown() const { return review.corrected ? review.corrected : value.number; }
+};
+// The values of a series query with the review actions applied (s.reviews may be null: none).
+// With as_of_ms: only value versions received and actions written by then (the versions come from
+// Store::records of the devices assigned to the site in the range and of those in the series;
+// error range_too_large when a device has more than q.limit versions of any factor in the range).
+core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
+                                                         const storage::SeriesQuery& q,
+                                                         std::optional<std::int64_t> as_of_ms);
 // The session token or API key a request carries (router.cpp), if any.
 std::optional<std::string> credential_token(const Request& r);
 // What the public may see: a registered, non-provisional site; a value neither quarantined,

@@ -19,6 +19,7 @@
 #include "auth/secret_box.h"
 #include "auth/service.h"
 #include "core/clock.h"
+#include "derive/review.h"
 #include "gateway/gateway.h"
 #include "ingest/ingestor.h"
 #include "registry/holder.h"
@@ -312,6 +313,13 @@ int run_serve(ServeOptions o) {
                  incidents.error().detail.c_str());
     return 2;
   }
+  // Data review actions (derive/review.h), in the same file.
+  auto reviews = derive::ReviewService::open(db, clock);
+  if (!reviews) {
+    std::fprintf(stderr, "ecomon serve: reviews %s: %s\n", db.c_str(),
+                 reviews.error().detail.c_str());
+    return 2;
+  }
   ingest::Ingestor::Options ingest_options;
   ingest_options.after_commit = [a = alarms->get()](const storage::WriteResult&) { a->notify(); };
   ingest::Ingestor ingestor(**store, ingest_options);
@@ -341,6 +349,7 @@ int run_serve(ServeOptions o) {
   sources.login_limiter = &login_limiter;
   sources.alarms = alarms->get();
   sources.incidents = incidents->get();
+  sources.reviews = reviews->get();
   sources.web_root = o.web_root.empty() ? default_web_root() : o.web_root;
   std::fprintf(stderr, "ecomon: web front-end %s\n",
                sources.web_root.empty() ? "not built (make web)" : sources.web_root.c_str());

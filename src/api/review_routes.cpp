@@ -1,0 +1,250 @@
+// Data review over HTTP (数据审核, issue #5 §5; derive/review.h):
+//
+//   POST /api/v1/audit/actions   JSON {"site","factor","kind","field","from","to","action",
+//                                "reason","value"} → 201 with the stored action (id, actor, at).
+//                                kind and field may be left out (every kind / field); from and to
+//                                are ISO 8601 (no offset = Beijing time), to exclusive. invalidate,
+//                                correct, restore need data.review (the route's action); approve
+//                                and finalize need data.approve as well (checked here).
+//   GET  /api/v1/audit/actions?site=&factor=&from=&to=&as_of=&limit=
+//                                {"actions":[…]} newest first: the version history of a range.
+//
+// Scopes: a site outside the caller's scopes is 403 (404 for an unknown site and an unrestricted
+// caller); listings leave out the actions of sites outside them. Every action is appended to the
+// audit trail (review.<action>).
+#include <algorithm>
+#include <array>
+#include <boost/json.hpp>
+#include <charconv>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "api/json_body.h"
+#include "api/routes_internal.h"
+#include "core/civil_time.h"
+#include "derive/review.h"
+
+namespace ecomon::api::detail {
+namespace json = boost::json;
+
+namespace {
+
+Response unavailable() { return error(503, "unavailable", "data review is not configured"); }
+
+Response review_error(const core::Error& e) {
+  if (e.reason == "bad_request") return error(400, e.reason, e.detail);
+  return error(500, "internal", e.detail);
+}
+
+core::Result<std::string> string_member(const json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return std::string();
+  if (!v->is_string()) {
+    return core::fail(core::Error{"bad_request", std::string(key) + " must be a string"});
+  }
+  return std::string(v->as_string());
+}
+
+core::Result<std::int64_t> time_member(const json::object& o, const char* key) {
+  auto text = string_member(o, key);
+  if (!text) return core::fail(text.error());
+  if (text->empty()) {
+    return core::fail(core::Error{"bad_request", std::string(key) + " is required"});
+  }
+  const auto p = core::parse_iso8601(*text);
+  if (!p) {
+    return core::fail(
+        core::Error{"bad_request", std::string(key) + " '" + *text + "' is not an ISO 8601 time"});
+  }
+  return core::to_unix_ms(p->civil, p->offset_seconds.value_or(core::kChinaUtcOffsetSeconds));
+}
+
+core::Result<derive::ReviewAction> parse_action(const std::string& body) {
+  auto o = parse_json_object(body);
+  if (!o) return core::fail(o.error());
+  static constexpr std::array<std::string_view, 9> kKnown{
+      "site", "factor", "kind", "field", "from", "to", "action", "reason", "value"};
+  for (const auto& kv : *o) {
+    if (std::find(kKnown.begin(), kKnown.end(), std::string_view(kv.key())) == kKnown.end()) {
+      return core::fail(
+          core::Error{"bad_request", "unknown member '" + std::string(kv.key()) + "'"});
+    }
+  }
+  derive::ReviewAction a;
+  for (auto [key, out] :
+       {std::pair{"site", &a.site}, std::pair{"factor", &a.factor}, std::pair{"kind", &a.kind},
+        std::pair{"field", &a.field}, std::pair{"reason", &a.reason}}) {
+    auto v = string_member(*o, key);
+    if (!v) return core::fail(v.error());
+    *out = std::move(*v);
+  }
+  auto verb_text = string_member(*o, "action");
+  if (!verb_text) return core::fail(verb_text.error());
+  const auto verb = derive::parse_verb(*verb_text);
+  if (!verb) {
+    return core::fail(core::Error{"bad_request",
+                                  "action must be invalidate, correct, restore, approve or "
+                                  "finalize, not '" +
+                                      verb_text->substr(0, 40) + "'"});
+  }
+  a.verb = *verb;
+  auto from = time_member(*o, "from");
+  if (!from) return core::fail(from.error());
+  auto to = time_member(*o, "to");
+  if (!to) return core::fail(to.error());
+  a.from_ms = *from;
+  a.to_ms = *to;
+  if (const auto* v = o->if_contains("value"); v && !v->is_null()) {
+    if (!v->is_number()) return core::fail(core::Error{"bad_request", "value must be a number"});
+    a.value = v->to_number<double>();
+  }
+  if (auto ok = derive::check_action(a); !ok) return core::fail(ok.error());
+  return a;
+}
+
+void write_action(core::JsonWriter& w, const derive::ReviewAction& a) {
+  w.begin_object();
+  w.key("id").value(a.id).key("site").value(a.site).key("factor").value(a.factor);
+  w.key("kind").value(a.kind).key("field").value(a.field);
+  w.key("from").value(iso(a.from_ms)).key("to").value(iso(a.to_ms));
+  w.key("action").value(derive::verb_name(a.verb)).key("value");
+  a.value ? w.value(*a.value) : w.null();
+  w.key("reason").value(a.reason).key("actor").value(a.actor).key("at").value(iso(a.at_ms));
+  w.end_object();
+}
+
+}  // namespace
+
+Response post_review_action(const Ctx& c) {
+  if (!c.s.reviews) return unavailable();
+  auto a = parse_action(c.req.body);
+  if (!a) return review_error(a.error());
+  {
+    auto reg = c.s.registry->get();
+    if (auto denied = site_denied(c, *reg, reg->find_site(a->site), a->site)) return *denied;
+  }
+  if (derive::is_approval(a->verb) && !c.who->allows(auth::Action::kDataApprove)) {
+    return error(403, "forbidden", "role '" + c.who->role + "' may not data.approve");
+  }
+  a->actor = c.who->name;
+  auto stored = c.s.reviews->record(std::move(*a));
+  if (!stored) return review_error(stored.error());
+  core::JsonWriter w;
+  write_action(w, *stored);
+  std::string body = w.take();
+  record_audit(c, "review." + std::string(derive::verb_name(stored->verb)),
+               stored->site + "/" + stored->factor, body);
+  return Response{201, "application/json", std::move(body), {}};
+}
+
+Response review_actions(const Ctx& c) {
+  if (!c.s.reviews) return unavailable();
+  derive::ReviewQuery q;
+  if (auto it = c.t.query.find("site"); it != c.t.query.end()) q.site = it->second;
+  if (auto it = c.t.query.find("factor"); it != c.t.query.end()) q.factor = it->second;
+  auto reg = c.s.registry->get();
+  if (!q.site.empty()) {
+    if (auto denied = site_denied(c, *reg, reg->find_site(q.site), q.site)) return *denied;
+  }
+  for (auto [name, out] : {std::pair{"from", &q.from_ms}, std::pair{"to", &q.to_ms}}) {
+    auto t = time_param(c.t, name);
+    if (!t) return from_error(t.error());
+    if (*t) *out = **t;
+  }
+  auto as_of = time_param(c.t, "as_of");
+  if (!as_of) return from_error(as_of.error());
+  q.as_of_ms = *as_of;
+  q.limit = 1000;
+  if (auto it = c.t.query.find("limit"); it != c.t.query.end()) {
+    std::size_t v = 0;
+    const auto r = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    if (r.ec != std::errc() || v == 0) return error(400, "bad_request", "limit must be 1 or more");
+    q.limit = std::min<std::size_t>(v, 10000);
+  }
+  auto actions = c.s.reviews->list(q);
+  if (!actions) return review_error(actions.error());
+  const bool everything = auth::unrestricted(c.who->scopes);
+  core::JsonWriter w;
+  w.begin_object().key("actions").begin_array();
+  for (const auto& a : *actions) {
+    if (!everything) {
+      const registry::Site* site = reg->find_site(a.site);
+      if (!site || !in_scope(c, *reg, *site)) continue;
+    }
+    write_action(w, a);
+  }
+  w.end_array().end_object();
+  return Response{200, "application/json", w.take(), {}};
+}
+
+core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
+                                                         const storage::SeriesQuery& q,
+                                                         std::optional<std::int64_t> as_of_ms) {
+  auto latest = s.store->series(q);
+  if (!latest) return core::fail(latest.error());
+  std::vector<storage::Value> values;
+  if (!as_of_ms) {
+    values = std::move(*latest);
+  } else {
+    // The versions received by as_of: every version of the devices that reported for the site
+    // (the assigned ones and those in the current series), the latest one by then of each key.
+    std::set<std::string> mns;
+    for (const auto& v : *latest) mns.insert(v.mn);
+    {
+      auto reg = s.registry->get();
+      for (const auto& a : reg->assignments()) {
+        if (a.site == q.site && a.from_ms < q.to_ms && q.from_ms < a.until_ms) mns.insert(a.mn);
+      }
+    }
+    using Key = std::tuple<std::int64_t, storage::DataKind, std::string, std::string>;
+    std::map<Key, storage::Value> by_key;  // (measured, kind, field, mn): the order of series()
+    for (const auto& mn : mns) {
+      storage::RecordQuery rq;
+      rq.mn = mn;
+      rq.kind = q.kind;
+      rq.from_ms = q.from_ms;
+      rq.to_ms = q.to_ms;
+      rq.limit = q.limit;
+      auto records = s.store->records(rq);
+      if (!records) return core::fail(records.error());
+      // records() cuts at the limit, earliest first: a cut would hide the later versions.
+      if (records->size() >= rq.limit) {
+        return core::fail(core::Error{"range_too_large",
+                                      "as_of reads every stored version of device " + mn +
+                                          " in from..to, more than the limit: narrow from..to"});
+      }
+      for (auto& v : *records) {
+        if (v.factor != q.factor || v.received_ms > *as_of_ms) continue;
+        auto& slot = by_key[Key{v.measured_ms, v.kind, v.field, v.mn}];
+        if (slot.version <= v.version) slot = std::move(v);
+      }
+    }
+    for (auto& [key, v] : by_key) {
+      if (v.site == q.site) values.push_back(std::move(v));
+    }
+  }
+  std::vector<derive::ReviewAction> actions;
+  if (s.reviews) {
+    derive::ReviewQuery rq;
+    rq.site = q.site;
+    rq.factor = q.factor;
+    rq.from_ms = q.from_ms;
+    rq.to_ms = q.to_ms;
+    rq.as_of_ms = as_of_ms;
+    rq.limit = 1000000;
+    auto found = s.reviews->covering(rq);
+    if (!found) return core::fail(found.error());
+    actions = std::move(*found);
+  }
+  std::vector<ReviewedValue> out;
+  out.reserve(values.size());
+  for (auto& v : values) {
+    auto state =
+        derive::review_state(actions, storage::kind_name(v.kind), v.field, v.measured_ms, as_of_ms);
+    out.push_back(ReviewedValue{std::move(v), state});
+  }
+  return out;
+}
+
+}  // namespace ecomon::api::detail
