@@ -59,6 +59,8 @@ TEST(Screening, NegativeValuesMergeWhenAdjacent) {
   EXPECT_NE(f[0].evidence.find("lowest -3"), std::string::npos) << f[0].evidence;
   EXPECT_EQ(f[1].count, 1);
   EXPECT_EQ(f[0].severity, Severity::kWarning);
+  // Reported once: not again as below the analyser range.
+  EXPECT_TRUE(of_rule(screen(hourly("a34004", v), {}, kNow), Rule::kOutOfRange).empty());
 }
 
 TEST(Screening, OutOfRangeUsesTheFactorsAnalyserRange) {

@@ -257,6 +257,7 @@ std::vector<Finding> screen(const Series& series, const ScreeningConfig& c, std:
     if (f.range_max > f.range_min) {
       std::vector<Hit> hits;
       for (const Sample& x : s) {
+        if (f.concentration && x.value < 0) continue;  // reported once, as `negative`
         const double beyond = std::max(f.range_min - x.value, x.value - f.range_max);
         if (beyond > 0) hits.push_back(make_hit(x.time_ms, x.time_ms + step, 1, beyond, x.value));
       }

@@ -18,7 +18,8 @@
 //     PM2.5 0–1000 µg/m3 and PM10 0–2000 µg/m3 (beta-attenuation / TEOM monitors); SO2, NO2, O3
 //     the 0–1 ppm range and CO the 0–50 ppm range of the usual gas analysers, converted at the
 //     GB 3095-2012 (2018 amendment) reference state 25 °C, 101.325 kPa: SO2 2620, NO2 1882,
-//     O3 1963 µg/m3, CO 57.3 mg/m3 (62.5 at 0 °C).
+//     O3 1963 µg/m3, CO 57.3 mg/m3 (62.5 at 0 °C). A negative concentration is reported as
+//     `negative` only, not again as below the range.
 //   - constant: the same value in at least N consecutive values. N per factor, as a duration:
 //     72 h for SO2 and CO, 24 h for PM2.5, PM10, NO2, O3. At their published resolution (1 µg/m3,
 //     0.1 mg/m3) honest SO2 and CO stay flat for long: up to 53 and 45 consecutive published hours
