@@ -453,6 +453,7 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/v1/series", Access::kAction, A::kDataRead}, detail::series},
       {{"GET", "/api/v1/gaps", Access::kAction, A::kDataRead}, detail::gaps},
       {{"GET", "/api/v1/aqi", Access::kAction, A::kDataRead}, detail::aqi_history},
+      {{"GET", "/api/v1/screening", Access::kAction, A::kDataRead}, detail::screening},
       {{"GET", "/api/v1/devices", Access::kAction, A::kDeviceRead}, detail::devices},
       {{"PUT", "/api/v1/devices/{mn}", Access::kAction, A::kRegistryWrite}, edit_device},
       {{"GET", "/api/v1/devices/{mn}/records", Access::kAction, A::kDeviceRead}, detail::records},

@@ -94,11 +94,6 @@ core::Result<std::optional<std::int64_t>> time_param(const Target& t, const std:
       core::to_unix_ms(p->civil, p->offset_seconds.value_or(core::kChinaUtcOffsetSeconds)));
 }
 
-struct Range {
-  std::int64_t from_ms;
-  std::int64_t to_ms;
-};
-
 core::Result<Range> range_params(const Target& t, std::int64_t now_ms, std::int64_t default_span) {
   auto from = time_param(t, "from");
   if (!from) return core::fail(from.error());

@@ -50,6 +50,15 @@ void write_value(core::JsonWriter& w, const storage::Value& v, const registry::R
                  const derive::ReviewState* review = nullptr);
 std::string iso(std::int64_t ms);
 core::Result<std::optional<std::int64_t>> time_param(const Target& t, const std::string& name);
+struct Range {
+  std::int64_t from_ms;
+  std::int64_t to_ms;
+};
+// from/to of the query: `to` defaults to now + 1 day, `from` to `to - default_span`; from < to,
+// at most 10 years (errors bad_request, range_too_large).
+core::Result<Range> range_params(const Target& t, std::int64_t now_ms, std::int64_t default_span);
+// The `kind` query parameter (rtd, minute, hour, day); nullopt when absent.
+core::Result<std::optional<storage::DataKind>> kind_param(const Target& t);
 
 bool in_scope(const Ctx& c, const registry::Registry& reg, const registry::Site& site);
 // nullopt when the caller may see the site; otherwise 403 (or 404 for an unrestricted caller).
@@ -67,6 +76,8 @@ Response records(const Ctx& c);
 Response device_frame(const Ctx& c);
 Response series(const Ctx& c);
 Response gaps(const Ctx& c);
+// Quality screening findings of a site's factor (screening_routes.cpp).
+Response screening(const Ctx& c);
 // The public API (public_api.cpp).
 Response public_sites(const Ctx& c);
 Response public_site(const Ctx& c);

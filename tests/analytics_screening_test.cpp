@@ -1,0 +1,290 @@
+// Quality screening (issue #5 §4): each rule fires on a crafted series and stays silent on the
+// real hourly release of the four Guangyuan national stations; the stuck Chengdu station 1435A
+// 梁家巷 is flagged `constant`.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "analytics/screening.h"
+#include "core/civil_time.h"
+
+namespace ecomon::analytics::screening {
+namespace {
+
+constexpr std::int64_t kHourMs = 3'600'000;
+const std::int64_t kT0 =
+    core::to_unix_ms(core::CivilTime{2026, 11, 1, 0, 0, 0, 0}, core::kChinaUtcOffsetSeconds);
+const std::int64_t kNow = kT0 + 1000 * kHourMs;
+
+Series hourly(const std::string& factor, const std::vector<double>& values,
+              const std::string& site = "S1") {
+  Series s{site, factor, 3600, {}};
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    s.samples.push_back(Sample{kT0 + static_cast<std::int64_t>(i) * kHourMs, values[i], "N"});
+  }
+  return s;
+}
+
+// A plausible honest PM2.5-like series: a daily cycle plus a slow trend, integers.
+std::vector<double> wavy(int n, double base = 40) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i) {
+    v.push_back(std::round(base + 15 * std::sin(i * 0.26) + 5 * std::sin(i * 0.05) + (i % 3)));
+  }
+  return v;
+}
+
+std::vector<Finding> of_rule(const std::vector<Finding>& all, Rule r) {
+  std::vector<Finding> out;
+  std::copy_if(all.begin(), all.end(), std::back_inserter(out),
+               [r](const Finding& f) { return f.rule == r; });
+  return out;
+}
+
+TEST(Screening, NegativeValuesMergeWhenAdjacent) {
+  auto v = wavy(48);
+  v[10] = -3;
+  v[11] = -1;
+  v[30] = -2;
+  const auto f = of_rule(screen(hourly("a34004", v), {}, kNow), Rule::kNegative);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].from_ms, kT0 + 10 * kHourMs);
+  EXPECT_EQ(f[0].to_ms, kT0 + 12 * kHourMs);
+  EXPECT_EQ(f[0].count, 2);
+  EXPECT_NE(f[0].evidence.find("lowest -3"), std::string::npos) << f[0].evidence;
+  EXPECT_EQ(f[1].count, 1);
+  EXPECT_EQ(f[0].severity, Severity::kWarning);
+  // Reported once: not again as below the analyser range.
+  EXPECT_TRUE(of_rule(screen(hourly("a34004", v), {}, kNow), Rule::kOutOfRange).empty());
+}
+
+TEST(Screening, OutOfRangeUsesTheFactorsAnalyserRange) {
+  auto v = wavy(48);
+  v[5] = 1200;  // PM2.5 range 0–1000
+  const auto f = of_rule(screen(hourly("a34004", v), {}, kNow), Rule::kOutOfRange);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].from_ms, kT0 + 5 * kHourMs);
+  EXPECT_NE(f[0].evidence.find("0–1000"), std::string::npos);
+  // 1200 is inside PM10's 0–2000.
+  EXPECT_TRUE(of_rule(screen(hourly("a34002", v), {}, kNow), Rule::kOutOfRange).empty());
+}
+
+TEST(Screening, ConstantNeedsTheFactorsRunLength) {
+  // 30 hours of one PM2.5 value: over PM's 24 h. The same 30 hours of SO2: under SO2's 72 h.
+  auto v = wavy(20);
+  for (int i = 0; i < 30; ++i) v.push_back(17);
+  auto tail = wavy(10);
+  v.insert(v.end(), tail.begin(), tail.end());
+  const auto pm = of_rule(screen(hourly("a34004", v), {}, kNow), Rule::kConstant);
+  ASSERT_EQ(pm.size(), 1u);
+  EXPECT_EQ(pm[0].count, 30);
+  EXPECT_EQ(pm[0].from_ms, kT0 + 20 * kHourMs);
+  EXPECT_EQ(pm[0].to_ms, kT0 + 50 * kHourMs);
+  EXPECT_EQ(pm[0].severity, Severity::kCritical);
+  EXPECT_TRUE(of_rule(screen(hourly("a21026", v), {}, kNow), Rule::kConstant).empty());
+  std::vector<double> so2(80, 3);
+  EXPECT_EQ(of_rule(screen(hourly("a21026", so2), {}, kNow), Rule::kConstant).size(), 1u);
+}
+
+TEST(Screening, AMissingHourNeitherCountsNorBreaksAConstantRun) {
+  Series s = hourly("a34004", std::vector<double>(30, 17));
+  s.samples.erase(s.samples.begin() + 10);  // 29 values over 30 hours
+  const auto f = of_rule(screen(s, {}, kNow), Rule::kConstant);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].count, 29);
+}
+
+TEST(Screening, LowVariationOverADay) {
+  // 48 hours between 50 and 51: CV ≈ 1 %, range 1 < 20 (2 % of 0–1000); not one repeated value.
+  std::vector<double> v;
+  for (int i = 0; i < 48; ++i) v.push_back(50 + (i % 2));
+  auto series = wavy(24);
+  series.insert(series.end(), v.begin(), v.end());
+  const auto f = of_rule(screen(hourly("a34004", series), {}, kNow), Rule::kLowVariation);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].from_ms, kT0 + 24 * kHourMs);
+  EXPECT_EQ(f[0].to_ms, kT0 + 72 * kHourMs);
+  EXPECT_EQ(f[0].count, 48);
+  EXPECT_TRUE(of_rule(screen(hourly("a34004", wavy(72)), {}, kNow), Rule::kLowVariation).empty());
+  // Off for SO2: a flat day is normal at its resolution.
+  EXPECT_TRUE(of_rule(screen(hourly("a21026", series), {}, kNow), Rule::kLowVariation).empty());
+}
+
+TEST(Screening, JumpAgainstRobustSpreadAndFloor) {
+  auto v = wavy(72);
+  v[40] = 400;  // a one-hour spike: up and down merge into one finding
+  const auto f = of_rule(screen(hourly("a34004", v), {}, kNow), Rule::kJump);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].from_ms, kT0 + 39 * kHourMs);
+  EXPECT_EQ(f[0].to_ms, kT0 + 42 * kHourMs);
+  EXPECT_EQ(f[0].count, 3);
+  EXPECT_EQ(f[0].severity, Severity::kInfo);
+  // 90 is above 10 × spread of a nearly flat series but below PM2.5's floor of 100.
+  auto small = std::vector<double>(72, 20);
+  for (std::size_t i = 0; i < small.size(); ++i) small[i] += static_cast<double>(i % 2);
+  small[40] = 110;
+  EXPECT_TRUE(of_rule(screen(hourly("a34004", small), {}, kNow), Rule::kJump).empty());
+}
+
+TEST(Screening, Pm25AbovePm10BeyondTolerance) {
+  auto pm10 = wavy(24, 80);
+  auto pm25 = wavy(24, 40);
+  pm25[3] = pm10[3] + 4;   // within 5 µg/m3 and 10 %
+  pm25[7] = pm10[7] + 30;  // beyond
+  pm25[8] = pm10[8] + 30;
+  const auto f = screen_pm25_gt_pm10(hourly("a34004", pm25), hourly("a34002", pm10), {});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].rule, Rule::kPm25GtPm10);
+  EXPECT_EQ(f[0].from_ms, kT0 + 7 * kHourMs);
+  EXPECT_EQ(f[0].count, 2);
+}
+
+TEST(Screening, IdenticalSeriesNeedLengthAndVariety) {
+  const auto v = wavy(40);
+  auto other = v;
+  other[0] += 1;
+  const auto f = screen_identical(hourly("a34004", v, "A"), hourly("a34004", other, "B"), {});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].count, 39);
+  EXPECT_NE(f[0].evidence.find("equal to B a34004"), std::string::npos) << f[0].evidence;
+  // Two flat series that agree are not copies (constant covers them).
+  std::vector<double> flat(40, 3);
+  EXPECT_TRUE(
+      screen_identical(hourly("a21026", flat, "A"), hourly("a21026", flat, "B"), {}).empty());
+}
+
+TEST(Screening, FutureTimeAgainstTheCallersNow) {
+  const auto v = wavy(10);
+  const std::int64_t now = kT0 + 7 * kHourMs + 5 * 60'000;  // 07:05 — 08:00 is 55 min ahead
+  const auto f = of_rule(screen(hourly("a34004", v), {}, now), Rule::kFutureTime);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].from_ms, kT0 + 8 * kHourMs);
+  EXPECT_EQ(f[0].count, 2);
+  // Unknown factors get future_time only.
+  const auto unknown = screen(hourly("w01018", {-5, -5, -5, -5}), {}, kT0);
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_EQ(unknown[0].rule, Rule::kFutureTime);
+}
+
+TEST(Screening, FlagCoverOnlyForInvalidFlags) {
+  Series s = hourly("a21004", wavy(10));
+  s.samples[4].value = 250;  // above NO2's 200
+  s.samples[4].flag = "M";
+  s.samples[5].value = 260;  // valid flag: not covered
+  const auto f = of_rule(screen(s, {}, kNow), Rule::kFlagCover);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].evidence.find("flagged M"), std::string::npos);
+}
+
+TEST(Screening, ThresholdsAreConfiguration) {
+  ScreeningConfig c;
+  c.factors["a34004"].constant_min_s = 10 * 3600;
+  std::vector<double> v(12, 9);
+  EXPECT_EQ(of_rule(screen(hourly("a34004", v), c, kNow), Rule::kConstant).size(), 1u);
+  EXPECT_TRUE(of_rule(screen(hourly("a34004", v), {}, kNow), Rule::kConstant).empty());
+}
+
+// The real hourly release (data/air_cn_sichuan_hourly_2020): station → factor → series.
+using Stations = std::map<std::string, std::map<std::string, Series>>;
+
+Stations read_release(const std::string& file) {
+  const std::vector<std::pair<std::string, std::string>> columns = {
+      {"pm25_ugm3", "a34004"}, {"pm10_ugm3", "a34002"},  {"so2_ugm3", "a21026"},
+      {"no2_ugm3", "a21004"},  {"o3_1h_ugm3", "a05024"}, {"co_mgm3", "a21005"}};
+  std::ifstream in(std::string(ECOMON_DATA_DIR) + "/air_cn_sichuan_hourly_2020/" + file);
+  EXPECT_TRUE(in) << file;
+  auto split = [](const std::string& line) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, ',')) cells.push_back(cell);
+    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    return cells;
+  };
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const auto header = split(line);
+  auto col = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  Stations out;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // the files end lines with CR LF
+    const auto cells = split(line);
+    const auto parsed = core::parse_iso8601(cells.at(col("timestamp")));
+    EXPECT_TRUE(parsed && parsed->offset_seconds);
+    // The release stamps an hour by its end; screening works on the hour's start.
+    const std::int64_t start = core::to_unix_ms(parsed->civil, *parsed->offset_seconds) - kHourMs;
+    std::string station = cells.at(col("station_code"));
+    if (station.empty()) station = cells.at(col("station_name"));
+    for (const auto& [name, factor] : columns) {
+      const std::string& cell = cells.at(col(name));
+      if (cell.empty()) continue;
+      Series& s = out[station][factor];
+      s.site = station;
+      s.factor = factor;
+      s.samples.push_back(Sample{start, std::stod(cell), "N"});
+    }
+  }
+  return out;
+}
+
+const std::int64_t kReleaseNow =
+    core::to_unix_ms(core::CivilTime{2020, 4, 9, 0, 0, 0, 0}, core::kChinaUtcOffsetSeconds);
+
+TEST(ScreeningRealData, GuangyuanStationsAreClean) {
+  const Stations stations = read_release("guangyuan_station_hourly_2020-03-26_2020-04-08.csv");
+  ASSERT_EQ(stations.size(), 4u);
+  for (const auto& [code, factors] : stations) {
+    ASSERT_EQ(factors.size(), 6u) << code;
+    for (const auto& [factor, series] : factors) {
+      for (const Finding& f : screen(series, {}, kReleaseNow)) {
+        ADD_FAILURE() << code << " " << factor << " " << rule_name(f.rule) << ": " << f.evidence;
+      }
+    }
+    EXPECT_TRUE(screen_pm25_gt_pm10(factors.at("a34004"), factors.at("a34002"), {}).empty())
+        << code;
+    for (const auto& [other, other_factors] : stations) {
+      if (other <= code) continue;
+      for (const auto& [factor, series] : factors) {
+        for (const Finding& f : screen_identical(series, other_factors.at(factor), {})) {
+          ADD_FAILURE() << code << " " << other << " " << factor << ": " << f.evidence;
+        }
+      }
+    }
+  }
+}
+
+TEST(ScreeningRealData, StuckStation1435AIsConstant) {
+  const Stations stations = read_release("sichuan_station_hourly_2020-03-26_2020-04-08.csv");
+  const auto& lj = stations.at("1435A");  // 梁家巷, Chengdu: one record repeated for 169 hours
+  for (const std::string factor : {"a34004", "a34002", "a21004", "a05024", "a21005"}) {
+    const auto f = of_rule(screen(lj.at(factor), {}, kReleaseNow), Rule::kConstant);
+    ASSERT_EQ(f.size(), 1u) << factor;
+    EXPECT_EQ(f[0].count, 169) << factor;
+  }
+  EXPECT_FALSE(lj.contains("a21026"));  // its SO2 cells are empty
+  // Across Sichuan, `constant` and `low_variation` fire only on 1435A and the relay's stale
+  // 乐山大佛景区 (no station code; one record for 157 hours); PM2.5 never exceeds PM10.
+  for (const auto& [code, factors] : stations) {
+    for (const auto& [factor, series] : factors) {
+      for (const Finding& f : screen(series, {}, kReleaseNow)) {
+        if (f.rule == Rule::kJump) continue;  // real events jump too (Xichang forest fire)
+        if (code == "1435A" || code == "乐山大佛景区") continue;
+        ADD_FAILURE() << code << " " << factor << " " << rule_name(f.rule) << ": " << f.evidence;
+      }
+    }
+    if (factors.contains("a34004") && factors.contains("a34002")) {
+      EXPECT_TRUE(screen_pm25_gt_pm10(factors.at("a34004"), factors.at("a34002"), {}).empty());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ecomon::analytics::screening
