@@ -94,6 +94,37 @@ TEST_F(StaticFiles, WithoutABuiltFrontEndTheRootSaysHowToBuildIt) {
   EXPECT_FALSE(serve_static("", {"assets", "x.js"}));
 }
 
+TEST_F(StaticFiles, AGzipCopyGoesToClientsThatTakeIt) {
+  write(root_ / "assets" / "portal-abc123.js.gz", "GZ");
+  auto r = serve_static(root_.string(), {"assets", "portal-abc123.js"}, true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "GZ");
+  EXPECT_EQ(header(*r, "Content-Encoding"), "gzip");
+  EXPECT_EQ(r->content_type, "text/javascript; charset=utf-8");  // the file's type, not gzip's
+  EXPECT_EQ(header(*r, "Vary"), "Accept-Encoding");
+  r = serve_static(root_.string(), {"assets", "portal-abc123.js"}, false);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "js");
+  EXPECT_EQ(header(*r, "Content-Encoding"), "");
+  // No copy: the plain file, even to a client that takes gzip.
+  r = serve_static(root_.string(), {"assets", "console-def456.css"}, true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "css");
+  EXPECT_EQ(header(*r, "Content-Encoding"), "");
+}
+
+TEST(AcceptsGzip, ReadsTheHeaderAsRfc9110Says) {
+  EXPECT_TRUE(accepts_gzip("gzip"));
+  EXPECT_TRUE(accepts_gzip("gzip, deflate, br, zstd"));
+  EXPECT_TRUE(accepts_gzip("br;q=1.0, gzip;q=0.8"));
+  EXPECT_TRUE(accepts_gzip("*"));
+  EXPECT_FALSE(accepts_gzip(""));
+  EXPECT_FALSE(accepts_gzip("identity"));
+  EXPECT_FALSE(accepts_gzip("br, deflate"));
+  EXPECT_FALSE(accepts_gzip("gzip;q=0"));
+  EXPECT_FALSE(accepts_gzip("x-gzip2"));
+}
+
 TEST(ContentType, ByExtension) {
   EXPECT_EQ(content_type_of("a.json"), "application/json");
   EXPECT_EQ(content_type_of("a.svg"), "image/svg+xml");

@@ -4,9 +4,31 @@
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 import { resolve } from 'node:path'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
+
+// A gzip copy (NAME.gz) of every text file of the build, which `ecomon serve` sends to browsers
+// that accept gzip (api/static_files.h): the portal's 1.1 MB of scripts and shapes travel as ~0.3 MB.
+function gzipCopies() {
+  const text = /\.(js|css|html|json|svg)$/
+  const walk = (dir) =>
+    readdirSync(dir).flatMap((n) => {
+      const p = resolve(dir, n)
+      return statSync(p).isDirectory() ? walk(p) : [p]
+    })
+  return {
+    name: 'ecomon-gzip-copies',
+    apply: 'build',
+    closeBundle() {
+      for (const p of walk(resolve(import.meta.dirname, 'dist'))) {
+        if (text.test(p)) writeFileSync(p + '.gz', gzipSync(readFileSync(p), { level: 9 }))
+      }
+    },
+  }
+}
 
 export default defineConfig({
-  plugins: [vue()],
+  plugins: [vue(), gzipCopies()],
   base: '/',
   build: {
     outDir: 'dist',

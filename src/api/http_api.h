@@ -125,12 +125,13 @@ struct Request {
   std::string method;
   std::string target;
   std::string body;
-  std::string authorization;  // the Authorization header
-  std::string cookie;         // the Cookie header
-  std::string origin;         // the Origin header (browsers send it with POST/PUT/DELETE)
-  std::string host;           // the Host header
-  std::string client;         // the peer's IP address
-  std::string last_event_id;  // the Last-Event-ID header (an event stream's resumption point)
+  std::string authorization;    // the Authorization header
+  std::string cookie;           // the Cookie header
+  std::string origin;           // the Origin header (browsers send it with POST/PUT/DELETE)
+  std::string host;             // the Host header
+  std::string client;           // the peer's IP address
+  std::string last_event_id;    // the Last-Event-ID header (an event stream's resumption point)
+  std::string accept_encoding;  // the Accept-Encoding header (the web pages' gzip copies)
   bool tls = false;
 };
 

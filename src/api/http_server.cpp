@@ -282,6 +282,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.origin = std::string(req[http::field::origin]);
     request.host = std::string(req[http::field::host]);
     request.last_event_id = std::string(req["Last-Event-ID"]);
+    request.accept_encoding = std::string(req[http::field::accept_encoding]);
     request.client = peer();
     request.tls = kTls;
     // Store reads and registry saves run on the API's worker threads, never on the event loop the

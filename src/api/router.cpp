@@ -584,7 +584,8 @@ Response handle_request(const ApiSources& s, const Request& req) {
     // The portal and the dashboard's files are public; the data they show comes from the API,
     // which checks the caller.
     if (method != "GET") return error(405, "method_not_allowed", "the web pages are read-only");
-    if (auto r = serve_static(s.web_root, p)) return std::move(*r);
+    if (auto r = serve_static(s.web_root, p, accepts_gzip(req.accept_encoding)))
+      return std::move(*r);
     return error(404, "not_found", "no such page: " + req.target.substr(0, req.target.find('?')));
   }
 

@@ -1,6 +1,7 @@
 #include "api/static_files.h"
 
 #include <array>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -44,8 +45,10 @@ std::optional<std::string> read_file(const fs::path& p) {
   return std::move(out).str();
 }
 
-Response file_response(const fs::path& p, std::string body, bool immutable) {
+Response file_response(const fs::path& p, std::string body, bool immutable, bool gzipped) {
   Response r{200, content_type_of(p.filename().string()), std::move(body), {}};
+  if (gzipped) r.headers.emplace_back("Content-Encoding", "gzip");
+  r.headers.emplace_back("Vary", "Accept-Encoding");
   // Hashed asset names never change their content; pages are checked on every load so a new
   // build is seen at once.
   r.headers.emplace_back("Cache-Control",
@@ -58,7 +61,41 @@ constexpr std::string_view kNotBuilt =
     "<p>网页界面尚未构建 — the web front-end is not built. Run <code>make web</code> "
     "(or <code>ecomon serve --web-root DIR</code>). The API is at <code>/api/</code>.</p></html>";
 
+// The file, or its gzip copy when the client takes one and it exists.
+std::optional<Response> answer(const fs::path& p, bool immutable, bool gzip) {
+  if (gzip) {
+    fs::path gz = p;
+    gz += ".gz";
+    if (auto body = read_file(gz)) return file_response(p, std::move(*body), immutable, true);
+  }
+  if (auto body = read_file(p)) return file_response(p, std::move(*body), immutable, false);
+  return std::nullopt;
+}
+
 }  // namespace
+
+bool accepts_gzip(const std::string& accept_encoding) {
+  std::string_view rest(accept_encoding);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    const auto semi = item.find(';');
+    std::string_view token = item.substr(0, semi);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (token != "gzip" && token != "*") continue;
+    if (semi == std::string_view::npos) return true;
+    std::string_view params = item.substr(semi + 1);
+    const auto q = params.find("q=");
+    if (q == std::string_view::npos) return true;
+    double v = 1;
+    std::string_view num = params.substr(q + 2);
+    const auto r = std::from_chars(num.data(), num.data() + num.size(), v);
+    return r.ec != std::errc() || v > 0;
+  }
+  return false;
+}
 
 std::string content_type_of(const std::string& name) {
   const auto dot = name.rfind('.');
@@ -72,7 +109,7 @@ std::string content_type_of(const std::string& name) {
 }
 
 std::optional<Response> serve_static(const std::string& root,
-                                     const std::vector<std::string>& segments) {
+                                     const std::vector<std::string>& segments, bool gzip) {
   const bool console = !segments.empty() && segments.front() == "console";
   if (root.empty()) {
     if (segments.empty() || console) {
@@ -86,14 +123,11 @@ std::optional<Response> serve_static(const std::string& root,
   fs::path p(root);
   for (const auto& s : segments) p /= s;
   if (segments.empty()) p /= "index.html";
-  if (auto body = read_file(p)) {
-    const bool immutable = segments.size() >= 2 && segments.front() == "assets";
-    return file_response(p, std::move(*body), immutable);
-  }
+  const bool immutable = segments.size() >= 2 && segments.front() == "assets";
+  if (auto r = answer(p, immutable, gzip)) return r;
   if (console) {
     // A route of the dashboard (/console/sites/2526A): the app's page, which routes itself.
-    const fs::path index = fs::path(root) / "console" / "index.html";
-    if (auto body = read_file(index)) return file_response(index, std::move(*body), false);
+    return answer(fs::path(root) / "console" / "index.html", false, gzip);
   }
   return std::nullopt;
 }

@@ -21,34 +21,32 @@ for (const [name, path, testId, mark] of [
   test(`first render of ${name}`, async ({ browser }) => {
     const render: number[] = []
     const bytes: number[] = []
+    const wire: number[] = []
     let requests = 0
     for (let i = 0; i < RUNS; i++) {
       const context = await browser.newContext()
       const page = await context.newPage()
-      let total = 0
-      let count = 0
-      page.on('response', async (r) => {
-        count++
-        try {
-          total += (await r.body()).length
-        } catch {
-          /* a streamed or aborted answer */
-        }
-      })
       await page.goto(base() + path)
       await page.getByTestId(testId).waitFor({ state: 'visible' })
       render.push(
         await page.evaluate((m) => (m ? performance.getEntriesByName(m)[0].startTime : performance.now()), mark),
       )
       await page.waitForLoadState('networkidle')
+      // Everything the page loaded (document, scripts, styles, API answers), as decoded bytes.
+      const [total, encoded, count] = await page.evaluate(() => {
+        const all = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+        const sum = (k: string) => all.reduce((n, e: any) => n + (e[k] || 0), 0)
+        return [sum('decodedBodySize'), sum('encodedBodySize'), all.length]
+      })
       bytes.push(total)
+      wire.push(encoded)
       requests = count
       await context.close()
     }
     const kb = (n: number) => (n / 1024).toFixed(0) + ' KiB'
     console.log(
       `${name}: first meaningful render median ${pct(render, 50).toFixed(0)} ms, p90 ${pct(render, 90).toFixed(0)} ms ` +
-        `over ${RUNS} cold loads; page weight ${kb(pct(bytes, 50))} in ${requests} responses (uncompressed)`,
+        `over ${RUNS} cold loads; page weight ${kb(pct(bytes, 50))} (${kb(pct(wire, 50))} on the wire, gzip) in ${requests} responses`,
     )
   })
 }
