@@ -63,6 +63,7 @@ bench: deps web
 	bash scripts/bench_ingest.sh
 	ECOMON=build/release/ecomon python3 scripts/bench_alarm_latency.py
 	ECOMON=build/release/ecomon python3 scripts/bench_auth.py
+	ECOMON=build/release/ecomon python3 scripts/bench_backfill.py
 	$(MAKE) web
 	cd web && ECOMON=../build/release/ecomon npx --no-install playwright test -c bench.config.ts --reporter=line
 

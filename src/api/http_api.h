@@ -50,8 +50,9 @@ class AlarmService;
 class IncidentService;
 }  // namespace ecomon::alarm
 namespace ecomon::derive {
+class DerivedService;
 class ReviewService;
-}
+}  // namespace ecomon::derive
 
 namespace ecomon::api {
 
@@ -95,6 +96,9 @@ struct ApiSources {
   // Data review actions (review_routes.cpp); without it the review routes answer 503 and series
   // and AQI show the raw values.
   derive::ReviewService* reviews = nullptr;
+  // Stored hourly and daily means and their revisions (derived_routes.cpp); without it those
+  // routes answer 503.
+  derive::DerivedService* derived = nullptr;
   // Asks devices to send real-time data every `seconds` (HJ 212 CN 1062), all at once; blocks
   // until each answered 9011 + 9012 or timed out. One outcome per MN, in order. May be empty
   // (an incident then records the outcome "unavailable").

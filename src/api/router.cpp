@@ -454,6 +454,8 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/v1/gaps", Access::kAction, A::kDataRead}, detail::gaps},
       {{"GET", "/api/v1/aqi", Access::kAction, A::kDataRead}, detail::aqi_history},
       {{"GET", "/api/v1/screening", Access::kAction, A::kDataRead}, detail::screening},
+      {{"GET", "/api/v1/aggregates", Access::kAction, A::kDataRead}, detail::aggregates},
+      {{"GET", "/api/v1/revisions", Access::kAction, A::kDataRead}, detail::revisions},
       {{"GET", "/api/v1/devices", Access::kAction, A::kDeviceRead}, detail::devices},
       {{"PUT", "/api/v1/devices/{mn}", Access::kAction, A::kRegistryWrite}, edit_device},
       {{"GET", "/api/v1/devices/{mn}/records", Access::kAction, A::kDeviceRead}, detail::records},

@@ -78,6 +78,9 @@ Response series(const Ctx& c);
 Response gaps(const Ctx& c);
 // Quality screening findings of a site's factor (screening_routes.cpp).
 Response screening(const Ctx& c);
+// Stored hourly and daily means and their revisions (derived_routes.cpp).
+Response aggregates(const Ctx& c);
+Response revisions(const Ctx& c);
 // The public API (public_api.cpp).
 Response public_sites(const Ctx& c);
 Response public_site(const Ctx& c);

@@ -19,6 +19,7 @@
 #include "auth/secret_box.h"
 #include "auth/service.h"
 #include "core/clock.h"
+#include "derive/aggregates.h"
 #include "derive/review.h"
 #include "gateway/gateway.h"
 #include "ingest/ingestor.h"
@@ -173,6 +174,21 @@ std::string alarm_metrics(const alarm::AlarmCounters& a) {
   return m.str();
 }
 
+std::string derived_metrics(const derive::DerivedCounters& d) {
+  std::ostringstream m;
+  auto line = [&](const char* name, const char* help, const char* type, std::uint64_t v) {
+    m << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
+      << name << ' ' << v << '\n';
+  };
+  line("ecomon_derived_cursor", "Change-feed sequence the stored means are computed up to.",
+       "gauge", d.cursor);
+  line("ecomon_derived_rows_written_total", "Stored hours and days inserted or changed.", "counter",
+       d.rows_written);
+  line("ecomon_derived_revisions_total",
+       "Revisions of stored hours and days by late or re-sent data.", "counter", d.revisions_added);
+  return m.str();
+}
+
 // GET /api/v1/events: the streams open and those refused at the limit (HttpOptions).
 std::string stream_metrics(std::size_t open, std::uint64_t refused) {
   std::ostringstream m;
@@ -320,8 +336,20 @@ int run_serve(ServeOptions o) {
                  reviews.error().detail.c_str());
     return 2;
   }
+  // Stored hourly and daily means and their revisions (derive/aggregates.h) tail the change feed
+  // like the alarms, on their own thread, woken by the same commits.
+  auto derived = derive::DerivedService::open(db, **store, clock);
+  if (!derived) {
+    std::fprintf(stderr, "ecomon serve: derived data %s: %s\n", db.c_str(),
+                 derived.error().detail.c_str());
+    return 2;
+  }
   ingest::Ingestor::Options ingest_options;
-  ingest_options.after_commit = [a = alarms->get()](const storage::WriteResult&) { a->notify(); };
+  ingest_options.after_commit = [a = alarms->get(),
+                                 d = derived->get()](const storage::WriteResult&) {
+    a->notify();
+    d->notify();
+  };
   ingest::Ingestor ingestor(**store, ingest_options);
 
   boost::asio::io_context io;
@@ -350,6 +378,7 @@ int run_serve(ServeOptions o) {
   sources.alarms = alarms->get();
   sources.incidents = incidents->get();
   sources.reviews = reviews->get();
+  sources.derived = derived->get();
   sources.web_root = o.web_root.empty() ? default_web_root() : o.web_root;
   std::fprintf(stderr, "ecomon: web front-end %s\n",
                sources.web_root.empty() ? "not built (make web)" : sources.web_root.c_str());
@@ -413,7 +442,7 @@ int run_serve(ServeOptions o) {
     return metrics_text(gw.counters(), ingestor.counters(), values ? *values : 0,
                         frames ? *frames : 0, http_ptr ? http_ptr->requests_served() : 0,
                         http_ptr ? http_ptr->tls_handshake_failures() : 0) +
-           alarm_metrics((*alarms)->counters()) +
+           alarm_metrics((*alarms)->counters()) + derived_metrics((*derived)->counters()) +
            stream_metrics(http_ptr ? http_ptr->open_streams() : 0,
                           http_ptr ? http_ptr->streams_refused() : 0);
   };
@@ -450,11 +479,13 @@ int run_serve(ServeOptions o) {
   std::fflush(stderr);
 
   (*alarms)->start();
+  (*derived)->start();
   io.run();
   // Commit what is queued; the posted acknowledgements are dropped with the loop (the devices
   // re-send what they did not see acknowledged).
   ingestor.stop();
   (*alarms)->stop();  // before the gateway it reads device times from goes away
+  (*derived)->stop();
   on_key_request = nullptr;
   key_pool.join();  // a rotation under way ends: the stopped gateway answered it "stopped"
   std::fprintf(stderr, "ecomon serve: stopped\n");
