@@ -5,8 +5,8 @@
 namespace ecomon::alarm {
 namespace {
 
-constexpr std::string_view kKinds[] = {"threshold", "sustained", "rate_of_change", "offline",
-                                       "factor_missing"};
+constexpr std::string_view kKinds[] = {"threshold",      "sustained", "rate_of_change", "offline",
+                                       "factor_missing", "aqi_level", "water_class"};
 constexpr std::string_view kOps[] = {">", ">=", "<", "<="};
 constexpr std::string_view kSeverities[] = {"info", "minor", "major", "critical"};
 
@@ -38,6 +38,8 @@ std::optional<Severity> parse_severity(std::string_view s) {
   return parse_name<Severity>(kSeverities, s);
 }
 
+bool is_derived(RuleKind k) { return k == RuleKind::kAqiLevel || k == RuleKind::kWaterClass; }
+
 std::optional<std::string> normalise_rule(Rule& r) {
   if (r.name.empty() || r.name.size() > 200 || has_control_or_empty(r.name)) {
     return "name: 1 to 200 characters, no control characters";
@@ -63,6 +65,24 @@ std::optional<std::string> normalise_rule(Rule& r) {
     if (!(r.tolerance >= 1 && r.tolerance <= 1000)) return "tolerance: 1 to 1000";
     if (r.interval_s < 0 || r.interval_s > 366LL * 86400)
       return "interval_s: 0 (the device's) to one year";
+    return std::nullopt;
+  }
+  if (is_derived(r.kind)) {
+    if (!r.factor.empty() || !r.device.empty())
+      return "an aqi_level or water_class rule has no factor or device (it reads its items)";
+    if (!r.field.empty() && r.field != "Avg") return "field of an aqi_level or water_class: Avg";
+    r.field = "Avg";
+    r.count = 1;
+    r.interval_s = 0;
+    if (r.kind == RuleKind::kAqiLevel) {
+      r.data_kind = storage::DataKind::kHour;
+      if (!(r.limit >= 0 && r.limit <= 500)) return "limit of an aqi_level rule: an AQI, 0 to 500";
+    } else {
+      r.data_kind = storage::DataKind::kHour;  // hourly and daily samples both count
+      r.op = Op::kGreater;
+      if (!(r.limit == 0 || (r.limit >= 1 && r.limit <= 6 && r.limit == std::floor(r.limit))))
+        return "limit of a water_class rule: a class 1 to 6 (I..V, 6 = 劣V) or 0 = designated";
+    }
     return std::nullopt;
   }
   if (r.factor.empty()) return "factor is required";
@@ -123,7 +143,9 @@ Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st) 
     if (rule.op == Op::kLess || rule.op == Op::kLessEqual) return e;
   }
   switch (rule.kind) {
-    case RuleKind::kThreshold: {
+    case RuleKind::kThreshold:
+    case RuleKind::kAqiLevel:
+    case RuleKind::kWaterClass: {
       e.verdict = x && compare(rule.op, *x, rule.limit) ? Verdict::kExceeds : Verdict::kGood;
       e.observed = x.value_or(0);
       e.since_ms = v.measured_ms;
