@@ -855,5 +855,49 @@ TEST_F(AlarmEngineTest, AqiLevelAndWaterClassRulesAreChecked) {
   EXPECT_EQ(ok->field, "Avg");
 }
 
+TEST_F(AlarmEngineTest, ScreeningOpensOnANegativeOrOutOfRangeValueAndACleanOneClears) {
+  Rule r;
+  r.name = "PM2.5 screening";
+  r.kind = RuleKind::kScreening;
+  r.site = kSite;
+  r.factor = "a34004";
+  auto stored = alarms_->create_rule(r, "tester");
+  ASSERT_TRUE(stored.ok()) << stored.error().detail;
+  EXPECT_EQ(stored->field, "Avg");
+  // Flagged M, a negative value never counts.
+  write({hourly("a34004", t0_ - kHour, -5, "M")});
+  process();
+  EXPECT_TRUE(all().empty());
+  write({hourly("a34004", t0_, -5)});  // negative
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].kind, RuleKind::kScreening);
+  EXPECT_EQ(*a[0].value, -5);
+  write({hourly("a34004", t0_ + kHour, 2000)});  // out_of_range: PM2.5 default range 0..1000
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].count, 2);
+  write({hourly("a34004", t0_ + 2 * kHour, 30)});  // clean: clears
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].cleared_ms, t0_ + 2 * kHour);
+  // A value stamped 2 h ahead of the clock (the gateway marks it clock-suspect): future_time.
+  auto future = hourly("a34004", clock_.now + 2 * kHour, 30);
+  future.quality = storage::kQualityClockSuspect;
+  write({future});
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(a[0].active);
+  auto events = alarms_->events(a[0].id);
+  ASSERT_TRUE(events.ok());
+  ASSERT_FALSE(events->empty());
+  EXPECT_EQ(events->front().note.rfind("future_time", 0), 0u) << events->front().note;
+}
+
 }  // namespace
 }  // namespace ecomon::alarm

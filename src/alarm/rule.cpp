@@ -2,11 +2,14 @@
 
 #include <cmath>
 
+#include "analytics/screening.h"
+
 namespace ecomon::alarm {
 namespace {
 
-constexpr std::string_view kKinds[] = {"threshold",      "sustained", "rate_of_change", "offline",
-                                       "factor_missing", "aqi_level", "water_class"};
+constexpr std::string_view kKinds[] = {"threshold",   "sustained",      "rate_of_change",
+                                       "offline",     "factor_missing", "aqi_level",
+                                       "water_class", "screening"};
 constexpr std::string_view kOps[] = {">", ">=", "<", "<="};
 constexpr std::string_view kSeverities[] = {"info", "minor", "major", "critical"};
 
@@ -96,6 +99,13 @@ std::optional<std::string> normalise_rule(Rule& r) {
   }
   if (!r.device.empty()) return "device applies to offline and factor_missing rules only";
   if (r.field.empty()) r.field = r.data_kind == storage::DataKind::kRealtime ? "Rtd" : "Avg";
+  if (r.kind == RuleKind::kScreening) {
+    r.count = 1;
+    r.interval_s = 0;
+    r.op = Op::kGreater;
+    r.limit = 0;
+    return std::nullopt;
+  }
   if (r.kind == RuleKind::kSustained) {
     if (r.count < 2 || r.count > 100000) return "count: 2 to 100000 consecutive values";
   } else {
@@ -131,7 +141,43 @@ bool value_counts(const storage::Value& v) {
   return v.flag.empty() || v.flag == "N";
 }
 
-Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st) {
+namespace {
+
+// A screening rule on one value: the per-value rules of analytics::screening only.
+Evaluation evaluate_screening(const storage::Value& v, SeriesState& st, std::int64_t now_ms) {
+  namespace sc = analytics::screening;
+  Evaluation e;
+  // Clock-suspect values count here (they are what future_time is about); flagged, quarantined
+  // and pending ones do not, and a report without a number has nothing to screen.
+  if (!(v.flag.empty() || v.flag == "N")) return e;
+  if (v.quality & (storage::kQualityQuarantined | storage::kQualityPending)) return e;
+  if (!v.number) return e;
+  static const sc::ScreeningConfig kConfig;
+  sc::Series series;
+  series.site = v.site;
+  series.factor = v.factor;
+  series.samples.push_back(sc::Sample{v.measured_ms, *v.number, v.flag});
+  for (const auto& f : sc::screen(series, kConfig, now_ms)) {
+    if (f.rule != sc::Rule::kNegative && f.rule != sc::Rule::kOutOfRange &&
+        f.rule != sc::Rule::kFutureTime) {
+      continue;
+    }
+    if (!e.finding.empty()) e.finding += "; ";
+    e.finding += std::string(sc::rule_name(f.rule)) + ": " + f.evidence;
+  }
+  e.verdict = e.finding.empty() ? Verdict::kGood : Verdict::kExceeds;
+  e.observed = *v.number;
+  e.since_ms = v.measured_ms;
+  st.seen = true;
+  st.last_ms = v.measured_ms;
+  return e;
+}
+
+}  // namespace
+
+Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st,
+                    std::int64_t now_ms) {
+  if (rule.kind == RuleKind::kScreening) return evaluate_screening(v, st, now_ms);
   Evaluation e;
   if (!value_counts(v)) return e;
   e.late = st.seen && v.measured_ms < st.last_ms;
@@ -192,6 +238,7 @@ Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st) 
     }
     case RuleKind::kOffline:
     case RuleKind::kFactorMissing:
+    case RuleKind::kScreening:
       return e;
   }
   if (!e.late) {

@@ -38,6 +38,16 @@
 //                   w21003 NH3-N, w21011 TP, w21001 TN; the sample is the values of that data
 //                   kind and measured time (lakes and reservoirs class TN, rivers do not).
 //
+//   screening       a value of (site, factor, field, data_kind) that the per-value quality
+//                   screening rules (analytics/screening.h, default limits) report: `negative`
+//                   (a concentration below 0), `out_of_range` (outside the analyser's default
+//                   range) or `future_time` (measured more than 10 min after the engine's clock;
+//                   such values are clock-suspect and count for this kind only). One clean value
+//                   clears. The series rules (constant, low_variation, jump, pm25_gt_pm10,
+//                   identical_series, flag_cover) are not alarm rules. op and limit are not used.
+//                   Values are judged in arrival order (no late-data handling: a future-stamped
+//                   value must not make the honest ones after it late).
+//
 // aqi_level and water_class are episodes exactly like threshold rules (late values, hold-off,
 // retroactive marking); the subject is the site, the alarm's value the AQI or the class number.
 // A later version of a value of the same hour (a correction) evaluates the hour again, so it can
@@ -70,12 +80,14 @@ enum class RuleKind : std::uint8_t {
   kOffline,
   kFactorMissing,
   kAqiLevel,
-  kWaterClass
+  kWaterClass,
+  kScreening
 };
 enum class Op : std::uint8_t { kGreater, kGreaterEqual, kLess, kLessEqual };
 enum class Severity : std::uint8_t { kInfo, kMinor, kMajor, kCritical };
 
-// threshold, sustained, rate_of_change, offline, factor_missing, aqi_level, water_class
+// threshold, sustained, rate_of_change, offline, factor_missing, aqi_level, water_class,
+// screening
 std::string_view kind_name(RuleKind k);
 std::optional<RuleKind> parse_rule_kind(std::string_view s);
 std::string_view op_name(Op op);  // ">", ">=", "<", "<="
@@ -142,12 +154,15 @@ struct Evaluation {
   bool late = false;          // measured before the newest value already evaluated
   double observed = 0;        // the value (rate_of_change: the change)
   std::int64_t since_ms = 0;  // when the condition began (sustained: the streak's start)
+  std::string finding;        // screening: the findings and their evidence ("" otherwise)
 };
 
 // Evaluates one value against a value rule (threshold, sustained, rate_of_change; aqi_level and
 // water_class judge their computed value as threshold does) that matches it, and advances
 // `state`. Late values are judged by threshold rules (they can open or clear an
 // episode retroactively) but ignored by sustained and rate_of_change rules, which need order.
-Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& state);
+// `now_ms` is the engine's clock (screening's future_time).
+Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& state,
+                    std::int64_t now_ms = 0);
 
 }  // namespace ecomon::alarm

@@ -374,8 +374,10 @@ class AlarmService::Impl {
     offline_.clear();
     missing_.clear();
     watched_.clear();
+    screening_rules_ = 0;
     for (const auto& [id, r] : all_rules_) {
       if (!r.enabled) continue;
+      if (r.kind == RuleKind::kScreening) ++screening_rules_;
       if (r.kind == RuleKind::kOffline) {
         offline_.push_back(id);
         continue;
@@ -622,7 +624,7 @@ class AlarmService::Impl {
     const std::string subject = "site:" + v.site;
     const std::string key = rule_key(rule.id, subject);
     SeriesState& st = series_[key];
-    const Evaluation ev = evaluate(rule, v, st);
+    const Evaluation ev = evaluate(rule, v, st, now);
     if (ev.verdict == Verdict::kIgnored) return {};
     const bool retro = ev.late || (v.quality & storage::kQualityResend);
     auto it = episodes_.find(key);
@@ -678,7 +680,8 @@ class AlarmService::Impl {
     a.last_ms = v.measured_ms;
     a.retroactive = retro;
     a.latency_ms = std::max<std::int64_t>(0, now - v.received_ms);
-    auto e = insert_episode(key, std::move(a), describe(rule, ev.observed), now);
+    auto e = insert_episode(key, std::move(a),
+                            ev.finding.empty() ? describe(rule, ev.observed) : ev.finding, now);
     if (!e) return core::fail(e.error());
     if (ev.late && st.seen) {
       // Newer values of this subject were judged good already: the episode ended at the newest.
@@ -694,12 +697,19 @@ class AlarmService::Impl {
       std::int64_t& seen = factor_seen_[v.mn + '\x1f' + index_key("", v.factor, v.kind, "")];
       seen = std::max(seen, v.received_ms);
     }
-    if (v.site.empty() || !value_counts(v)) return {};
+    if (v.site.empty()) return {};
+    // Clock-suspect values reach screening rules only (their future_time finding).
+    const bool counts = value_counts(v);
+    if (!counts && !(screening_rules_ > 0 &&
+                     (v.quality & storage::kQualityNotLatest) == storage::kQualityClockSuspect)) {
+      return {};
+    }
     for (const std::string_view site : {std::string_view(v.site), std::string_view()}) {
       const auto it = index_.find(index_key(site, v.factor, v.kind, v.field));
       if (it == index_.end()) continue;
       for (const std::int64_t id : it->second) {
         const Rule& rule = all_rules_.at(id);
+        if (!counts && rule.kind != RuleKind::kScreening) continue;
         if (is_derived(rule.kind)) {
           Touched& t = touched_[TouchKey{id, v.site, v.measured_ms, v.kind}];
           t.mn = v.mn;
@@ -1292,6 +1302,7 @@ class AlarmService::Impl {
     std::uint32_t quality = 0;     // kQualityResend when any of them was re-sent
   };
   std::map<TouchKey, Touched> touched_;
+  std::size_t screening_rules_ = 0;  // enabled screening rules (they see clock-suspect values)
   SiteLookup sites_fn_;
   std::uint64_t cursor_ = 0;
   bool outbox_added_ = false;

@@ -143,8 +143,8 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
   const auto k = alarm::parse_rule_kind(kind);
   if (!k) {
     return bad(
-        "kind: threshold, sustained, rate_of_change, offline, factor_missing, aqi_level or "
-        "water_class");
+        "kind: threshold, sustained, rate_of_change, offline, factor_missing, aqi_level, "
+        "water_class or screening");
   }
   r.kind = *k;
   const auto dk = storage::parse_kind(data_kind);
@@ -159,7 +159,8 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
   const bool clock_driven =
       r.kind == alarm::RuleKind::kOffline || r.kind == alarm::RuleKind::kFactorMissing;
   // water_class without a limit judges against the site's designated class (limit 0).
-  if (!clock_driven && r.kind != alarm::RuleKind::kWaterClass && !has_limit) {
+  if (!clock_driven && r.kind != alarm::RuleKind::kWaterClass &&
+      r.kind != alarm::RuleKind::kScreening && !has_limit) {
     return bad("limit is required");
   }
   return r;
@@ -181,6 +182,9 @@ void write_rule(core::JsonWriter& w, const alarm::Rule& r) {
   } else if (r.kind == alarm::RuleKind::kWaterClass) {
     w.key("limit");
     r.limit > 0 ? w.value(r.limit) : w.null();  // null: the site's designated class
+  } else if (r.kind == alarm::RuleKind::kScreening) {
+    w.key("factor").value(r.factor).key("field").value(r.field);
+    w.key("data_kind").value(storage::kind_name(r.data_kind));
   } else {
     w.key("factor").value(r.factor).key("field").value(r.field);
     w.key("data_kind").value(storage::kind_name(r.data_kind));
