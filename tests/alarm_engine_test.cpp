@@ -647,5 +647,257 @@ TEST_F(AlarmEngineTest, ChangesAfterListsEveryTransitionInOrder) {
   EXPECT_TRUE(alarms_->changes_after(*last, 100)->empty());
 }
 
+// --- aqi_level and water_class (derived value rules) ---
+
+constexpr std::int64_t kHour = 60 * kMinute;
+
+// One hourly mean (data kind hour, field Avg) of `factor` at kSite.
+storage::Value hourly(const std::string& factor, std::int64_t t, double x,
+                      const std::string& flag = "N", const std::string& site = kSite) {
+  storage::Value v;
+  v.site = site;
+  v.mn = kMn;
+  v.factor = factor;
+  v.field = "Avg";
+  v.kind = storage::DataKind::kHour;
+  v.measured_ms = t;
+  v.received_ms = t + kHour;
+  v.number = x;
+  v.text = std::to_string(x);
+  v.flag = flag;
+  return v;
+}
+
+// The six hourly AQI items of one hour: PM2.5 as given, the others clean. Under HJ 633-2026 表3
+// (breakpoints of the IAQI 0/50/100/150/200: SO2 1-h 0/150/500, NO2 1-h 0/100/200, CO 1-h
+// 0/5/10 mg/m3, O3 1-h 0/160/200, PM10 0/50/120, PM2.5 0/35/60/115) the clean ones give
+// SO2 10 → 4, NO2 40 → 20, CO 0.5 → 5, O3 100 → 32, PM10 40 → 40.
+std::vector<storage::Value> air_hour(std::int64_t t, double pm25, const std::string& flag = "N",
+                                     const std::string& site = kSite) {
+  return {hourly("a21026", t, 10, flag, site),  hourly("a21004", t, 40, flag, site),
+          hourly("a21005", t, 0.5, flag, site), hourly("a05024", t, 100, flag, site),
+          hourly("a34002", t, 40, flag, site),  hourly("a34004", t, pm25, flag, site)};
+}
+
+Rule aqi_rule(double limit = 100) {
+  Rule r;
+  r.name = "AQI worse than 良";
+  r.kind = RuleKind::kAqiLevel;
+  r.site = kSite;
+  r.op = Op::kGreater;
+  r.limit = limit;
+  return r;
+}
+
+TEST_F(AlarmEngineTest, AqiLevelOpensOneAlarmWithTheHandComputedAqiAndACleanHourClears) {
+  add(aqi_rule());
+  // 2026-05-28 is HJ 633-2026 data. PM2.5 80 µg/m3 lies in the 24-h row's 60..115 segment
+  // (HJ 633-2026 表3, PM2.5 24小时平均; the hourly report uses the PM 24-h rows, §5.2):
+  // IAQI = (150 − 100) / (115 − 60) × (80 − 60) + 100 = 118.18…, rounded up (§5.2.2) = 119,
+  // the largest IAQI, so AQI = 119 (§5.2.3). (HJ 633-2012, breakpoint 75: 107.)
+  write(air_hour(t0_, 80));
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].kind, RuleKind::kAqiLevel);
+  EXPECT_EQ(a[0].subject, std::string("site:") + kSite);
+  ASSERT_TRUE(a[0].value);
+  EXPECT_EQ(*a[0].value, 119);
+  EXPECT_EQ(a[0].limit, 100);
+  EXPECT_EQ(a[0].opened_ms, t0_);
+  EXPECT_EQ(a[0].count, 1);  // six items of one hour: one evaluation, not six
+
+  // Two more exceeding hours: the same alarm. PM2.5 150 is the top of the 115..150 segment: 200.
+  write(air_hour(t0_ + kHour, 90));
+  write(air_hour(t0_ + 2 * kHour, 150));
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].count, 3);
+  EXPECT_EQ(*a[0].value, 200);
+  EXPECT_EQ(*a[0].max_value, 200);
+
+  // A clean hour (PM2.5 30: 50 / 35 × 30 = 42.86 → 43; AQI 43) clears it at that hour.
+  write(air_hour(t0_ + 3 * kHour, 30));
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  ASSERT_TRUE(a[0].cleared_ms);
+  EXPECT_EQ(*a[0].cleared_ms, t0_ + 3 * kHour);
+}
+
+TEST_F(AlarmEngineTest, AqiLevelJudgesACorrectedHourAgain) {
+  add(aqi_rule());
+  write(air_hour(t0_, 80));
+  process();
+  ASSERT_EQ(all().size(), 1u);
+  // A new version of the hour's PM2.5 (a correction): the hour's AQI is now 43, so it clears.
+  write({hourly("a34004", t0_, 30)});
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].cleared_ms, t0_);
+}
+
+TEST_F(AlarmEngineTest, AqiLevelNeverCountsFlaggedMeans) {
+  add(aqi_rule());
+  // The polluted PM2.5 is flagged M (maintenance): it is left out; HJ 633-2026 §5.3.1 then gives
+  // NA (an item missing and the others ≤ 100), which neither opens nor clears.
+  auto hour = air_hour(t0_, 80);
+  hour.back().flag = "M";
+  write(std::move(hour));
+  process();
+  EXPECT_TRUE(all().empty());
+  // Every item flagged M: nothing either.
+  write(air_hour(t0_ + kHour, 300, "M"));
+  process();
+  EXPECT_TRUE(all().empty());
+  // An open episode is not cleared by a clean hour whose items are all flagged.
+  write(air_hour(t0_ + 2 * kHour, 80));
+  write(air_hour(t0_ + 3 * kHour, 10, "M"));
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_TRUE(a[0].active);
+}
+
+TEST_F(AlarmEngineTest, AqiLevelForEveryAirSiteSkipsOtherKinds) {
+  alarms_->set_sites([](const std::string& site, std::int64_t) -> std::optional<SiteFacts> {
+    if (site == "W01") return SiteFacts{"surface_water", "river", 3};
+    return SiteFacts{"ambient_air", "", std::nullopt};
+  });
+  Rule r = aqi_rule();
+  r.site.clear();
+  add(r);
+  write(air_hour(t0_, 80, "N", "W01"));
+  write(air_hour(t0_ + kHour, 80, "N", "2527A"));  // another hour: the same device's new keys
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].site, "2527A");
+}
+
+Rule water_rule(double limit = 0) {
+  Rule r;
+  r.name = "worse than designated";
+  r.kind = RuleKind::kWaterClass;
+  r.site = "W01";
+  r.limit = limit;
+  return r;
+}
+
+// GB 3838-2002 表1 (river): DO 7.6 → I (≥ 7.5), CODMn 4 → II (≤ 4), TP 0.1 → II (≤ 0.1),
+// NH3-N as given (I ≤ 0.15, II ≤ 0.5, III ≤ 1.0, IV ≤ 1.5, V ≤ 2.0).
+std::vector<storage::Value> water_sample(std::int64_t t, double nh3n,
+                                         const std::string& flag = "N") {
+  return {hourly("w01009", t, 7.6, flag, "W01"), hourly("w01019", t, 4, flag, "W01"),
+          hourly("w21011", t, 0.1, flag, "W01"), hourly("w21003", t, nh3n, flag, "W01")};
+}
+
+TEST_F(AlarmEngineTest, WaterClassOneClassWorseThanDesignatedOpens) {
+  alarms_->set_sites([](const std::string&, std::int64_t) -> std::optional<SiteFacts> {
+    return SiteFacts{"surface_water", "river", 3};  // designated III
+  });
+  add(water_rule());
+  write(water_sample(t0_, 1.0));  // III: meets the designated class
+  process();
+  EXPECT_TRUE(all().empty());
+  write(water_sample(t0_ + kHour, 1.2));  // NH3-N IV → the section is IV (single-factor: worst)
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].kind, RuleKind::kWaterClass);
+  EXPECT_EQ(*a[0].value, 4);
+  EXPECT_EQ(a[0].limit, 3);
+  EXPECT_EQ(a[0].opened_ms, t0_ + kHour);
+  // A flagged-M sample never counts: the NH3-N 3.0 (劣V) of maintenance is left out.
+  write(water_sample(t0_ + 2 * kHour, 3.0, "M"));
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(*a[0].max_value, 4);
+  write(water_sample(t0_ + 3 * kHour, 0.5));  // II: clears
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].cleared_ms, t0_ + 3 * kHour);
+}
+
+TEST_F(AlarmEngineTest, WaterClassWithAnExplicitLimitAndWithoutADesignatedClass) {
+  // No registry facts: a rule judging against the designated class judges nothing.
+  add(water_rule());
+  write(water_sample(t0_, 2.5));
+  process();
+  EXPECT_TRUE(all().empty());
+  // limit 5 (V): NH3-N 2.5 is 劣V (6) → opens.
+  add(water_rule(5));
+  write(water_sample(t0_ + kHour, 2.5));
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(*a[0].value, 6);
+}
+
+TEST_F(AlarmEngineTest, AqiLevelAndWaterClassRulesAreChecked) {
+  Rule r = aqi_rule(600);
+  EXPECT_FALSE(alarms_->create_rule(r, "t").ok());
+  r = aqi_rule();
+  r.factor = "a34004";
+  EXPECT_FALSE(alarms_->create_rule(r, "t").ok());
+  EXPECT_FALSE(alarms_->create_rule(water_rule(7), "t").ok());
+  EXPECT_FALSE(alarms_->create_rule(water_rule(2.5), "t").ok());
+  auto ok = alarms_->create_rule(water_rule(3), "t");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->op, Op::kGreater);
+  EXPECT_EQ(ok->field, "Avg");
+}
+
+TEST_F(AlarmEngineTest, ScreeningOpensOnANegativeOrOutOfRangeValueAndACleanOneClears) {
+  Rule r;
+  r.name = "PM2.5 screening";
+  r.kind = RuleKind::kScreening;
+  r.site = kSite;
+  r.factor = "a34004";
+  auto stored = alarms_->create_rule(r, "tester");
+  ASSERT_TRUE(stored.ok()) << stored.error().detail;
+  EXPECT_EQ(stored->field, "Avg");
+  // Flagged M, a negative value never counts.
+  write({hourly("a34004", t0_ - kHour, -5, "M")});
+  process();
+  EXPECT_TRUE(all().empty());
+  write({hourly("a34004", t0_, -5)});  // negative
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].kind, RuleKind::kScreening);
+  EXPECT_EQ(*a[0].value, -5);
+  write({hourly("a34004", t0_ + kHour, 2000)});  // out_of_range: PM2.5 default range 0..1000
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].count, 2);
+  write({hourly("a34004", t0_ + 2 * kHour, 30)});  // clean: clears
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].cleared_ms, t0_ + 2 * kHour);
+  // A value stamped 2 h ahead of the clock (the gateway marks it clock-suspect): future_time.
+  auto future = hourly("a34004", clock_.now + 2 * kHour, 30);
+  future.quality = storage::kQualityClockSuspect;
+  write({future});
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(a[0].active);
+  auto events = alarms_->events(a[0].id);
+  ASSERT_TRUE(events.ok());
+  ASSERT_FALSE(events->empty());
+  EXPECT_EQ(events->front().note.rfind("future_time", 0), 0u) << events->front().note;
+}
+
 }  // namespace
 }  // namespace ecomon::alarm

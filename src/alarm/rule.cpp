@@ -2,11 +2,14 @@
 
 #include <cmath>
 
+#include "analytics/screening.h"
+
 namespace ecomon::alarm {
 namespace {
 
-constexpr std::string_view kKinds[] = {"threshold", "sustained", "rate_of_change", "offline",
-                                       "factor_missing"};
+constexpr std::string_view kKinds[] = {"threshold",   "sustained",      "rate_of_change",
+                                       "offline",     "factor_missing", "aqi_level",
+                                       "water_class", "screening"};
 constexpr std::string_view kOps[] = {">", ">=", "<", "<="};
 constexpr std::string_view kSeverities[] = {"info", "minor", "major", "critical"};
 
@@ -38,6 +41,8 @@ std::optional<Severity> parse_severity(std::string_view s) {
   return parse_name<Severity>(kSeverities, s);
 }
 
+bool is_derived(RuleKind k) { return k == RuleKind::kAqiLevel || k == RuleKind::kWaterClass; }
+
 std::optional<std::string> normalise_rule(Rule& r) {
   if (r.name.empty() || r.name.size() > 200 || has_control_or_empty(r.name)) {
     return "name: 1 to 200 characters, no control characters";
@@ -65,6 +70,24 @@ std::optional<std::string> normalise_rule(Rule& r) {
       return "interval_s: 0 (the device's) to one year";
     return std::nullopt;
   }
+  if (is_derived(r.kind)) {
+    if (!r.factor.empty() || !r.device.empty())
+      return "an aqi_level or water_class rule has no factor or device (it reads its items)";
+    if (!r.field.empty() && r.field != "Avg") return "field of an aqi_level or water_class: Avg";
+    r.field = "Avg";
+    r.count = 1;
+    r.interval_s = 0;
+    if (r.kind == RuleKind::kAqiLevel) {
+      r.data_kind = storage::DataKind::kHour;
+      if (!(r.limit >= 0 && r.limit <= 500)) return "limit of an aqi_level rule: an AQI, 0 to 500";
+    } else {
+      r.data_kind = storage::DataKind::kHour;  // hourly and daily samples both count
+      r.op = Op::kGreater;
+      if (!(r.limit == 0 || (r.limit >= 1 && r.limit <= 6 && r.limit == std::floor(r.limit))))
+        return "limit of a water_class rule: a class 1 to 6 (I..V, 6 = 劣V) or 0 = designated";
+    }
+    return std::nullopt;
+  }
   if (r.factor.empty()) return "factor is required";
   if (r.data_kind == storage::DataKind::kOther) return "data_kind: rtd, minute, hour or day";
   if (r.kind == RuleKind::kFactorMissing) {
@@ -76,6 +99,13 @@ std::optional<std::string> normalise_rule(Rule& r) {
   }
   if (!r.device.empty()) return "device applies to offline and factor_missing rules only";
   if (r.field.empty()) r.field = r.data_kind == storage::DataKind::kRealtime ? "Rtd" : "Avg";
+  if (r.kind == RuleKind::kScreening) {
+    r.count = 1;
+    r.interval_s = 0;
+    r.op = Op::kGreater;
+    r.limit = 0;
+    return std::nullopt;
+  }
   if (r.kind == RuleKind::kSustained) {
     if (r.count < 2 || r.count > 100000) return "count: 2 to 100000 consecutive values";
   } else {
@@ -111,7 +141,43 @@ bool value_counts(const storage::Value& v) {
   return v.flag.empty() || v.flag == "N";
 }
 
-Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st) {
+namespace {
+
+// A screening rule on one value: the per-value rules of analytics::screening only.
+Evaluation evaluate_screening(const storage::Value& v, SeriesState& st, std::int64_t now_ms) {
+  namespace sc = analytics::screening;
+  Evaluation e;
+  // Clock-suspect values count here (they are what future_time is about); flagged, quarantined
+  // and pending ones do not, and a report without a number has nothing to screen.
+  if (!(v.flag.empty() || v.flag == "N")) return e;
+  if (v.quality & (storage::kQualityQuarantined | storage::kQualityPending)) return e;
+  if (!v.number) return e;
+  static const sc::ScreeningConfig kConfig;
+  sc::Series series;
+  series.site = v.site;
+  series.factor = v.factor;
+  series.samples.push_back(sc::Sample{v.measured_ms, *v.number, v.flag});
+  for (const auto& f : sc::screen(series, kConfig, now_ms)) {
+    if (f.rule != sc::Rule::kNegative && f.rule != sc::Rule::kOutOfRange &&
+        f.rule != sc::Rule::kFutureTime) {
+      continue;
+    }
+    if (!e.finding.empty()) e.finding += "; ";
+    e.finding += std::string(sc::rule_name(f.rule)) + ": " + f.evidence;
+  }
+  e.verdict = e.finding.empty() ? Verdict::kGood : Verdict::kExceeds;
+  e.observed = *v.number;
+  e.since_ms = v.measured_ms;
+  st.seen = true;
+  st.last_ms = v.measured_ms;
+  return e;
+}
+
+}  // namespace
+
+Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st,
+                    std::int64_t now_ms) {
+  if (rule.kind == RuleKind::kScreening) return evaluate_screening(v, st, now_ms);
   Evaluation e;
   if (!value_counts(v)) return e;
   e.late = st.seen && v.measured_ms < st.last_ms;
@@ -123,7 +189,9 @@ Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st) 
     if (rule.op == Op::kLess || rule.op == Op::kLessEqual) return e;
   }
   switch (rule.kind) {
-    case RuleKind::kThreshold: {
+    case RuleKind::kThreshold:
+    case RuleKind::kAqiLevel:
+    case RuleKind::kWaterClass: {
       e.verdict = x && compare(rule.op, *x, rule.limit) ? Verdict::kExceeds : Verdict::kGood;
       e.observed = x.value_or(0);
       e.since_ms = v.measured_ms;
@@ -170,6 +238,7 @@ Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st) 
     }
     case RuleKind::kOffline:
     case RuleKind::kFactorMissing:
+    case RuleKind::kScreening:
       return e;
   }
   if (!e.late) {

@@ -17,6 +17,42 @@
 //                   (heard within interval × `count`) but has not sent `factor` in `data_kind`
 //                   data (any field, any flag) for `count` intervals (interval as for offline);
 //                   clears when the factor comes back. Judged on the platform's clock (tick()).
+//   aqi_level       the hourly AQI (实时报, HJ 633 edition by the hour's Beijing date) of `site`
+//                   (empty: every site whose registry kind is ambient_air, or that the registry
+//                   does not know) compared with `limit` (an AQI, 0–500) by `op`. Fed by stored
+//                   hourly means (data kind hour, field Avg) of the six items — a21026 SO2,
+//                   a21004 NO2, a21005 CO, a05024 O3 1-h, a34002 PM10, a34004 PM2.5: each one
+//                   that arrives makes the engine read that site's six means of the same hour
+//                   from the store and compute the AQI; an AQI that cannot be published (NA)
+//                   neither opens nor clears. HJ 633 表2 levels begin above 50 (II 良), 100 (III
+//                   轻度污染), 150 (IV 中度污染), 200 (V 重度污染) and 300 (VI 严重污染): "level
+//                   III or worse" is op ">" limit 100. factor, field and data_kind are not used.
+//   water_class     the GB 3838-2002 section class (single-factor method, 环办〔2011〕22号) of the
+//                   sample of one measured time at `site` (empty: every site of kind
+//                   surface_water or drinking_water_source, or unknown to the registry), as a
+//                   number 1..6 (I..V, 6 = 劣V), worse than `limit` (op is always ">"). `limit`
+//                   1..6 is the worst acceptable class; 0 (or absent in the API) means the
+//                   site's designated class, registry setting water_class at the sample's time
+//                   (no designated class: the sample is not judged). Fed by hourly or daily Avg
+//                   values of w01001 pH, w01009 DO, w01019 CODMn, w01018 COD, w01017 BOD5,
+//                   w21003 NH3-N, w21011 TP, w21001 TN; the sample is the values of that data
+//                   kind and measured time (lakes and reservoirs class TN, rivers do not).
+//
+//   screening       a value of (site, factor, field, data_kind) that the per-value quality
+//                   screening rules (analytics/screening.h, default limits) report: `negative`
+//                   (a concentration below 0), `out_of_range` (outside the analyser's default
+//                   range) or `future_time` (measured more than 10 min after the engine's clock;
+//                   such values are clock-suspect and count for this kind only). One clean value
+//                   clears. The series rules (constant, low_variation, jump, pm25_gt_pm10,
+//                   identical_series, flag_cover) are not alarm rules. op and limit are not used.
+//                   Values are judged in arrival order (no late-data handling: a future-stamped
+//                   value must not make the honest ones after it late).
+//
+// aqi_level and water_class are episodes exactly like threshold rules (late values, hold-off,
+// retroactive marking); the subject is the site, the alarm's value the AQI or the class number.
+// A later version of a value of the same hour (a correction) evaluates the hour again, so it can
+// clear the episode. The items read from the store obey the same rules as the triggering value:
+// a flagged (non-N), quarantined, pending or clock-suspect mean is left out of the AQI or sample.
 //
 // Values that never count, either way (they neither open nor clear an episode): a device flag
 // other than N (or none) — M maintenance, C calibration, D fault, F stopped, B, T, S, … (HJ 212
@@ -42,12 +78,16 @@ enum class RuleKind : std::uint8_t {
   kSustained,
   kRateOfChange,
   kOffline,
-  kFactorMissing
+  kFactorMissing,
+  kAqiLevel,
+  kWaterClass,
+  kScreening
 };
 enum class Op : std::uint8_t { kGreater, kGreaterEqual, kLess, kLessEqual };
 enum class Severity : std::uint8_t { kInfo, kMinor, kMajor, kCritical };
 
-// threshold, sustained, rate_of_change, offline, factor_missing
+// threshold, sustained, rate_of_change, offline, factor_missing, aqi_level, water_class,
+// screening
 std::string_view kind_name(RuleKind k);
 std::optional<RuleKind> parse_rule_kind(std::string_view s);
 std::string_view op_name(Op op);  // ">", ">=", "<", "<="
@@ -80,6 +120,10 @@ struct Rule {
   std::int64_t updated_ms = 0;
 };
 
+// True for the kinds whose value is computed from several stored values (aqi_level,
+// water_class) rather than read from the triggering one.
+bool is_derived(RuleKind k);
+
 // Checks a rule and fills its defaults (field). nullopt when acceptable, otherwise why not.
 std::optional<std::string> normalise_rule(Rule& rule);
 
@@ -110,11 +154,15 @@ struct Evaluation {
   bool late = false;          // measured before the newest value already evaluated
   double observed = 0;        // the value (rate_of_change: the change)
   std::int64_t since_ms = 0;  // when the condition began (sustained: the streak's start)
+  std::string finding;        // screening: the findings and their evidence ("" otherwise)
 };
 
-// Evaluates one value against a value rule (threshold, sustained, rate_of_change) that matches
-// it, and advances `state`. Late values are judged by threshold rules (they can open or clear an
+// Evaluates one value against a value rule (threshold, sustained, rate_of_change; aqi_level and
+// water_class judge their computed value as threshold does) that matches it, and advances
+// `state`. Late values are judged by threshold rules (they can open or clear an
 // episode retroactively) but ignored by sustained and rate_of_change rules, which need order.
-Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& state);
+// `now_ms` is the engine's clock (screening's future_time).
+Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& state,
+                    std::int64_t now_ms = 0);
 
 }  // namespace ecomon::alarm

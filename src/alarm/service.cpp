@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -19,6 +21,8 @@
 #include "alarm/webhook.h"
 #include "core/civil_time.h"
 #include "core/json_writer.h"
+#include "standards/aqi.h"
+#include "standards/water.h"
 #include "storage/sqlite/sql.h"
 
 namespace ecomon::alarm {
@@ -322,6 +326,7 @@ class AlarmService::Impl {
     episodes_.clear();
     series_.clear();
     cleared_.clear();
+    touched_.clear();
     {
       Query q(stmt(std::string(kAlarmColumns) + "WHERE a.cleared_ms IS NULL"));
       int rc;
@@ -369,8 +374,10 @@ class AlarmService::Impl {
     offline_.clear();
     missing_.clear();
     watched_.clear();
+    screening_rules_ = 0;
     for (const auto& [id, r] : all_rules_) {
       if (!r.enabled) continue;
+      if (r.kind == RuleKind::kScreening) ++screening_rules_;
       if (r.kind == RuleKind::kOffline) {
         offline_.push_back(id);
         continue;
@@ -378,6 +385,20 @@ class AlarmService::Impl {
       if (r.kind == RuleKind::kFactorMissing) {
         missing_.push_back(id);
         watched_.insert(index_key("", r.factor, r.data_kind, ""));
+        continue;
+      }
+      if (r.kind == RuleKind::kAqiLevel) {
+        for (const auto& [code, p] : standards::aqi::kHourlyHj212Codes) {
+          index_[index_key(r.site, code, storage::DataKind::kHour, "Avg")].push_back(id);
+        }
+        continue;
+      }
+      if (r.kind == RuleKind::kWaterClass) {
+        for (const auto& [code, item] : standards::water::kHj212WaterItems) {
+          for (const auto kind : {storage::DataKind::kHour, storage::DataKind::kDay}) {
+            index_[index_key(r.site, code, kind, "Avg")].push_back(id);
+          }
+        }
         continue;
       }
       index_[index_key(r.site, r.factor, r.data_kind, r.field)].push_back(id);
@@ -588,6 +609,12 @@ class AlarmService::Impl {
 
   std::string describe(const Rule& rule, double x) {
     char buf[160];
+    if (is_derived(rule.kind)) {
+      std::snprintf(buf, sizeof buf, "%s %s %g (value %g)",
+                    rule.kind == RuleKind::kAqiLevel ? "AQI" : "water class",
+                    std::string(op_name(rule.op)).c_str(), rule.limit, x);
+      return buf;
+    }
     std::snprintf(buf, sizeof buf, "%s %s %s %g", rule.factor.c_str(), rule.field.c_str(),
                   std::string(op_name(rule.op)).c_str(), rule.limit);
     return std::string(buf) + " (value " + std::to_string(x) + ")";
@@ -597,7 +624,7 @@ class AlarmService::Impl {
     const std::string subject = "site:" + v.site;
     const std::string key = rule_key(rule.id, subject);
     SeriesState& st = series_[key];
-    const Evaluation ev = evaluate(rule, v, st);
+    const Evaluation ev = evaluate(rule, v, st, now);
     if (ev.verdict == Verdict::kIgnored) return {};
     const bool retro = ev.late || (v.quality & storage::kQualityResend);
     auto it = episodes_.find(key);
@@ -610,7 +637,9 @@ class AlarmService::Impl {
     // Exceeds.
     if (it != episodes_.end()) {
       Alarm& a = it->second.alarm;
-      ++a.count;
+      // A derived rule judges an hour again when any of its items arrives or is corrected: that
+      // is the same value, not one more.
+      if (!is_derived(rule.kind) || v.measured_ms != a.last_ms) ++a.count;
       a.max_value = a.max_value ? worse(rule.op, *a.max_value, ev.observed) : ev.observed;
       if (!ev.late) {
         a.value = ev.observed;
@@ -651,7 +680,8 @@ class AlarmService::Impl {
     a.last_ms = v.measured_ms;
     a.retroactive = retro;
     a.latency_ms = std::max<std::int64_t>(0, now - v.received_ms);
-    auto e = insert_episode(key, std::move(a), describe(rule, ev.observed), now);
+    auto e = insert_episode(key, std::move(a),
+                            ev.finding.empty() ? describe(rule, ev.observed) : ev.finding, now);
     if (!e) return core::fail(e.error());
     if (ev.late && st.seen) {
       // Newer values of this subject were judged good already: the episode ended at the newest.
@@ -667,14 +697,155 @@ class AlarmService::Impl {
       std::int64_t& seen = factor_seen_[v.mn + '\x1f' + index_key("", v.factor, v.kind, "")];
       seen = std::max(seen, v.received_ms);
     }
-    if (v.site.empty() || !value_counts(v)) return {};
+    if (v.site.empty()) return {};
+    // Clock-suspect values reach screening rules only (their future_time finding).
+    const bool counts = value_counts(v);
+    if (!counts && !(screening_rules_ > 0 &&
+                     (v.quality & storage::kQualityNotLatest) == storage::kQualityClockSuspect)) {
+      return {};
+    }
     for (const std::string_view site : {std::string_view(v.site), std::string_view()}) {
       const auto it = index_.find(index_key(site, v.factor, v.kind, v.field));
       if (it == index_.end()) continue;
       for (const std::int64_t id : it->second) {
-        if (auto r = on_value(all_rules_.at(id), v, now); !r) return r;
+        const Rule& rule = all_rules_.at(id);
+        if (!counts && rule.kind != RuleKind::kScreening) continue;
+        if (is_derived(rule.kind)) {
+          Touched& t = touched_[TouchKey{id, v.site, v.measured_ms, v.kind}];
+          t.mn = v.mn;
+          t.received_ms = v.received_ms;
+          t.quality |= v.quality & storage::kQualityResend;
+          continue;
+        }
+        if (auto r = on_value(rule, v, now); !r) return r;
       }
     }
+    return {};
+  }
+
+  // --- derived rules: aqi_level, water_class ---
+
+  // The items of one site at one measured time and data kind, as stored now: the latest version
+  // of each (factor, Avg) that counts (value_counts), the last device's when several sent it.
+  core::Result<std::vector<storage::Value>> items_at(const std::string& site,
+                                                     std::span<const std::string_view> codes,
+                                                     storage::DataKind kind, std::int64_t t) {
+    std::vector<storage::Value> out;
+    for (const std::string_view code : codes) {
+      storage::SeriesQuery q;
+      q.site = site;
+      q.factor = std::string(code);
+      q.kind = kind;
+      q.from_ms = t;
+      q.to_ms = t + 1;
+      auto values = store_.series(q);
+      if (!values) return core::fail(values.error());
+      const storage::Value* found = nullptr;
+      for (const auto& v : *values) {
+        if (v.field == "Avg" && v.measured_ms == t && value_counts(v)) found = &v;
+      }
+      if (found) out.push_back(*found);
+    }
+    return out;
+  }
+
+  // The station's hourly AQI (HJ 633, edition by the hour's date); nullopt when NA.
+  core::Result<std::optional<double>> hourly_aqi(const std::string& site, std::int64_t t) {
+    static const auto kCodes = [] {
+      std::array<std::string_view, standards::aqi::kHourlyHj212Codes.size()> c{};
+      for (std::size_t i = 0; i < c.size(); ++i) c[i] = standards::aqi::kHourlyHj212Codes[i].first;
+      return c;
+    }();
+    auto items = items_at(site, kCodes, storage::DataKind::kHour, t);
+    if (!items) return core::fail(items.error());
+    standards::aqi::Concentrations c;
+    for (const auto& v : *items) {
+      const auto p = standards::aqi::hourly_pollutant_of_hj212(v.factor);
+      if (p && v.number) c[*p] = standards::Decimal::from_double(*v.number, 3);
+    }
+    const auto r = standards::aqi::evaluate_china_at(c, standards::aqi::Report::kHourly, t);
+    if (!r.aqi) return std::optional<double>();
+    return std::optional<double>(static_cast<double>(*r.aqi));
+  }
+
+  // The section class (1..6) of the site's sample at t; nullopt when no item has a class.
+  core::Result<std::optional<double>> section_class(const std::string& site, storage::DataKind kind,
+                                                    std::int64_t t,
+                                                    const std::optional<SiteFacts>& facts) {
+    static const auto kCodes = [] {
+      std::array<std::string_view, standards::water::kHj212WaterItems.size()> c{};
+      for (std::size_t i = 0; i < c.size(); ++i) c[i] = standards::water::kHj212WaterItems[i].first;
+      return c;
+    }();
+    auto items = items_at(site, kCodes, kind, t);
+    if (!items) return core::fail(items.error());
+    standards::water::Sample sample;
+    for (const auto& v : *items) {
+      const auto item = standards::water::item_by_hj212(v.factor);
+      if (!item) continue;
+      if (v.number) {
+        sample[*item] = standards::Reading::measured(*v.number);
+      } else if (v.quality & storage::kQualityBelowDetection) {
+        sample[*item] =
+            standards::Reading::below_detection(storage::detection_limit_of(v.text).value_or(0));
+      }
+    }
+    const bool lake = facts && (facts->waterbody == "lake" || facts->waterbody == "reservoir");
+    const auto r = standards::water::evaluate_section(
+        sample, lake ? standards::water::WaterBody::kLake : standards::water::WaterBody::kRiver);
+    // An item the standard refuses (a negative concentration) leaves the sample unjudged.
+    if (!r || !r->section_class) return std::optional<double>();
+    return std::optional<double>(static_cast<double>(*r->section_class));
+  }
+
+  // Judges every (rule, site, kind, time) the batch touched, in measured-time order per subject.
+  core::Result<void> evaluate_touched(std::int64_t now) {
+    std::map<std::pair<std::string, std::int64_t>, std::optional<double>> aqi_cache;
+    for (const auto& [k, t] : touched_) {
+      const auto rule_it = all_rules_.find(k.rule_id);
+      if (rule_it == all_rules_.end()) continue;
+      Rule rule = rule_it->second;
+      const std::optional<SiteFacts> facts =
+          sites_fn_ ? sites_fn_(k.site, k.measured_ms) : std::nullopt;
+      std::optional<double> x;
+      if (rule.kind == RuleKind::kAqiLevel) {
+        if (rule.site.empty() && facts && facts->kind != "ambient_air") continue;
+        const auto key = std::make_pair(k.site, k.measured_ms);
+        auto cached = aqi_cache.find(key);
+        if (cached == aqi_cache.end()) {
+          auto a = hourly_aqi(k.site, k.measured_ms);
+          if (!a) return core::fail(a.error());
+          cached = aqi_cache.emplace(key, *a).first;
+        }
+        x = cached->second;
+      } else {
+        if (rule.site.empty() && facts && facts->kind != "surface_water" &&
+            facts->kind != "drinking_water_source") {
+          continue;
+        }
+        if (rule.limit == 0) {
+          if (!facts || !facts->water_class) continue;  // no designated class: not judged
+          rule.limit = *facts->water_class;
+        }
+        auto c = section_class(k.site, k.kind, k.measured_ms, facts);
+        if (!c) return core::fail(c.error());
+        x = *c;
+      }
+      if (!x) continue;  // NA / no classified item: neither opens nor clears
+      storage::Value v;
+      v.site = k.site;
+      v.mn = t.mn;
+      v.factor = rule.kind == RuleKind::kAqiLevel ? "AQI" : "water_class";
+      v.field = "Avg";
+      v.kind = k.kind;
+      v.measured_ms = k.measured_ms;
+      v.received_ms = t.received_ms;
+      v.number = x;
+      v.flag = "N";
+      v.quality = t.quality;
+      if (auto r = on_value(rule, v, now); !r) return r;
+    }
+    touched_.clear();
     return {};
   }
 
@@ -697,6 +868,7 @@ class AlarmService::Impl {
       for (const auto& c : *changes) {
         if (auto r = on_change(c, now); !r) return fail(r.error());
       }
+      if (auto r = evaluate_touched(now); !r) return fail(r.error());
       if (auto r = flush_dirty(); !r) return fail(r.error());
       const std::uint64_t next = changes->back().sequence;
       Query q(stmt("UPDATE alarm_cursor SET sequence=? WHERE name=?"));
@@ -1116,6 +1288,22 @@ class AlarmService::Impl {
   std::unordered_map<std::string, SeriesState> series_;
   std::unordered_map<std::string, Episode> episodes_;  // uncleared, by rule_key
   std::unordered_map<std::string, Cleared> cleared_;   // hold-off: the last cleared episode
+  // Derived rules: what the current batch touched, ordered by rule, site, then measured time.
+  struct TouchKey {
+    std::int64_t rule_id = 0;
+    std::string site;
+    std::int64_t measured_ms = 0;
+    storage::DataKind kind = storage::DataKind::kHour;
+    auto operator<=>(const TouchKey&) const = default;
+  };
+  struct Touched {
+    std::string mn;                // the device of the last value that touched it
+    std::int64_t received_ms = 0;  // its receive time (the alarm's latency)
+    std::uint32_t quality = 0;     // kQualityResend when any of them was re-sent
+  };
+  std::map<TouchKey, Touched> touched_;
+  std::size_t screening_rules_ = 0;  // enabled screening rules (they see clock-suspect values)
+  SiteLookup sites_fn_;
   std::uint64_t cursor_ = 0;
   bool outbox_added_ = false;
   std::function<std::vector<DeviceSeen>()> devices_fn_;
@@ -1153,6 +1341,11 @@ void AlarmService::set_devices(std::function<std::vector<DeviceSeen>()> devices)
 void AlarmService::set_poster(Poster poster) {
   std::lock_guard lock(impl_->mu_);
   impl_->poster_ = std::move(poster);
+}
+
+void AlarmService::set_sites(SiteLookup sites) {
+  std::lock_guard lock(impl_->mu_);
+  impl_->sites_fn_ = std::move(sites);
 }
 
 void AlarmService::start() { impl_->start(); }

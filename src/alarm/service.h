@@ -17,6 +17,11 @@
 // tick() are the engine's two entry points; start() runs them on a thread, woken by notify()
 // (the app calls it after each ingest commit) or every poll_ms.
 //
+// Derived value rules (aqi_level, water_class; rule.h): a matching value only marks its (rule,
+// site, data kind, measured time) as touched; after the batch's values, each touched hour or
+// sample is computed once from the store (Store::series of each item at that time) and judged in
+// measured-time order like a threshold value, inside the same transaction.
+//
 // Subjects: a value rule's subject is the value's site ("site:2526A"); an offline or
 // factor_missing rule's the device ("device:MN"). Times: opened_ms and cleared_ms are data times
 // (the measured time of the first exceeding / first good value; for offline: last seen + interval ×
@@ -152,6 +157,16 @@ struct DeviceSeen {
   std::int64_t last_seen_ms = 0;  // 0: not heard since the service started
 };
 
+// What aqi_level and water_class rules need to know of a site (the app fills it from the
+// registry; tests from a table). nullopt: the registry does not know the site.
+struct SiteFacts {
+  std::string kind;                // registry site kind: ambient_air, surface_water, ...
+  std::string waterbody;           // river, lake, reservoir ("" = river)
+  std::optional<int> water_class;  // designated class at the time asked: 1..6 (I..V, 劣V)
+};
+using SiteLookup =
+    std::function<std::optional<SiteFacts>(const std::string& site, std::int64_t measured_ms)>;
+
 using Headers = std::vector<std::pair<std::string, std::string>>;
 // Delivers one notification: the HTTP status, or an error (unreachable, ...).
 using Poster = std::function<core::Result<int>(const std::string& url, const std::string& body,
@@ -202,6 +217,10 @@ class AlarmService {
   // notification is delivered (default: webhook.h post_json).
   void set_devices(std::function<std::vector<DeviceSeen>()> devices);
   void set_poster(Poster poster);
+  // Where aqi_level and water_class rules learn a site's kind, water body and designated class
+  // (unset: every site counts as unknown). Called on the engine thread with the engine's lock
+  // held: it must not call back into this service.
+  void set_sites(SiteLookup sites);
 
   // Starts the engine thread and the notifier thread; stop() ends both (idempotent).
   void start();

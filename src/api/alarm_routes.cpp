@@ -141,7 +141,11 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
     return bad("a rule is created enabled (disable it with DELETE /api/v1/rules/{id})");
   }
   const auto k = alarm::parse_rule_kind(kind);
-  if (!k) return bad("kind: threshold, sustained, rate_of_change, offline or factor_missing");
+  if (!k) {
+    return bad(
+        "kind: threshold, sustained, rate_of_change, offline, factor_missing, aqi_level, "
+        "water_class or screening");
+  }
   r.kind = *k;
   const auto dk = storage::parse_kind(data_kind);
   if (!dk) return bad("data_kind: rtd, minute, hour or day");
@@ -154,7 +158,11 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
   r.severity = *sev;
   const bool clock_driven =
       r.kind == alarm::RuleKind::kOffline || r.kind == alarm::RuleKind::kFactorMissing;
-  if (!clock_driven && !has_limit) return bad("limit is required");
+  // water_class without a limit judges against the site's designated class (limit 0).
+  if (!clock_driven && r.kind != alarm::RuleKind::kWaterClass &&
+      r.kind != alarm::RuleKind::kScreening && !has_limit) {
+    return bad("limit is required");
+  }
   return r;
 }
 
@@ -169,6 +177,14 @@ void write_rule(core::JsonWriter& w, const alarm::Rule& r) {
     w.key("device").value(r.device).key("factor").value(r.factor);
     w.key("data_kind").value(storage::kind_name(r.data_kind));
     w.key("count").value(r.count).key("interval_s").value(r.interval_s);
+  } else if (r.kind == alarm::RuleKind::kAqiLevel) {
+    w.key("op").value(alarm::op_name(r.op)).key("limit").value(r.limit);
+  } else if (r.kind == alarm::RuleKind::kWaterClass) {
+    w.key("limit");
+    r.limit > 0 ? w.value(r.limit) : w.null();  // null: the site's designated class
+  } else if (r.kind == alarm::RuleKind::kScreening) {
+    w.key("factor").value(r.factor).key("field").value(r.field);
+    w.key("data_kind").value(storage::kind_name(r.data_kind));
   } else {
     w.key("factor").value(r.factor).key("field").value(r.field);
     w.key("data_kind").value(storage::kind_name(r.data_kind));

@@ -24,6 +24,7 @@
 #include "gateway/gateway.h"
 #include "ingest/ingestor.h"
 #include "registry/holder.h"
+#include "standards/water.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace ecomon::app {
@@ -394,6 +395,23 @@ int run_serve(ServeOptions o) {
                                       it == seen.end() ? 0 : it->second});
     }
     return out;
+  });
+  // aqi_level and water_class rules: a site's kind, water body and designated class (GB 3838
+  // class name "I".."劣V" in the water_class setting) at the data's time.
+  (*alarms)->set_sites([&registry](const std::string& code,
+                                   std::int64_t measured_ms) -> std::optional<alarm::SiteFacts> {
+    const auto current = registry.get();
+    const registry::Site* site = current->find_site(code);
+    if (!site) return std::nullopt;
+    alarm::SiteFacts f{site->kind, site->waterbody, std::nullopt};
+    if (const auto cls = current->setting(code, "water_class", measured_ms)) {
+      for (int k = 1; k <= 6; ++k) {
+        if (standards::water::class_name(static_cast<standards::water::Class>(k)) == *cls) {
+          f.water_class = k;
+        }
+      }
+    }
+    return f;
   });
   sources.devices = [&gw] {
     std::vector<api::DeviceInfo> out;

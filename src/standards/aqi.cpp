@@ -289,6 +289,18 @@ Standard china_standard_for(const Date& d) {
   return Standard::kHj633_2012;
 }
 
+std::optional<Pollutant> hourly_pollutant_of_hj212(std::string_view code) {
+  for (const auto& [c, p] : kHourlyHj212Codes) {
+    if (c == code) return p;
+  }
+  return std::nullopt;
+}
+
+Result evaluate_china_at(const Concentrations& c, Report report, std::int64_t period_start_ms) {
+  const auto civil = core::civil_from_unix_ms(period_start_ms, core::kChinaUtcOffsetSeconds);
+  return evaluate(c, report, china_standard_for(date_of(civil)));
+}
+
 const Level& level_of(int aqi, Standard standard) {
   const Level* levels = standard == Standard::kUsEpa2024 ? kUsLevels : kChinaLevels;
   if (aqi <= 50) return levels[0];

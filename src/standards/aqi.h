@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "standards/decimal.h"
@@ -80,6 +81,23 @@ struct Result {
 
   std::optional<int> iaqi_of(Pollutant p) const { return iaqi[static_cast<std::size_t>(p)]; }
 };
+
+// The item of the hourly AQI that an HJ 212-2017 factor code (table B.2) carries, in the units
+// stations send: a21026 SO2, a21004 NO2, a21005 CO (mg/m³), a05024 O3 (its 1-h value), a34002
+// PM10, a34004 PM2.5. nullopt for any other code (the 8-h O3 is not an hourly item).
+inline constexpr std::array<std::pair<std::string_view, Pollutant>, 6> kHourlyHj212Codes{{
+    {"a21026", Pollutant::kSo2},
+    {"a21004", Pollutant::kNo2},
+    {"a21005", Pollutant::kCo},
+    {"a05024", Pollutant::kO3},
+    {"a34002", Pollutant::kPm10},
+    {"a34004", Pollutant::kPm25},
+}};
+std::optional<Pollutant> hourly_pollutant_of_hj212(std::string_view code);
+
+// evaluate() by the HJ 633 edition in force on the Beijing date of `period_start_ms` (UTC ms of
+// the hour's or day's start), as china_standard_for() picks it.
+Result evaluate_china_at(const Concentrations& c, Report report, std::int64_t period_start_ms);
 
 // Evaluates one hour or one day by the given edition.
 //

@@ -117,6 +117,13 @@ std::optional<Item> item_by_code(std::string_view code) {
   return std::nullopt;
 }
 
+std::optional<Item> item_by_hj212(std::string_view code) {
+  for (const auto& [c, item] : kHj212WaterItems) {
+    if (c == code) return item;
+  }
+  return std::nullopt;
+}
+
 const LimitTable* table1_for(const Date& date) {
   return table1().validity.covers(date) ? &table1() : nullptr;
 }

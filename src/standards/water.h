@@ -25,6 +25,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -149,6 +150,20 @@ struct MethodEdition {
 std::span<const ItemInfo> items();  // all 24, in Item order
 const ItemInfo& item_info(Item item);
 std::optional<Item> item_by_code(std::string_view code);
+// The item an HJ 212-2017 water factor code (table B.1) carries, for the codes automatic water
+// stations send: w01001 pH, w01009 DO, w01019 CODMn, w01018 COD, w01017 BOD5, w21003 NH3-N,
+// w21011 TP, w21001 TN. nullopt for any other code.
+inline constexpr std::array<std::pair<std::string_view, Item>, 8> kHj212WaterItems{{
+    {"w01001", Item::kPh},
+    {"w01009", Item::kDo},
+    {"w01019", Item::kCodMn},
+    {"w01018", Item::kCod},
+    {"w01017", Item::kBod5},
+    {"w21003", Item::kNh3n},
+    {"w21011", Item::kTp},
+    {"w21001", Item::kTn},
+}};
+std::optional<Item> item_by_hj212(std::string_view code);
 
 const LimitTable& table1();                      // GB 3838-2002 表1
 const LimitTable* table1_for(const Date& date);  // nullptr when no edition covers `date`

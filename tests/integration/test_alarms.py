@@ -460,6 +460,64 @@ class EventStreamLimitsTest(unittest.TestCase):
         return st.status == 200
 
 
+def hourly_air(mn, qn, hour_start, pm25):
+    """An hourly (CN 2061) upload of the six AQI items of the hour starting at `hour_start` (epoch
+    s, whole hour): PM2.5 as given, SO2 10, NO2 40, CO 0.5 mg/m3, O3 100, PM10 40 µg/m3."""
+    dt = time.strftime("%Y%m%d%H%M%S", time.gmtime(hour_start + 8 * 3600))
+    items = [("a21026", 10), ("a21004", 40), ("a21005", 0.5), ("a05024", 100), ("a34002", 40),
+             ("a34004", pm25)]
+    cp = ";".join("%s-Avg=%s,%s-Flag=N" % (code, value, code) for code, value in items)
+    return frame("QN=%s;ST=22;CN=2061;PW=%s;MN=%s;Flag=5;CP=&&DataTime=%s;%s&&" % (qn, PW, mn, dt, cp))
+
+
+class AqiLevelAlarmTest(unittest.TestCase):
+    """An aqi_level rule made through the API, fed by hourly means over HJ 212: the station's
+    hourly AQI over the limit opens exactly one alarm whose value is the AQI; 50 more exceeding
+    hours leave it one alarm."""
+
+    def test_aqi_level_one_alarm_with_the_aqi_as_value(self):
+        srv = Server()
+        try:
+            status, rule = srv.send("POST", "/api/v1/rules", {
+                "name": "AQI 轻度污染及以上", "kind": "aqi_level", "site": SITE, "op": ">", "limit": 100})
+            self.assertEqual(status, 201, rule)
+            self.assertEqual((rule["kind"], rule["op"], rule["limit"]), ("aqi_level", ">", 100))
+            self.assertNotIn("factor", rule)
+            status, listed = srv.get("/api/v1/rules")
+            self.assertIn("aqi_level", [r["kind"] for r in listed["rules"]])
+            # A factor makes no sense for it; a water_class rule may leave its limit out.
+            self.assertEqual(srv.send("POST", "/api/v1/rules", {
+                "name": "x", "kind": "aqi_level", "factor": "a34004", "limit": 100})[0], 400)
+            status, water = srv.send("POST", "/api/v1/rules", {"name": "断面超标", "kind": "water_class"})
+            self.assertEqual((status, water["limit"]), (201, None), water)
+
+            # HJ 633-2026 (data of 2026-03-01 on): PM2.5 80 → IAQI 119 (60..115 → 100..150, rounded
+            # up), the others lower: AQI 119.
+            first = (int(time.time()) // 3600 - 60) * 3600
+            q = "rule=%d" % rule["id"]
+            dev = srv.connect()
+            dev.sendall(hourly_air(MN, "20260101000000001", first, 80))
+            self.assertEqual(read_frames(dev, 1, timeout=60)[0]["CN"], "9014")
+            alarms = wait_for("the AQI alarm", lambda: srv.get("/api/v1/alarms?" + q)[1]["alarms"])
+            self.assertEqual(len(alarms), 1)
+            a = alarms[0]
+            self.assertEqual((a["kind"], a["site"], a["value"], a["limit"], a["op"], a["active"]),
+                             ("aqi_level", SITE, 119, 100, ">", True))
+
+            # 50 more exceeding hours: still one alarm, counting 51 hours.
+            frames = [hourly_air(MN, "2026010100000%04d" % (i + 2), first + (i + 1) * 3600, 80 + i)
+                      for i in range(50)]
+            dev.sendall(b"".join(frames))
+            self.assertEqual([f["CN"] for f in read_frames(dev, 50, timeout=60)], ["9014"] * 50)
+            dev.close()
+            wait_for("51 hours", lambda: srv.get("/api/v1/alarms?" + q)[1]["alarms"][0]["count"] == 51)
+            alarms = srv.get("/api/v1/alarms?" + q)[1]["alarms"]
+            self.assertEqual(len(alarms), 1)
+            self.assertTrue(alarms[0]["active"])
+        finally:
+            srv.close()
+
+
 class IncidentTest(unittest.TestCase):
     """Emergency monitoring: an incident switches its sites' devices to a higher real-time
     frequency (CN 1062, answered 9011 + 9012; a device without a connection is recorded offline),
