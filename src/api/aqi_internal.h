@@ -16,16 +16,9 @@ namespace ecomon::api::detail {
 // Concentrations by standards::aqi::Pollutant (µg/m³, CO mg/m³); nullopt = missing.
 using AqiValues = std::array<std::optional<double>, standards::aqi::kPollutantCount>;
 
-// The HJ 212 factor codes of the AQI items (units as stations send them: µg/m³, CO mg/m³). In the
-// hourly report a21026 … a34004 are 1-h values; the 8-h O3 is not in the hourly AQI.
-inline constexpr std::array<std::pair<std::string_view, standards::aqi::Pollutant>, 6> kAqiFactors{{
-    {"a21026", standards::aqi::Pollutant::kSo2},
-    {"a21004", standards::aqi::Pollutant::kNo2},
-    {"a21005", standards::aqi::Pollutant::kCo},
-    {"a05024", standards::aqi::Pollutant::kO3},
-    {"a34002", standards::aqi::Pollutant::kPm10},
-    {"a34004", standards::aqi::Pollutant::kPm25},
-}};
+// The HJ 212 factor codes of the AQI items (units as stations send them: µg/m³, CO mg/m³), as the
+// standards module lists them (the alarm engine reads the same list).
+inline constexpr const auto& kAqiFactors = standards::aqi::kHourlyHj212Codes;
 
 // The AQI of one hour's (or day's) concentrations, by the HJ 633 edition of the Beijing date of
 // `period_start_ms` (the hour's or day's start: the value stamped 2026-03-01T00:00 by its END is

@@ -258,17 +258,9 @@ namespace {
 
 namespace water = standards::water;
 
-// HJ 212-2017 table B.1 codes of the GB 3838 items automatic water stations measure.
-constexpr std::array<std::pair<std::string_view, water::Item>, 8> kWaterFactors{{
-    {"w01001", water::Item::kPh},
-    {"w01009", water::Item::kDo},
-    {"w01019", water::Item::kCodMn},
-    {"w01018", water::Item::kCod},
-    {"w01017", water::Item::kBod5},
-    {"w21003", water::Item::kNh3n},
-    {"w21011", water::Item::kTp},
-    {"w21001", water::Item::kTn},
-}};
+// HJ 212-2017 table B.1 codes of the GB 3838 items automatic water stations measure (one list,
+// in the standards module, shared with the alarm engine).
+constexpr const auto& kWaterFactors = water::kHj212WaterItems;
 
 }  // namespace
 
