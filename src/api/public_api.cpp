@@ -4,7 +4,8 @@
 //   - values that are neither quarantined, from a pending device, nor clock-suspect, and whose
 //     device flag says the instrument ran normally (HJ 212 flag N, or no flag); a value flagged
 //     maintenance, calibration, fault, stopped, … is withheld, not replaced by an older one;
-//   - the latest AQI withholds what a reviewer invalidated and releases corrections;
+//   - the latest values, AQI and water classes withhold what a reviewer invalidated and release
+//     corrections (a withheld value is not replaced by an older one);
 //   - every value labelled with its release status: "unaudited" (real-time data, 实时数据，未经
 //     审核) until the audit workflow (issue #5) marks it final.
 // No device identifiers, receive times or versions are shown.
@@ -36,6 +37,40 @@ bool published_site(const registry::Registry& reg, const registry::Site& site) {
 
 namespace {
 
+// The public form of a site's published values under the review actions (derive/review.h): an
+// invalidated value is withheld (nullopt), a corrected one released corrected; every other value
+// as stored. One lookup of the actions covering the values' span.
+class PublicReview {
+ public:
+  PublicReview(const ApiSources& s, const std::string& site,
+               const std::vector<const storage::Value*>& values) {
+    if (!s.reviews || values.empty()) return;
+    derive::ReviewQuery q;
+    q.site = site;
+    q.from_ms = INT64_MAX;
+    q.to_ms = INT64_MIN;
+    for (const auto* v : values) {
+      q.from_ms = std::min(q.from_ms, v->measured_ms);
+      q.to_ms = std::max(q.to_ms, v->measured_ms + 1);
+    }
+    if (auto found = s.reviews->covering(q)) actions_ = std::move(*found);
+  }
+  std::optional<double> number(const storage::Value& v) const {
+    if (!v.number) return std::nullopt;
+    std::vector<derive::ReviewAction> mine;
+    for (const auto& a : actions_) {
+      if (a.factor == v.factor) mine.push_back(a);
+    }
+    if (mine.empty()) return v.number;
+    const auto r = derive::review_state(mine, storage::kind_name(v.kind), v.field, v.measured_ms);
+    if (r.invalid) return std::nullopt;
+    return r.corrected ? r.corrected : v.number;
+  }
+
+ private:
+  std::vector<derive::ReviewAction> actions_;
+};
+
 void write_public_site(core::JsonWriter& w, const ApiSources& s, const registry::Registry& reg,
                        const registry::Site& site, bool with_values) {
   w.begin_object();
@@ -49,10 +84,18 @@ void write_public_site(core::JsonWriter& w, const ApiSources& s, const registry:
   if (with_values) {
     w.key("values").begin_array();
     if (auto values = s.store->latest(site.code)) {
+      std::vector<const storage::Value*> shown;
       for (const auto& v : *values) {
         if (!published_value(v)) continue;
         const registry::Device* d = reg.find_device(v.mn);
         if (d && d->pending) continue;
+        shown.push_back(&v);
+      }
+      const PublicReview review(s, site.code, shown);
+      for (const auto* vp : shown) {
+        const storage::Value& v = *vp;
+        const auto number = review.number(v);
+        if (v.number && !number) continue;  // invalidated by a reviewer: withheld
         w.begin_object().key("factor").value(v.factor);
         if (const registry::Factor* f = reg.find_factor(v.factor)) {
           w.key("name")
@@ -64,7 +107,7 @@ void write_public_site(core::JsonWriter& w, const ApiSources& s, const registry:
         }
         w.key("kind").value(storage::kind_name(v.kind)).key("field").value(v.field);
         w.key("time").value(iso(v.measured_ms)).key("value");
-        v.number ? w.value(*v.number) : w.value(v.text);
+        number ? w.value(*number) : w.value(v.text);
         w.key("status").value("unaudited");
         w.end_object();
       }
@@ -300,10 +343,20 @@ Response public_water(const Ctx& c) {
       }
     }
     if (items.empty()) continue;
-    water::Sample sample;
+    // The sample's values under the review actions: invalidated items left out, corrections used.
+    std::vector<const storage::Value*> at_values;
     for (const auto& [item, v] : items) {
-      if (v->measured_ms == at) sample[item] = Reading::measured(*v->number);
+      if (v->measured_ms == at) at_values.push_back(v);
     }
+    const PublicReview review(c.s, site.code, at_values);
+    std::vector<std::pair<water::Item, double>> reviewed;
+    for (const auto& [item, v] : items) {
+      if (v->measured_ms != at) continue;
+      if (const auto x = review.number(*v)) reviewed.emplace_back(item, *x);
+    }
+    if (reviewed.empty()) continue;
+    water::Sample sample;
+    for (const auto& [item, x] : reviewed) sample[item] = Reading::measured(x);
     const auto body = site.waterbody == "lake" || site.waterbody == "reservoir"
                           ? water::WaterBody::kLake
                           : water::WaterBody::kRiver;
@@ -345,9 +398,7 @@ Response public_water(const Ctx& c) {
       result ? w.value("no classified item in the sample") : w.value(result.error().detail);
     }
     w.key("concentrations").begin_object();
-    for (const auto& [item, v] : items) {
-      if (v->measured_ms == at) w.key(water::item_info(item).code).value(*v->number);
-    }
+    for (const auto& [item, x] : reviewed) w.key(water::item_info(item).code).value(x);
     w.end_object();
     w.end_object();
   }

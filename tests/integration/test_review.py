@@ -293,6 +293,19 @@ class AqiTest(unittest.TestCase):
         self.assertNotIn("PM2.5", stations["2524A"]["concentrations"])
         self.assertIsNone(stations["2524A"]["aqi"])
         self.assertEqual(body["cities"][0]["aqi"], 80)
+        # The public latest values of the site withhold it as well (not replaced by an older
+        # hour), and release a correction corrected.
+        status, body, _ = self.srv.request("GET", "/api/public/v1/sites/2524A", key="")
+        self.assertEqual(status, 200, body)
+        factors = {v["factor"] for v in body["values"]}
+        self.assertNotIn("a34004", factors)
+        self.assertIn("a34002", factors)
+        status, reply = self.srv.send("POST", "/api/v1/audit/actions", {
+            "site": "2525A", "factor": "a34004", "kind": "hour", "from": iso(self.now_hour - HOUR),
+            "to": iso(self.now_hour), "action": "correct", "value": 60, "reason": "平行样比对修正"})
+        self.assertEqual(status, 201, reply)
+        status, body, _ = self.srv.request("GET", "/api/public/v1/sites/2525A", key="")
+        self.assertEqual([v["value"] for v in body["values"] if v["factor"] == "a34004"], [60])
         status, body, _ = self.srv.request("GET", "/api/public/v1/aqi/daily?days=2", key="")
         self.assertEqual(status, 200, body)
         self.assertEqual(len(body["cities"][0]["aqi"]), 2)
