@@ -42,18 +42,9 @@ void optional_number(core::JsonWriter& w, const std::optional<double>& v) {
 Response aggregates(const Ctx& c) {
   if (!c.s.derived) return unavailable();
   const Target& t = c.t;
-  const auto site = t.query.find("site");
-  const auto factor = t.query.find("factor");
-  if (site == t.query.end() || factor == t.query.end() || site->second.empty() ||
-      factor->second.empty()) {
-    return error(400, "bad_request", "site and factor are required");
-  }
-  {
-    auto reg = c.s.registry->get();
-    if (auto denied = site_denied(c, *reg, reg->find_site(site->second), site->second)) {
-      return *denied;
-    }
-  }
+  std::string site;
+  std::string factor;
+  if (auto answer = series_subject(c, site, factor)) return *answer;
   const auto interval_it = t.query.find("interval");
   const std::string interval = interval_it == t.query.end() ? "hour" : interval_it->second;
   if (interval != "hour" && interval != "day") {
@@ -67,8 +58,8 @@ Response aggregates(const Ctx& c) {
                  day ? "at most 366 days of daily means" : "at most 31 days of hourly means");
   }
   derive::AggregateQuery q;
-  q.site = site->second;
-  q.factor = factor->second;
+  q.site = site;
+  q.factor = factor;
   q.period = day ? derive::Period::kDay : derive::Period::kHour;
   q.from_ms = range->from_ms;
   q.to_ms = range->to_ms;
@@ -96,17 +87,7 @@ Response aggregates(const Ctx& c) {
 Response revisions(const Ctx& c) {
   if (!c.s.derived) return unavailable();
   derive::RevisionQuery q;
-  if (auto it = c.t.query.find("site"); it != c.t.query.end()) q.site = it->second;
-  if (auto it = c.t.query.find("factor"); it != c.t.query.end()) q.factor = it->second;
-  auto reg = c.s.registry->get();
-  if (!q.site.empty()) {
-    if (auto denied = site_denied(c, *reg, reg->find_site(q.site), q.site)) return *denied;
-  }
-  for (auto [name, out] : {std::pair{"from", &q.from_ms}, std::pair{"to", &q.to_ms}}) {
-    auto t = time_param(c.t, name);
-    if (!t) return from_error(t.error());
-    if (*t) *out = **t;
-  }
+  if (auto answer = listing_filter(c, q.site, q.factor, q.from_ms, q.to_ms)) return *answer;
   q.limit = 1000;
   if (auto it = c.t.query.find("limit"); it != c.t.query.end()) {
     std::size_t v = 0;
@@ -117,6 +98,7 @@ Response revisions(const Ctx& c) {
   auto found = c.s.derived->revisions(q);
   if (!found) return from_error(found.error());
   const bool everything = auth::unrestricted(c.who->scopes);
+  auto reg = c.s.registry->get();
   core::JsonWriter w;
   w.begin_object().key("revisions").begin_array();
   for (const auto& r : *found) {

@@ -141,17 +141,7 @@ Response post_review_action(const Ctx& c) {
 Response review_actions(const Ctx& c) {
   if (!c.s.reviews) return unavailable();
   derive::ReviewQuery q;
-  if (auto it = c.t.query.find("site"); it != c.t.query.end()) q.site = it->second;
-  if (auto it = c.t.query.find("factor"); it != c.t.query.end()) q.factor = it->second;
-  auto reg = c.s.registry->get();
-  if (!q.site.empty()) {
-    if (auto denied = site_denied(c, *reg, reg->find_site(q.site), q.site)) return *denied;
-  }
-  for (auto [name, out] : {std::pair{"from", &q.from_ms}, std::pair{"to", &q.to_ms}}) {
-    auto t = time_param(c.t, name);
-    if (!t) return from_error(t.error());
-    if (*t) *out = **t;
-  }
+  if (auto answer = listing_filter(c, q.site, q.factor, q.from_ms, q.to_ms)) return *answer;
   auto as_of = time_param(c.t, "as_of");
   if (!as_of) return from_error(as_of.error());
   q.as_of_ms = *as_of;
@@ -165,6 +155,7 @@ Response review_actions(const Ctx& c) {
   auto actions = c.s.reviews->list(q);
   if (!actions) return review_error(actions.error());
   const bool everything = auth::unrestricted(c.who->scopes);
+  auto reg = c.s.registry->get();
   core::JsonWriter w;
   w.begin_object().key("actions").begin_array();
   for (const auto& a : *actions) {

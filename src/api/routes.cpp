@@ -188,6 +188,48 @@ std::optional<Response> site_denied(const Ctx& c, const registry::Registry& reg,
   return error(403, "forbidden", "site '" + code + "' is outside your scope");
 }
 
+std::optional<Response> series_subject(const Ctx& c, std::string& site, std::string& factor) {
+  const auto s = c.t.query.find("site");
+  const auto f = c.t.query.find("factor");
+  if (s == c.t.query.end() || f == c.t.query.end() || s->second.empty() || f->second.empty()) {
+    return error(400, "bad_request", "site and factor are required");
+  }
+  auto reg = c.s.registry->get();
+  if (auto denied = site_denied(c, *reg, reg->find_site(s->second), s->second)) return denied;
+  site = s->second;
+  factor = f->second;
+  return std::nullopt;
+}
+
+std::optional<Response> listing_filter(const Ctx& c, std::string& site, std::string& factor,
+                                       std::int64_t& from_ms, std::int64_t& to_ms) {
+  if (auto it = c.t.query.find("site"); it != c.t.query.end()) site = it->second;
+  if (auto it = c.t.query.find("factor"); it != c.t.query.end()) factor = it->second;
+  if (!site.empty()) {
+    auto reg = c.s.registry->get();
+    if (auto denied = site_denied(c, *reg, reg->find_site(site), site)) return denied;
+  }
+  for (auto [name, out] : {std::pair{"from", &from_ms}, std::pair{"to", &to_ms}}) {
+    auto t = time_param(c.t, name);
+    if (!t) return from_error(t.error());
+    if (*t) *out = **t;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> period_ms_of(storage::DataKind k) {
+  switch (k) {
+    case storage::DataKind::kMinute:
+      return 60000;
+    case storage::DataKind::kHour:
+      return 3600000;
+    case storage::DataKind::kDay:
+      return kDayMs;
+    default:
+      return std::nullopt;
+  }
+}
+
 bool device_in_scope(const Ctx& c, const registry::Registry& reg, const std::string& mn,
                      std::int64_t now_ms) {
   if (!c.who) return false;
@@ -481,22 +523,17 @@ Response series(const Ctx& c) {
 Response gaps(const Ctx& c) {
   const ApiSources& s = c.s;
   const Target& t = c.t;
-  const auto site_it = t.query.find("site");
-  const auto factor_it = t.query.find("factor");
-  if (site_it == t.query.end() || factor_it == t.query.end() || site_it->second.empty() ||
-      factor_it->second.empty()) {
-    return error(400, "bad_request", "site and factor are required");
-  }
+  std::string code;
+  std::string factor;
+  if (auto answer = series_subject(c, code, factor)) return *answer;
   auto reg = s.registry->get();
-  const registry::Site* site = reg->find_site(site_it->second);
-  if (auto denied = site_denied(c, *reg, site, site_it->second)) return *denied;
+  const registry::Site* site = reg->find_site(code);
+  if (!site) return error(404, "not_found", "no site '" + code + "'");
   auto kind = kind_param(t);
   if (!kind) return from_error(kind.error());
-  std::int64_t step = 0;
-  if (*kind == storage::DataKind::kMinute) step = 60000;
-  if (*kind == storage::DataKind::kHour) step = 3600000;
-  if (*kind == storage::DataKind::kDay) step = kDayMs;
-  if (step == 0) return error(400, "bad_request", "kind must be minute, hour or day");
+  const auto period = *kind ? period_ms_of(**kind) : std::nullopt;
+  if (!period) return error(400, "bad_request", "kind must be minute, hour or day");
+  const std::int64_t step = *period;
   auto range = range_params(t, s.clock->now_ms(), 7 * kDayMs);
   if (!range) return from_error(range.error());
   // Whole periods only, and never beyond now: the current period is not late yet.
@@ -509,7 +546,7 @@ Response gaps(const Ctx& c) {
   }
   storage::SeriesQuery q;
   q.site = site->code;
-  q.factor = factor_it->second;
+  q.factor = factor;
   q.kind = *kind;
   q.from_ms = first;
   q.to_ms = end;

@@ -67,6 +67,16 @@ std::optional<Response> site_denied(const Ctx& c, const registry::Registry& reg,
 bool device_in_scope(const Ctx& c, const registry::Registry& reg, const std::string& mn,
                      std::int64_t now_ms);
 
+// The required `site` and `factor` parameters of a per-series route, the site checked with
+// site_denied(). Fills `site` and `factor`, or returns the answer to give (400, 403, 404).
+std::optional<Response> series_subject(const Ctx& c, std::string& site, std::string& factor);
+// The optional `site`, `factor`, `from`, `to` filter of a listing (the site, when given, checked
+// with site_denied()); fields not given are left as they are. Or the answer to give.
+std::optional<Response> listing_filter(const Ctx& c, std::string& site, std::string& factor,
+                                       std::int64_t& from_ms, std::int64_t& to_ms);
+// The period of minute, hour and day data in ms; nullopt for other kinds.
+std::optional<std::int64_t> period_ms_of(storage::DataKind k);
+
 // Data routes (routes.cpp).
 Response sites(const Ctx& c);
 Response site(const Ctx& c);

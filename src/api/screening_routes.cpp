@@ -52,34 +52,21 @@ core::Result<std::map<std::string, scr::Series>> read_series(
 Response screening(const Ctx& c) {
   const ApiSources& s = c.s;
   const Target& t = c.t;
-  const auto site_it = t.query.find("site");
-  const auto factor_it = t.query.find("factor");
-  if (site_it == t.query.end() || factor_it == t.query.end() || site_it->second.empty() ||
-      factor_it->second.empty()) {
-    return error(400, "bad_request", "site and factor are required");
-  }
-  {
-    auto reg = s.registry->get();
-    if (auto denied = site_denied(c, *reg, reg->find_site(site_it->second), site_it->second)) {
-      return *denied;
-    }
-  }
+  std::string site;
+  std::string factor;
+  if (auto answer = series_subject(c, site, factor)) return *answer;
   auto kind = kind_param(t);
   if (!kind) return from_error(kind.error());
   const storage::DataKind k = kind->value_or(storage::DataKind::kHour);
-  std::int64_t interval_s = 0;
-  if (k == storage::DataKind::kMinute) interval_s = 60;
-  if (k == storage::DataKind::kHour) interval_s = 3600;
-  if (k == storage::DataKind::kDay) interval_s = 86400;
-  if (interval_s == 0) return error(400, "bad_request", "kind must be minute, hour or day");
+  const auto period = period_ms_of(k);
+  if (!period) return error(400, "bad_request", "kind must be minute, hour or day");
+  const std::int64_t interval_s = *period / 1000;
   const std::int64_t now = s.clock->now_ms();
   auto range = range_params(t, now, 7 * kDayMs);
   if (!range) return from_error(range.error());
   const auto field_it = t.query.find("field");
   const std::string field =
       field_it == t.query.end() || field_it->second.empty() ? "Avg" : field_it->second;
-  const std::string& site = site_it->second;
-  const std::string& factor = factor_it->second;
 
   bool truncated = false;
   auto devices = read_series(s, site, factor, k, field, *range, interval_s, truncated);
