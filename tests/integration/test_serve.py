@@ -1,6 +1,7 @@
 """`ecomon serve` driven over real sockets: the gateway, the store and the HTTP API together.
 
 Run by ctest (tests/CMakeLists.txt) with ECOMON set to the binary."""
+import gzip
 import os
 import re
 import socket
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from ecomon_harness import (ECOMON, REPO, Server, create_key, drain, track, expect_silence, first_device, frame,
@@ -190,6 +192,13 @@ class GatewayTest(unittest.TestCase):
         status, text, _ = self.server.request("GET", "/console/sites/2526A", key="")
         self.assertEqual(status, 200)
         self.assertIn("<html", text)
+        # With the built front-end's gzip copies (make web), a browser that takes gzip gets them.
+        if os.path.exists(os.path.join(REPO, "web", "dist", "index.html.gz")):
+            req = urllib.request.Request("http://127.0.0.1:%d/" % self.server.http_port,
+                                         headers={"Accept-Encoding": "gzip"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                self.assertEqual(r.headers["Content-Encoding"], "gzip")
+                self.assertIn(b"<html", gzip.decompress(r.read()))
         status, body, _ = self.server.request("POST", "/", body={}, key="")
         self.assertEqual((status, body["error"]["code"]), (405, "method_not_allowed"))
         for hostile in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/assets/..%2f..%2fCMakeLists.txt",
