@@ -66,4 +66,5 @@ test('an exceedance is alarmed live and followed through to closure', async ({ p
   const actions = alarm.events.filter((e: any) => e.actor === USERS.analyst.name).map((e: any) => e.action)
   expect(actions).toEqual(expect.arrayContaining(['ack', 'dispatch', 'handle', 'close']))
   await expect(page.getByTestId('alarm-timeline')).toContainText('现场检查')
+  await expect(page.getByTestId('alarm-timeline')).toContainText('(value 612)') // as sent, not 612.000000
 })
