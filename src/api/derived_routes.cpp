@@ -1,9 +1,17 @@
-// The stored hourly and daily means and their revision trail (derive/aggregates.h, issue #5 §2):
+// The stored means and their revision trail (derive/aggregates.h, issue #5 §1, §2, §5):
 //
-//   GET /api/v1/aggregates?site=&factor=&interval=hour|day&from=&to=
+//   GET /api/v1/aggregates?site=&factor=&interval=hour|day|month|year&from=&to=&as_of=
 //       the stored hours or days of a site's factor with a start in [from, to), oldest first:
 //       {"site","factor","interval","aggregates":[{"start","value","valid","source",
-//        "coverage":{"expected","received","valid"},"computed_at"}]}
+//        "coverage":{"expected","received","valid"},"raw_value","raw_valid","computed_at"}]}
+//       "value"/"valid" have the review actions applied; "raw_value"/"raw_valid" are the same mean
+//       of the raw values. Months and years (Beijing calendar) are computed per request from the
+//       stored days (source "days"): valid with ≥ 27 valid days (February ≥ 25), a year with
+//       ≥ 324 and every month valid (GB 3095-2012 表4, standards/aggregation.h); the range is
+//       widened to whole months or years. `as_of=T`: the rows as they were known at T (their
+//       revision trail; rows first computed after T are left out); months and years from the
+//       days as known at T. The service first catches up with everything committed before the
+//       request, so the answer never lags a value or review action the caller saw acknowledged.
 //   GET /api/v1/revisions?site=&factor=&from=&to=&limit=
 //       revisions of stored hours and days whose period starts in [from, to), newest first:
 //       {"revisions":[{"id","site","factor","period","start","old_value","new_value","old_valid",
@@ -11,12 +19,15 @@
 //
 // Both need data.read; a site outside the caller's scopes is refused as /api/v1/series refuses
 // it. Revisions without `site` are those of the sites the caller may see. Without the derived
-// service both answer 503. Values are as the service stored them (raw values, no review applied).
+// service both answer 503. Revisions carry "reason" (late_value, new_version, review) and, for a
+// review, "review_action" (the action's id); indices (aqi_hour, aqi_day, o3_8h, o3_8h_max,
+// pm10_24h, pm25_24h) are revised under their name as "factor", cities as site "city:CODE".
 #include <algorithm>
 #include <charconv>
 
 #include "api/routes_internal.h"
 #include "derive/aggregates.h"
+#include "standards/aggregation.h"
 
 namespace ecomon::api::detail {
 namespace {
@@ -25,6 +36,7 @@ constexpr std::int64_t kHourMs = 3'600'000;
 constexpr std::int64_t kDayMs = 24 * kHourMs;
 constexpr std::int64_t kMaxHourSpanMs = 31 * kDayMs;
 constexpr std::int64_t kMaxDaySpanMs = 366 * kDayMs;
+constexpr std::int64_t kMaxYearSpanMs = 10 * 366 * kDayMs;
 constexpr std::size_t kMaxRevisions = 10000;
 
 Response unavailable() { return error(503, "unavailable", "derived data is not configured"); }
@@ -41,33 +53,96 @@ void optional_number(core::JsonWriter& w, const std::optional<double>& v) {
 
 Response aggregates(const Ctx& c) {
   if (!c.s.derived) return unavailable();
+  namespace agg = standards::aggregation;
   const Target& t = c.t;
   std::string site;
   std::string factor;
   if (auto answer = series_subject(c, site, factor)) return *answer;
   const auto interval_it = t.query.find("interval");
   const std::string interval = interval_it == t.query.end() ? "hour" : interval_it->second;
-  if (interval != "hour" && interval != "day") {
-    return error(400, "bad_request", "interval must be hour or day");
+  if (interval != "hour" && interval != "day" && interval != "month" && interval != "year") {
+    return error(400, "bad_request", "interval must be hour, day, month or year");
   }
-  const bool day = interval == "day";
-  auto range = range_params(t, c.s.clock->now_ms(), day ? 31 * kDayMs : 2 * kDayMs);
+  const bool hour = interval == "hour";
+  const bool month = interval == "month";
+  const bool year = interval == "year";
+  const std::int64_t default_span = hour    ? 2 * kDayMs
+                                    : month ? 366 * kDayMs
+                                    : year  ? 3 * 366 * kDayMs
+                                            : 31 * kDayMs;
+  auto range = range_params(t, c.s.clock->now_ms(), default_span);
   if (!range) return from_error(range.error());
-  if (range->to_ms - range->from_ms > (day ? kMaxDaySpanMs : kMaxHourSpanMs)) {
+  const std::int64_t max_span = hour              ? kMaxHourSpanMs
+                                : (month || year) ? kMaxYearSpanMs
+                                                  : kMaxDaySpanMs;
+  if (range->to_ms - range->from_ms > max_span) {
     return error(400, "range_too_large",
-                 day ? "at most 366 days of daily means" : "at most 31 days of hourly means");
+                 hour              ? "at most 31 days of hourly means"
+                 : (month || year) ? "at most 10 years of monthly or yearly means"
+                                   : "at most 366 days of daily means");
   }
+  auto as_of = time_param(t, "as_of");
+  if (!as_of) return from_error(as_of.error());
+  if (auto r = c.s.derived->catch_up(); !r) return from_error(r.error());
   derive::AggregateQuery q;
   q.site = site;
   q.factor = factor;
-  q.period = day ? derive::Period::kDay : derive::Period::kHour;
+  q.period = hour ? derive::Period::kHour : derive::Period::kDay;
   q.from_ms = range->from_ms;
   q.to_ms = range->to_ms;
+  q.as_of_ms = *as_of;
+  if (month || year) {
+    // Whole months or years: from the start of the one `from` is in.
+    q.from_ms =
+        month ? agg::beijing_month_start(range->from_ms) : agg::beijing_year_start(range->from_ms);
+    q.limit = 11 * 366;
+  }
   auto rows = c.s.derived->aggregates(q);
   if (!rows) return from_error(rows.error());
+  if (month || year) {
+    std::vector<agg::Bucket> days;
+    for (const auto& a : *rows) {
+      agg::Bucket b;
+      b.start_ms = a.start_ms;
+      b.mean = a.value;
+      b.is_valid = a.valid;
+      days.push_back(b);
+    }
+    std::vector<agg::Bucket> raw = days;
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      raw[i].mean = (*rows)[i].raw_value;
+      raw[i].is_valid = (*rows)[i].raw_valid;
+    }
+    const auto periods = month ? agg::months_from_days(days) : agg::years_from_days(days);
+    const auto raw_periods = month ? agg::months_from_days(raw) : agg::years_from_days(raw);
+    std::vector<derive::Aggregate> out;
+    for (std::size_t i = 0; i < periods.size(); ++i) {
+      const auto& b = periods[i];
+      derive::Aggregate a;
+      a.start_ms = b.start_ms;
+      a.value = b.mean;
+      a.valid = b.is_valid;
+      a.source = "days";
+      a.expected = b.expected;
+      a.received = b.received;
+      a.valid_count = b.valid;
+      a.raw_value = raw_periods[i].mean;
+      a.raw_valid = raw_periods[i].is_valid;
+      for (const auto& d : *rows) {
+        if (d.start_ms >= b.start_ms &&
+            (i + 1 == periods.size() || d.start_ms < periods[i + 1].start_ms)) {
+          a.computed_at_ms = std::max(a.computed_at_ms, d.computed_at_ms);
+        }
+      }
+      out.push_back(std::move(a));
+    }
+    *rows = std::move(out);
+  }
   core::JsonWriter w;
   w.begin_object().key("site").value(q.site).key("factor").value(q.factor);
-  w.key("interval").value(interval).key("aggregates").begin_array();
+  w.key("interval").value(interval);
+  if (*as_of) w.key("as_of").value(iso(**as_of));
+  w.key("aggregates").begin_array();
   for (const auto& a : *rows) {
     w.begin_object().key("start").value(iso(a.start_ms)).key("value");
     optional_number(w, a.value);
@@ -78,6 +153,9 @@ Response aggregates(const Ctx& c) {
         .key("received")
         .value(std::int64_t{a.received});
     w.key("valid").value(std::int64_t{a.valid_count}).end_object();
+    w.key("raw_value");
+    optional_number(w, a.raw_value);
+    w.key("raw_valid").value(a.raw_valid);
     w.key("computed_at").value(iso(a.computed_at_ms)).end_object();
   }
   w.end_array().end_object();
@@ -113,7 +191,9 @@ Response revisions(const Ctx& c) {
     w.key("new_value");
     optional_number(w, r.new_value);
     w.key("old_valid").value(r.old_valid).key("new_valid").value(r.new_valid);
-    w.key("reason").value(r.reason).key("at").value(iso(r.at_ms)).end_object();
+    w.key("reason").value(r.reason);
+    if (r.review_action) w.key("review_action").value(r.review_action);
+    w.key("at").value(iso(r.at_ms)).end_object();
   }
   w.end_array().end_object();
   return Response{200, "application/json", w.take(), {}};

@@ -339,7 +339,9 @@ int run_serve(ServeOptions o) {
   }
   // Stored hourly and daily means and their revisions (derive/aggregates.h) tail the change feed
   // like the alarms, on their own thread, woken by the same commits.
-  auto derived = derive::DerivedService::open(db, **store, clock);
+  derive::DerivedOptions derived_options;
+  derived_options.registry = &registry;  // the cities' urban points
+  auto derived = derive::DerivedService::open(db, **store, clock, derived_options);
   if (!derived) {
     std::fprintf(stderr, "ecomon serve: derived data %s: %s\n", db.c_str(),
                  derived.error().detail.c_str());
