@@ -12,6 +12,12 @@
 //       revision trail; rows first computed after T are left out); months and years from the
 //       days as known at T. The service first catches up with everything committed before the
 //       request, so the answer never lags a value or review action the caller saw acknowledged.
+//       `city=CODE` instead of `site`: the city's stored means (the mean over its urban points,
+//       城市点, of the AQI items; a city-wide statistic any caller with data.read may read, like
+//       the city AQI). `factor` may also name a stored index — aqi_hour, o3_8h, pm10_24h, pm25_24h
+//       (interval=hour; a sliding mean is keyed by its last hour's start) or aqi_day, o3_8h_max
+//       (interval=day) — whose rows carry "value", "valid", "source" (the index name) and
+//       "computed_at".
 //   GET /api/v1/revisions?site=&factor=&from=&to=&limit=
 //       revisions of stored hours and days whose period starts in [from, to), newest first:
 //       {"revisions":[{"id","site","factor","period","start","old_value","new_value","old_valid",
@@ -49,6 +55,63 @@ void optional_number(core::JsonWriter& w, const std::optional<double>& v) {
   }
 }
 
+// The subject of /api/v1/aggregates: `site` (checked like /series) or `city` ("city:CODE", a city
+// with urban air points), and the factor. Or the answer to give.
+std::optional<Response> aggregate_subject(const Ctx& c, std::string& subject, std::string& factor) {
+  const auto city = c.t.query.find("city");
+  if (city == c.t.query.end() || city->second.empty()) {
+    return series_subject(c, subject, factor);
+  }
+  const auto site = c.t.query.find("site");
+  if (site != c.t.query.end() && !site->second.empty()) {
+    return error(400, "bad_request", "give either site or city");
+  }
+  const auto f = c.t.query.find("factor");
+  if (f == c.t.query.end() || f->second.empty()) {
+    return error(400, "bad_request", "factor is required");
+  }
+  auto reg = c.s.registry->get();
+  const bool known = std::any_of(reg->sites().begin(), reg->sites().end(), [&](const auto& s) {
+    return s.kind == "ambient_air" && s.air_role == "urban" && s.place.city_code == city->second;
+  });
+  if (!known)
+    return error(404, "not_found", "no city '" + city->second + "' with urban air points");
+  subject = "city:" + city->second;
+  factor = f->second;
+  return std::nullopt;
+}
+
+Response stored_indices(const Ctx& c, const std::string& subject, const std::string& name,
+                        const std::string& interval, std::int64_t from_ms, std::int64_t to_ms,
+                        std::optional<std::int64_t> as_of) {
+  if (derive::period_name(derive::index_period(name)) != interval) {
+    return error(
+        400, "bad_request",
+        name + " is kept per " + std::string(derive::period_name(derive::index_period(name))));
+  }
+  derive::IndexQuery q;
+  q.site = subject;
+  q.name = name;
+  q.from_ms = from_ms;
+  q.to_ms = to_ms;
+  q.as_of_ms = as_of;
+  auto rows = c.s.derived->indices(q);
+  if (!rows) return from_error(rows.error());
+  core::JsonWriter w;
+  w.begin_object().key("site").value(subject).key("factor").value(name);
+  w.key("interval").value(interval);
+  if (as_of) w.key("as_of").value(iso(*as_of));
+  w.key("aggregates").begin_array();
+  for (const auto& r : *rows) {
+    w.begin_object().key("start").value(iso(r.start_ms)).key("value");
+    optional_number(w, r.value);
+    w.key("valid").value(r.valid).key("source").value(name);
+    w.key("computed_at").value(iso(r.computed_at_ms)).end_object();
+  }
+  w.end_array().end_object();
+  return Response{200, "application/json", w.take(), {}};
+}
+
 }  // namespace
 
 Response aggregates(const Ctx& c) {
@@ -57,7 +120,7 @@ Response aggregates(const Ctx& c) {
   const Target& t = c.t;
   std::string site;
   std::string factor;
-  if (auto answer = series_subject(c, site, factor)) return *answer;
+  if (auto answer = aggregate_subject(c, site, factor)) return *answer;
   const auto interval_it = t.query.find("interval");
   const std::string interval = interval_it == t.query.end() ? "hour" : interval_it->second;
   if (interval != "hour" && interval != "day" && interval != "month" && interval != "year") {
@@ -84,6 +147,9 @@ Response aggregates(const Ctx& c) {
   auto as_of = time_param(t, "as_of");
   if (!as_of) return from_error(as_of.error());
   if (auto r = c.s.derived->catch_up(); !r) return from_error(r.error());
+  if (derive::is_index_name(factor)) {
+    return stored_indices(c, site, factor, interval, range->from_ms, range->to_ms, *as_of);
+  }
   derive::AggregateQuery q;
   q.site = site;
   q.factor = factor;

@@ -266,10 +266,10 @@ class DerivedService::Impl {
 
   using TouchedHours = std::map<PeriodKey, CauseOf>;
 
-  core::Result<std::size_t> process_changes() {
+  core::Result<std::size_t> process_changes(std::size_t max_items = SIZE_MAX) {
     std::lock_guard engine(engine_mu_);
     std::size_t total = 0;
-    while (true) {
+    while (total < max_items) {
       auto changes = store_.changes(cursor_, options_.batch_limit);
       if (!changes) return core::fail(changes.error());
       if (changes->empty()) break;
@@ -292,7 +292,7 @@ class DerivedService::Impl {
       total += changes->size();
     }
     // Then the review actions written since, each revising the hours of its range.
-    while (true) {
+    while (total < max_items) {
       auto actions = new_actions();
       if (!actions) return core::fail(actions.error());
       if (actions->empty()) break;
@@ -1088,6 +1088,9 @@ void DerivedService::start() { impl_->start(); }
 void DerivedService::stop() { impl_->stop(); }
 void DerivedService::notify() { impl_->notify(); }
 core::Result<std::size_t> DerivedService::process_changes() { return impl_->process_changes(); }
+core::Result<std::size_t> DerivedService::catch_up(std::size_t max_items) {
+  return impl_->process_changes(max_items);
+}
 
 core::Result<std::vector<Aggregate>> DerivedService::aggregates(const AggregateQuery& q) {
   std::lock_guard lock(impl_->mu_);

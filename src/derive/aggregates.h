@@ -24,7 +24,8 @@
 // dirty; they are recomputed with the actions up to that id applied, and every row that changes
 // (the hour, its day, the indices) gets a revision with reason `review` and the action's id.
 // Hours are always computed with exactly the actions up to the review cursor, so the change is
-// attributed to the review, never to a later value.
+// attributed to the review, never to a later value. Actions on daily values (kind day) change no
+// stored row: days are computed from the hours.
 //
 // Cities (registry air_role urban, 城市点): when a station's hourly mean of an AQI item changes and
 // the station is an urban point of a city, the city's hour is recomputed as the mean over the
@@ -226,8 +227,11 @@ class DerivedService {
   core::Result<std::size_t> process_changes();
   // process_changes() for a reader that must see everything committed before it asked (the API
   // calls it before answering from the stored rows, and after recording a review action); cheap
-  // when caught up (one query).
-  core::Result<std::size_t> catch_up() { return process_changes(); }
+  // when caught up (one query per feed). Bounded: it stops after `max_items` changes and actions
+  // (whole batches), so a request arriving during a large backfill, or right after the first
+  // start on a big store, answers from rows that still lag instead of waiting for all of it; the
+  // service's thread goes on.
+  core::Result<std::size_t> catch_up(std::size_t max_items = 20000);
 
   // Stored hours or days of a site's factor, oldest first.
   core::Result<std::vector<Aggregate>> aggregates(const AggregateQuery& q);

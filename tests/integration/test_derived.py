@@ -270,6 +270,27 @@ class StoredIndicesTest(unittest.TestCase):
         self.assertFalse(row["valid"], row)
         self.assertEqual(row["value"], 80)
         self.assertEqual(row["coverage"], {"expected": 60, "received": 44, "valid": 44})
+        # The city's stored hour and its O3 8-h daily max (60 all day) through /api/v1/aggregates.
+        status, body = self.srv.get("/api/v1/aggregates?" + urllib.parse.urlencode(dict(
+            city="510800", factor="a34004", interval="hour",
+            **{"from": iso(h8), "to": iso(h8 + HOUR)})))
+        self.assertEqual(status, 200, body)
+        [c] = body["aggregates"]
+        self.assertEqual((body["site"], c["source"], c["coverage"]["valid"]), ("city:510800", "city", 2))
+        self.assertAlmostEqual(c["value"], ((44 * 80 + 2000) / 45 + 50) / 2)
+        status, body = self.srv.get("/api/v1/aggregates?" + urllib.parse.urlencode(dict(
+            city="510800", factor="o3_8h_max", interval="day",
+            **{"from": iso(day), "to": iso(day + 86400)})))
+        self.assertEqual(status, 200, body)
+        self.assertEqual([(a["start"], a["value"], a["valid"]) for a in body["aggregates"]],
+                         [(iso(day), 60, True)])
+        for bad in ("city=510800&factor=o3_8h_max&interval=hour", "city=999999&factor=a34004",
+                    "site=2524A&city=510800&factor=a34004",
+                    "site=2524A&factor=a34004&as_of=yesterday"):
+            status, body = self.srv.get("/api/v1/aggregates?" + bad)
+            self.assertIn(status, (400, 404), (bad, body))
+            self.assertTrue(body["error"]["message"], bad)
+        self.assertEqual(self.srv.get("/api/v1/aqi?site=2524A&mode=daily&as_of=yesterday")[0], 400)
         # Before anything was stored, nothing was known.
         status, body = self.srv.get("/api/v1/aggregates?" + urllib.parse.urlencode(dict(
             site="2524A", factor="a34004", interval="hour", **{"from": iso(day), "to": iso(day + 86400)},
