@@ -386,6 +386,24 @@ TEST_F(DerivedAggregatesTest, AReviewActionRevisesTheStoredHourAndDayAndARestore
   reopen();
   EXPECT_EQ(process(), 0u);
   EXPECT_EQ(revisions().size(), 4u);
+  // A crash before the review cursor moved: the actions are applied again from an older cursor
+  // and find every row as they would write it.
+  const std::size_t all_before = all_revisions().size();
+  derived_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "UPDATE derived_cursor SET sequence=0 WHERE name='review'", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  reopen();
+  EXPECT_EQ(process(), 3u);  // the three actions, read again
+  EXPECT_EQ(derived_->counters().rows_written, 0u);
+  EXPECT_EQ(derived_->counters().revisions_added, 0u);
+  EXPECT_EQ(all_revisions().size(), all_before);
+  EXPECT_EQ(row(Period::kHour, h0_)->value, 29.5);
 }
 
 TEST_F(DerivedAggregatesTest, AReviewActionAppliesToValuesThatArriveAfterIt) {

@@ -18,7 +18,7 @@
 //       (interval=hour; a sliding mean is keyed by its last hour's start) or aqi_day, o3_8h_max
 //       (interval=day) — whose rows carry "value", "valid", "source" (the index name) and
 //       "computed_at".
-//   GET /api/v1/revisions?site=&factor=&from=&to=&limit=
+//   GET /api/v1/revisions?site=|city=&factor=&from=&to=&limit=
 //       revisions of stored hours and days whose period starts in [from, to), newest first:
 //       {"revisions":[{"id","site","factor","period","start","old_value","new_value","old_valid",
 //        "new_valid","reason","at"}]}
@@ -27,7 +27,9 @@
 // it. Revisions without `site` are those of the sites the caller may see. Without the derived
 // service both answer 503. Revisions carry "reason" (late_value, new_version, review) and, for a
 // review, "review_action" (the action's id); indices (aqi_hour, aqi_day, o3_8h, o3_8h_max,
-// pm10_24h, pm25_24h) are revised under their name as "factor", cities as site "city:CODE".
+// pm10_24h, pm25_24h) are revised under their name as "factor", cities as site "city:CODE"
+// (`city=CODE` selects a city's revisions; unrestricted listings include them, a caller
+// restricted to some sites sees only those sites').
 #include <algorithm>
 #include <charconv>
 
@@ -57,7 +59,8 @@ void optional_number(core::JsonWriter& w, const std::optional<double>& v) {
 
 // The subject of /api/v1/aggregates: `site` (checked like /series) or `city` ("city:CODE", a city
 // with urban air points), and the factor. Or the answer to give.
-std::optional<Response> aggregate_subject(const Ctx& c, std::string& subject, std::string& factor) {
+std::optional<Response> aggregate_subject(const Ctx& c, std::string& subject, std::string& factor,
+                                          bool factor_required = true) {
   const auto city = c.t.query.find("city");
   if (city == c.t.query.end() || city->second.empty()) {
     return series_subject(c, subject, factor);
@@ -67,7 +70,7 @@ std::optional<Response> aggregate_subject(const Ctx& c, std::string& subject, st
     return error(400, "bad_request", "give either site or city");
   }
   const auto f = c.t.query.find("factor");
-  if (f == c.t.query.end() || f->second.empty()) {
+  if (factor_required && (f == c.t.query.end() || f->second.empty())) {
     return error(400, "bad_request", "factor is required");
   }
   auto reg = c.s.registry->get();
@@ -77,7 +80,7 @@ std::optional<Response> aggregate_subject(const Ctx& c, std::string& subject, st
   if (!known)
     return error(404, "not_found", "no city '" + city->second + "' with urban air points");
   subject = "city:" + city->second;
-  factor = f->second;
+  if (f != c.t.query.end()) factor = f->second;
   return std::nullopt;
 }
 
@@ -232,6 +235,16 @@ Response revisions(const Ctx& c) {
   if (!c.s.derived) return unavailable();
   derive::RevisionQuery q;
   if (auto answer = listing_filter(c, q.site, q.factor, q.from_ms, q.to_ms)) return *answer;
+  if (auto city = c.t.query.find("city"); city != c.t.query.end() && !city->second.empty()) {
+    // A city's rows (its means over the urban points and its indices), as aggregates names them.
+    if (!q.site.empty()) return error(400, "bad_request", "give either site or city");
+    std::string subject;
+    std::string factor;
+    if (auto answer = aggregate_subject(c, subject, factor, /*factor_required=*/false)) {
+      return *answer;
+    }
+    q.site = subject;
+  }
   q.limit = 1000;
   if (auto it = c.t.query.find("limit"); it != c.t.query.end()) {
     std::size_t v = 0;

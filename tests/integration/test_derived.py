@@ -188,11 +188,12 @@ class StoredIndicesTest(unittest.TestCase):
         return body["aggregates"][0] if body["aggregates"] else None
 
     def revisions(self, site, factor):
-        q = urllib.parse.urlencode({"site": site, "factor": factor}) if not site.startswith("city:") \
-            else urllib.parse.urlencode({"factor": factor})
-        status, body = self.srv.get("/api/v1/revisions?" + q)
+        who = {"city": site[len("city:"):]} if site.startswith("city:") else {"site": site}
+        status, body = self.srv.get("/api/v1/revisions?" + urllib.parse.urlencode(
+            dict(factor=factor, **who)))
         self.assertEqual(status, 200, body)
-        return [r for r in body["revisions"] if r["site"] == site]
+        self.assertEqual({r["site"] for r in body["revisions"]} - {site}, set(), body)
+        return body["revisions"]
 
     def review(self, action, site, start, **extra):
         body = {"site": site, "factor": "a34004", "from": iso(start), "to": iso(start + HOUR),
