@@ -504,5 +504,58 @@ TEST_F(DerivedAggregatesTest, ALateValueRevisesItsHourDayO3WindowsAndAqiAndAsOfG
   EXPECT_FALSE(index("aqi_hour", h3, before - 1'000'000));
 }
 
+TEST_F(DerivedAggregatesTest, AFileWithTheFirstReleasesTablesGetsTheNewColumns) {
+  // The derived tables as the first release created them, with one stored hour.
+  derived_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    const char* old_schema = R"sql(
+      DROP TABLE derived_hours; DROP TABLE derived_days; DROP TABLE derived_revisions;
+      DROP TABLE derived_indices; DROP TABLE derived_cursor;
+      CREATE TABLE derived_hours(site TEXT NOT NULL, factor TEXT NOT NULL,
+        kind_source TEXT NOT NULL, hour_start_ms INTEGER NOT NULL, value REAL,
+        valid INTEGER NOT NULL, expected INTEGER NOT NULL, received INTEGER NOT NULL,
+        valid_count INTEGER NOT NULL, computed_at_ms INTEGER NOT NULL,
+        PRIMARY KEY(site, factor, hour_start_ms));
+      CREATE TABLE derived_days(site TEXT NOT NULL, factor TEXT NOT NULL,
+        day_start_ms INTEGER NOT NULL, value REAL, valid INTEGER NOT NULL,
+        expected INTEGER NOT NULL, received INTEGER NOT NULL, valid_count INTEGER NOT NULL,
+        computed_at_ms INTEGER NOT NULL, PRIMARY KEY(site, factor, day_start_ms));
+      CREATE TABLE derived_revisions(id INTEGER PRIMARY KEY, site TEXT NOT NULL,
+        factor TEXT NOT NULL, period TEXT NOT NULL, start_ms INTEGER NOT NULL, old_value REAL,
+        new_value REAL, old_valid INTEGER NOT NULL, new_valid INTEGER NOT NULL,
+        reason TEXT NOT NULL, cause_sequence INTEGER NOT NULL, at_ms INTEGER NOT NULL);
+      CREATE TABLE derived_cursor(name TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
+      INSERT INTO derived_hours VALUES('2526A', 'a34004', 'minute', 0, 5, 1, 60, 60, 60, 1);
+    )sql";
+    EXPECT_EQ(sqlite3_exec(db, old_schema, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  reopen();
+  // The old row reads with the new columns' defaults (known since ever: created_at 0).
+  AggregateQuery q;
+  q.site = kSite;
+  q.factor = kFactor;
+  q.from_ms = 0;
+  q.to_ms = 1;
+  q.as_of_ms = 2;
+  auto old = test::ok(derived_->aggregates(q));
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].value, 5.0);
+  EXPECT_FALSE(old[0].raw_value);
+  EXPECT_EQ(old[0].created_at_ms, 0);
+  // New rows are written with every column.
+  write_minutes(h0_, 0, 45, 10);
+  process();
+  const auto a = row(Period::kHour, h0_);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->raw_value, 10.0);
+  EXPECT_EQ(a->created_at_ms, clock_.now);
+  ASSERT_TRUE(index("aqi_hour", h0_));
+  EXPECT_EQ(index("aqi_hour", h0_)->inputs[6], 10.0);
+}
+
 }  // namespace
 }  // namespace ecomon::derive
