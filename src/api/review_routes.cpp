@@ -16,6 +16,7 @@
 #include <array>
 #include <boost/json.hpp>
 #include <charconv>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <tuple>
@@ -23,6 +24,7 @@
 #include "api/json_body.h"
 #include "api/routes_internal.h"
 #include "core/civil_time.h"
+#include "derive/aggregates.h"
 #include "derive/review.h"
 
 namespace ecomon::api::detail {
@@ -130,6 +132,14 @@ Response post_review_action(const Ctx& c) {
   a->actor = c.who->name;
   auto stored = c.s.reviews->record(std::move(*a));
   if (!stored) return review_error(stored.error());
+  // The stored means and indices revised before the answer (derive/aggregates.h): a reader that
+  // saw the 201 sees them. The action itself is durable already; a failure here is retried by the
+  // derived service's own thread.
+  if (c.s.derived) {
+    if (auto r = c.s.derived->catch_up(); !r) {
+      std::fprintf(stderr, "ecomon review: derived data: %s\n", r.error().detail.c_str());
+    }
+  }
   core::JsonWriter w;
   write_action(w, *stored);
   std::string body = w.take();

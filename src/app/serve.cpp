@@ -183,10 +183,16 @@ std::string derived_metrics(const derive::DerivedCounters& d) {
   };
   line("ecomon_derived_cursor", "Change-feed sequence the stored means are computed up to.",
        "gauge", d.cursor);
-  line("ecomon_derived_rows_written_total", "Stored hours and days inserted or changed.", "counter",
+  line("ecomon_derived_rows_written_total",
+       "Stored hours, days and indices inserted or changed (stations and cities).", "counter",
        d.rows_written);
   line("ecomon_derived_revisions_total",
-       "Revisions of stored hours and days by late or re-sent data.", "counter", d.revisions_added);
+       "Revisions of stored rows by late or re-sent data and review actions.", "counter",
+       d.revisions_added);
+  line("ecomon_derived_review_cursor", "Review action id the stored means are revised up to.",
+       "gauge", d.review_cursor);
+  line("ecomon_derived_review_actions_total", "Review actions read by the derived service.",
+       "counter", d.actions_read);
   return m.str();
 }
 
@@ -339,7 +345,9 @@ int run_serve(ServeOptions o) {
   }
   // Stored hourly and daily means and their revisions (derive/aggregates.h) tail the change feed
   // like the alarms, on their own thread, woken by the same commits.
-  auto derived = derive::DerivedService::open(db, **store, clock);
+  derive::DerivedOptions derived_options;
+  derived_options.registry = &registry;  // the cities' urban points
+  auto derived = derive::DerivedService::open(db, **store, clock, derived_options);
   if (!derived) {
     std::fprintf(stderr, "ecomon serve: derived data %s: %s\n", db.c_str(),
                  derived.error().detail.c_str());
