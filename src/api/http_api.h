@@ -53,6 +53,9 @@ namespace ecomon::derive {
 class DerivedService;
 class ReviewService;
 }  // namespace ecomon::derive
+namespace ecomon::analytics::screening {
+struct ScreeningConfig;
+}
 
 namespace ecomon::api {
 
@@ -104,6 +107,8 @@ struct ApiSources {
   // (an incident then records the outcome "unavailable").
   std::function<std::vector<DeviceCommandOutcome>(const std::vector<std::string>& mns, int seconds)>
       set_rtd_interval;
+  // Quality screening thresholds (`[screening]` of the config file); null: the defaults.
+  const analytics::screening::ScreeningConfig* screening = nullptr;
   // The built web front-end (web/dist: the portal at /, the dashboard at /console/); empty: not
   // installed (static_files.h).
   std::string web_root;

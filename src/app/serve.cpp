@@ -16,6 +16,7 @@
 #include "app/data_lock.h"
 #include "app/device_commands.h"
 #include "app/key_rotation.h"
+#include "app/screening_config.h"
 #include "auth/secret_box.h"
 #include "auth/service.h"
 #include "core/clock.h"
@@ -90,6 +91,18 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
     num("max_connections", o.max_connections);
     num("max_buffered_bytes", o.max_buffered_bytes);
     num("future_tolerance_s", o.future_tolerance_s);
+    if (const toml::node* screening = t.get("screening")) {
+      const toml::table* section = screening->as_table();
+      auto applied =
+          section ? apply_screening_section(*section, o.screening)
+                  : core::Result<void>(core::fail(core::Error{
+                        "bad_config", "line " + std::to_string(screening->source().begin.line) +
+                                          ": screening must be a table ([screening])"}));
+      if (!applied) {
+        std::fprintf(stderr, "ecomon serve: %s %s\n", path.c_str(), applied.error().detail.c_str());
+        return false;
+      }
+    }
   } catch (const toml::parse_error& e) {
     std::fprintf(stderr, "ecomon serve: %s line %u: %s\n", path.c_str(),
                  static_cast<unsigned>(e.source().begin.line), e.what());
@@ -380,6 +393,7 @@ int run_serve(ServeOptions o) {
   sources.incidents = incidents->get();
   sources.reviews = reviews->get();
   sources.derived = derived->get();
+  sources.screening = &o.screening;
   sources.web_root = o.web_root.empty() ? default_web_root() : o.web_root;
   std::fprintf(stderr, "ecomon: web front-end %s\n",
                sources.web_root.empty() ? "not built (make web)" : sources.web_root.c_str());
