@@ -456,6 +456,7 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/v1/screening", Access::kAction, A::kDataRead}, detail::screening},
       {{"GET", "/api/v1/aggregates", Access::kAction, A::kDataRead}, detail::aggregates},
       {{"GET", "/api/v1/revisions", Access::kAction, A::kDataRead}, detail::revisions},
+      {{"GET", "/api/v1/backfill", Access::kAction, A::kDataRead}, detail::backfill},
       {{"GET", "/api/v1/devices", Access::kAction, A::kDeviceRead}, detail::devices},
       {{"PUT", "/api/v1/devices/{mn}", Access::kAction, A::kRegistryWrite}, edit_device},
       {{"GET", "/api/v1/devices/{mn}/records", Access::kAction, A::kDeviceRead}, detail::records},

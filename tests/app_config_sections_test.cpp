@@ -1,9 +1,9 @@
-// The [screening] section of `ecomon serve --config` (app/screening_config.h): values land in
+// The [screening] section of `ecomon serve --config` (app/config_sections.h): values land in
 // ScreeningConfig, defaults stay where nothing is said, wrong input is refused with its line.
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
-#include "app/screening_config.h"
+#include "app/config_sections.h"
 
 namespace ecomon::app {
 namespace {

@@ -1,6 +1,8 @@
-// The `[screening]` section of `ecomon serve --config` (issue #5 §4: "thresholds are
-// configuration, with defaults documented"): maps TOML onto analytics::screening::ScreeningConfig,
-// starting from its defaults (screening.h documents each one).
+// Sections of `ecomon serve --config`, each refused with its line and reason when wrong.
+//
+// `[screening]` (issue #5 §4: "thresholds are configuration, with defaults documented"): maps
+// TOML onto analytics::screening::ScreeningConfig, starting from its defaults (screening.h
+// documents each one).
 //
 //   [screening]
 //   disabled = ["jump"]              # rule names never reported
@@ -24,10 +26,24 @@
 
 #include "analytics/screening.h"
 #include "core/result.h"
+#include "derive/backfill.h"
 
 namespace ecomon::app {
 
 core::Result<void> apply_screening_section(const toml::table& screening,
                                            analytics::screening::ScreeningConfig& config);
+
+// `[backfill]` (derive/backfill.h, issue #5 §3), defaults in brackets:
+//   enabled = true                 # [false] ask connected loggers for their missing data
+//   scan_interval_s = 60           # [60]
+//   lookback_s = 86400             # [86400] how far back gaps are looked for
+//   repeat_after_s = 21600         # [21600] a range asked for is not asked again within this
+//   max_in_flight = 4              # [4] requests waiting for an answer, all devices
+//   max_per_device_per_hour = 4    # [4]
+//   max_range_s = 86400            # [86400] of one request
+//   settle_s = 5                   # [5] after the answer, before counting what came back
+//   timeout_s = 60                 # [60] for the device's 9012
+core::Result<void> apply_backfill_section(const toml::table& backfill,
+                                          derive::BackfillOptions& options);
 
 }  // namespace ecomon::app

@@ -1,4 +1,4 @@
-#include "app/screening_config.h"
+#include "app/config_sections.h"
 
 #include <set>
 #include <string>
@@ -234,6 +234,45 @@ core::Result<void> apply_screening_section(const toml::table& section, scr::Scre
     if (!r) return r;
   }
   if (sums_given) c.sums = std::move(sums);
+  return {};
+}
+
+core::Result<void> apply_backfill_section(const toml::table& section, derive::BackfillOptions& o) {
+  for (const auto& [key, node] : section) {
+    const std::string k(key.str());
+    const std::string p = "backfill." + k;
+    core::Result<void> r;
+    std::int64_t seconds = 0;
+    auto duration_ms = [&](std::int64_t& target_ms, double min) -> core::Result<void> {
+      if (auto rr = read_number(node, p, seconds, min); !rr) return rr;
+      target_ms = seconds * 1000;
+      return {};
+    };
+    if (k == "enabled") {
+      const auto b = node.value_exact<bool>();
+      if (!b) return bad(node, p + " must be true or false");
+      o.enabled = *b;
+    } else if (k == "scan_interval_s") {
+      r = duration_ms(o.scan_interval_ms, 1);
+    } else if (k == "lookback_s") {
+      r = duration_ms(o.lookback_ms, 60);
+    } else if (k == "repeat_after_s") {
+      r = duration_ms(o.repeat_after_ms, 0);
+    } else if (k == "max_in_flight") {
+      r = read_number(node, p, o.max_in_flight, 1);
+    } else if (k == "max_per_device_per_hour") {
+      r = read_number(node, p, o.max_per_device_per_hour, 1);
+    } else if (k == "max_range_s") {
+      r = duration_ms(o.max_range_ms, 60);
+    } else if (k == "settle_s") {
+      r = duration_ms(o.settle_ms, 0);
+    } else if (k == "timeout_s") {
+      r = duration_ms(o.timeout_ms, 1);
+    } else {
+      return bad(node, "unknown key " + p);
+    }
+    if (!r) return r;
+  }
   return {};
 }
 
