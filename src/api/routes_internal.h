@@ -124,6 +124,8 @@ Response close_incident(const Ctx& c);
 // Data review (review_routes.cpp).
 Response post_review_action(const Ctx& c);
 Response review_actions(const Ctx& c);
+// Dust-storm days (沙尘) of a site or city, from the dust_storm review marks (review_routes.cpp).
+Response dust_storm_days(const Ctx& c);
 // A stored value with what the review actions say about it.
 struct ReviewedValue {
   storage::Value value;

@@ -1,8 +1,11 @@
-"""Release only final data per site (issue #5 §5) over the real binary: with the registry setting
+"""Release only final data per site (issue #5 §5) and dust-storm day marks (沙尘) over the real
+binary. Final only: with the registry setting
 `release = final`, the public API withholds a site's values until a reviewer finalizes them —
 shown with "value": null and "status": "awaiting_audit" (待审核), never silently missing; its AQI
 hour is withheld and left out of the city mean; an approval (audited) is not enough. A site
-without the setting releases real-time values labelled "unaudited".
+without the setting releases real-time values labelled "unaudited". Dust storms: a reviewer marks
+days of the city (or of a site) dust_storm; GET /api/v1/dust-storm-days and its public twin list
+them with "dust_storm": true; a site's own dust_storm_clear takes a day back for that site only.
 
 Run by ctest (tests/CMakeLists.txt) with ECOMON set to the binary."""
 import os
@@ -11,6 +14,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from ecomon_harness import REPO, Server, read_frames, upload  # noqa: E402
@@ -106,6 +110,40 @@ class ReleaseFinalTest(unittest.TestCase):
         self.assertEqual(station["concentrations"]["PM2.5"], 35)
         city = [c for c in cities if c["time"] == iso(AT + HOUR)][0]
         self.assertIn(FINAL_SITE, city["stations"])
+
+
+    def test_dust_storm_days_of_city_and_site(self):
+        day = (THIS_HOUR + 8 * HOUR) // 86400 * 86400 - 8 * HOUR - 10 * 86400  # a Beijing midnight
+
+        def mark(action, subject, days, start=day, expect=201, **extra):
+            body = {"site": subject, "from": iso(start), "to": iso(start + days * 86400),
+                    "action": action, "reason": "沙尘天气（气象部门沙尘公报）"}
+            body.update(extra)
+            status, reply = self.srv.send("POST", "/api/v1/audit/actions", body)
+            self.assertEqual(status, expect, reply)
+            return reply
+
+        mark("dust_storm", "510800", 3)                   # the whole city, three days
+        mark("dust_storm_clear", FINAL_SITE, 1, day + 86400)  # not at this site on the second day
+        q = "from=%s&to=%s" % (urllib.parse.quote(iso(day - 86400)), urllib.parse.quote(iso(day + 5 * 86400)))
+        status, body = self.srv.get("/api/v1/dust-storm-days?site=%s&%s" % (FINAL_SITE, q))
+        self.assertEqual(status, 200, body)
+        self.assertEqual([(d["from"], d["dust_storm"], d["marked_for"]) for d in body["days"]],
+                         [(iso(day), True, "510800"), (iso(day + 2 * 86400), True, "510800")])
+        self.assertEqual(body["days"][0]["date"], iso(day)[:10])
+        status, body = self.srv.get("/api/public/v1/dust-storm-days?city=510800&" + q, key="")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(len(body["days"]), 3)
+        status, body = self.srv.get("/api/public/v1/dust-storm-days?site=%s&%s" % (OPEN_SITE, q), key="")
+        self.assertEqual(len(body["days"]), 3)
+        # Marks are whole days without a factor; the route needs one of site and city.
+        mark("dust_storm", "510800", 1, start=day + HOUR, expect=400)
+        mark("dust_storm", "510800", 1, expect=400, factor="a34002")
+        self.assertEqual(self.srv.get("/api/v1/dust-storm-days?" + q)[0], 400)
+        self.assertEqual(self.srv.get("/api/v1/dust-storm-days?city=999999")[0], 404)
+        self.assertEqual(self.srv.get("/api/v1/dust-storm-days?city=510800", key="")[0], 401)
+        # Values are not touched: the site's value is still released as before.
+        self.assertEqual(self.public_values(OPEN_SITE)["a34004"]["value"], 35)
 
 
 if __name__ == "__main__":
