@@ -25,6 +25,8 @@ AT = THIS_HOUR - 2 * HOUR  # the hour both stations report
 FACTORS = [("a34004", "35"), ("a34002", "60"), ("a21026", "8"), ("a21004", "30"), ("a05024", "90"),
            ("a21005", "0.6")]
 FINAL_SITE, OPEN_SITE = "2524A", "2525A"  # both urban points (城市点)
+WATER_SITE = "510800SW01"
+WATER = [("w01001", "7.8"), ("w01009", "9.1"), ("w01019", "1.8"), ("w21003", "0.12"), ("w21011", "0.03")]
 
 
 def beijing(epoch_s):
@@ -42,12 +44,14 @@ class ReleaseFinalTest(unittest.TestCase):
         shutil.copytree(os.path.join(REPO, "config", "registry"), cls.registry, dirs_exist_ok=True)
         with open(os.path.join(cls.registry, "settings.csv"), "a", encoding="utf-8") as f:
             f.write("%s,release,final,,,issue #5 §5,public release of final data only\n" % FINAL_SITE)
+            f.write("%s,release,final,,,issue #5 §5,public release of final data only\n" % WATER_SITE)
         cls.srv = Server(registry=cls.registry)
         s = cls.srv.connect()
         frames = [upload("GY0000000%s" % site, "123456", "2026010100000%02d" % i, beijing(AT), FACTORS)
                   for i, site in enumerate([FINAL_SITE, OPEN_SITE])]
+        frames.append(upload("GY00" + WATER_SITE, "123456", "20260101000009", beijing(AT), WATER, st="21"))
         s.sendall(b"".join(frames))
-        assert len(read_frames(s, 2, timeout=20)) == 2
+        assert len(read_frames(s, 3, timeout=20)) == 3
         s.close()
 
     @classmethod
@@ -111,6 +115,26 @@ class ReleaseFinalTest(unittest.TestCase):
         city = [c for c in cities if c["time"] == iso(AT + HOUR)][0]
         self.assertIn(FINAL_SITE, city["stations"])
 
+
+    def test_final_only_water_section(self):
+        def section():
+            status, body = self.srv.get("/api/public/v1/water", key="")
+            self.assertEqual(status, 200, body)
+            return {x["code"]: x for x in body["sections"]}[WATER_SITE]
+
+        x = section()
+        self.assertEqual((x["class"], x["status"], x["release_status"], x["release_status_zh"]),
+                         (None, None, "awaiting_audit", "待审核"))
+        self.assertNotIn("concentrations", x)
+        for factor, _ in WATER:
+            status, reply = self.srv.send("POST", "/api/v1/audit/actions", {
+                "site": WATER_SITE, "factor": factor, "kind": "hour", "from": iso(AT),
+                "to": iso(AT + HOUR), "action": "finalize"})
+            self.assertEqual(status, 201, reply)
+        x = section()
+        self.assertEqual(x["release_status"], "final")
+        self.assertEqual(x["class"], "II")  # DO 9.1, CODMn 1.8, NH3-N 0.12, TP 0.03 (river): II
+        self.assertEqual(x["concentrations"]["nh3n"], 0.12)
 
     def test_dust_storm_days_of_city_and_site(self):
         day = (THIS_HOUR + 8 * HOUR) // 86400 * 86400 - 8 * HOUR - 10 * 86400  # a Beijing midnight
