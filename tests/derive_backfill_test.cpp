@@ -46,8 +46,8 @@ class BackfillTest : public ::testing::Test {
     service_->set_online_devices([this] { return online_; });
   }
 
-  // Hourly values of `mn` for the hours `ago` before now.
-  void hours(const std::string& mn, std::initializer_list<int> agos) {
+  // Hourly values of `mn` for the hours `ago` before now (minute values: `step` 60,000).
+  void hours(const std::string& mn, std::initializer_list<int> agos, std::int64_t step = kHour) {
     std::vector<storage::FrameWrite> batch(1);
     batch[0].frame.mn = mn;
     batch[0].frame.cn = "2061";
@@ -59,8 +59,8 @@ class BackfillTest : public ::testing::Test {
       v.mn = mn;
       v.factor = "a34004";
       v.field = "Avg";
-      v.kind = storage::DataKind::kHour;
-      v.measured_ms = clock_.now - ago * kHour;
+      v.kind = step == kHour ? storage::DataKind::kHour : storage::DataKind::kMinute;
+      v.measured_ms = clock_.now - ago * step;
       v.received_ms = clock_.now;
       v.number = 10;
       v.text = "10";
@@ -136,6 +136,27 @@ TEST_F(BackfillTest, BoundedPerDeviceAndInTotal) {
   const auto c = service_->counters();
   EXPECT_EQ(c.outcomes.at("timeout"), 1u);
   EXPECT_EQ(c.outcomes.at("refused"), 1u);
+}
+
+TEST_F(BackfillTest, MinuteHolesAskedWith2051AndLongHolesCutAtMaxRange) {
+  BackfillOptions o;
+  o.max_range_ms = 10 * 60'000;  // ten minutes per request
+  open(o);
+  hours("A", {40, 15, 1}, 60'000);  // minutes 39..16 (24) and 14..2 (13) missing
+  online_ = {"A"};
+  EXPECT_EQ(test::ok(service_->scan()), 1);  // one in flight per device
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].cn, 2051);
+  EXPECT_EQ(sent_[0].begin_ms, clock_.now - 39 * 60'000);
+  EXPECT_EQ(sent_[0].end_ms, clock_.now - 30 * 60'000);  // ten minutes: 39..30
+  sent_[0].done("executed");
+  EXPECT_EQ(test::ok(service_->scan()), 1);  // the next piece: 29..20
+  EXPECT_EQ(sent_[1].begin_ms, clock_.now - 29 * 60'000);
+  EXPECT_EQ(sent_[1].end_ms, clock_.now - 20 * 60'000);
+  const auto rows = test::ok(service_->requests("A", 10));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].missing_before, 10);
+  EXPECT_EQ(rows[0].kind, storage::DataKind::kMinute);
 }
 
 TEST_F(BackfillTest, OfflineDevicesAndKindsNotSentAreLeftAlone) {
