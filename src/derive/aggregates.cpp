@@ -300,7 +300,8 @@ class DerivedService::Impl {
       {
         std::lock_guard lock(mu_);
         for (const auto& a : *actions) {
-          if (is_approval(a.verb)) continue;  // a level, not a value: no mean changes
+          // A level or a dust-storm mark, not a value: no mean changes.
+          if (is_approval(a.verb) || is_dust_mark(a.verb)) continue;
           auto hours = stored_hours(a.site, a.factor, agg::beijing_period_start(a.from_ms, kHourMs),
                                     a.to_ms);
           if (!hours) return core::fail(hours.error());
