@@ -43,6 +43,7 @@
 #include "core/civil_time.h"
 #include "derive/aggregates.h"
 #include "derive/indices.h"
+#include "derive/review.h"
 #include "standards/aggregation.h"
 
 namespace ecomon::api::detail {
@@ -108,9 +109,40 @@ Hours mean_hours(const std::vector<Hours>& stations) {
 }
 
 // One entry per period of [first, end): the AQI of `inputs(start)` labelled as the mode says.
+// Day starts marked as dust-storm days (沙尘, review verbs dust_storm / dust_storm_clear).
+using DustDays = std::set<std::int64_t>;
+
+// The dust-storm days of [first, end) for `subjects` (a site's code and its city code, or a city
+// code), as known at `as_of`: written on daily entries as "dust_storm" so a reader can leave them
+// out where the national rules allow; the AQI itself is never changed by the mark.
+core::Result<DustDays> dust_days(const ApiSources& s, const std::vector<std::string>& subjects,
+                                 std::int64_t first, std::int64_t end,
+                                 std::optional<std::int64_t> as_of = std::nullopt) {
+  DustDays out;
+  if (!s.reviews) return out;
+  std::vector<derive::ReviewAction> actions;
+  for (const auto& subject : subjects) {
+    derive::ReviewQuery q;
+    q.site = subject;
+    q.factor = "";
+    q.from_ms = first;
+    q.to_ms = end;
+    q.limit = 100000;
+    auto found = s.reviews->covering(q);
+    if (!found) return core::fail(found.error());
+    actions.insert(actions.end(), found->begin(), found->end());
+  }
+  std::sort(actions.begin(), actions.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  for (const auto& d : derive::dust_storm_days(actions, subjects, first, end, as_of)) {
+    out.insert(d.day_start_ms);
+  }
+  return out;
+}
+
 template <class Inputs>
 void write_entries(core::JsonWriter& w, bool daily, std::int64_t first, std::int64_t end,
-                   const Inputs& inputs) {
+                   const Inputs& inputs, const DustDays& dust = {}) {
   const std::int64_t period = daily ? kDayMs : kHourMs;
   w.key("aqi").begin_array();
   for (std::int64_t start = first; start < end; start += period) {
@@ -121,6 +153,7 @@ void write_entries(core::JsonWriter& w, bool daily, std::int64_t first, std::int
       char text[40];
       std::snprintf(text, sizeof text, "%04d-%02d-%02d", civil.year, civil.month, civil.day);
       w.key("date").value(std::string_view(text)).key("time").value(iso(start));
+      w.key("dust_storm").value(dust.count(start) > 0);
     } else {
       w.key("time").value(iso(start + kHourMs)).key("hour_start").value(iso(start));
     }
@@ -136,15 +169,17 @@ void write_hourly(core::JsonWriter& w, const Hours& h, std::int64_t first, std::
                 [&](std::int64_t hour) { return derive::hourly_aqi_inputs(h, hour); });
 }
 
-void write_daily(core::JsonWriter& w, const Hours& h, std::int64_t first_day, std::int64_t end) {
-  write_entries(w, true, first_day, end,
-                [&](std::int64_t day) { return derive::daily_aqi_inputs(h, day); });
+void write_daily(core::JsonWriter& w, const Hours& h, std::int64_t first_day, std::int64_t end,
+                 const DustDays& dust) {
+  write_entries(
+      w, true, first_day, end, [&](std::int64_t day) { return derive::daily_aqi_inputs(h, day); },
+      dust);
 }
 
 // The stored AQI of a station or "city:CODE" (derive/aggregates.h), as known at `as_of` if given.
 std::optional<Response> write_stored(const Ctx& c, core::JsonWriter& w, const std::string& subject,
                                      bool daily, std::int64_t first, std::int64_t end,
-                                     std::optional<std::int64_t> as_of) {
+                                     std::optional<std::int64_t> as_of, const DustDays& dust) {
   if (auto r = c.s.derived->catch_up(); !r) return from_error(r.error());
   derive::IndexQuery q;
   q.site = subject;
@@ -156,10 +191,13 @@ std::optional<Response> write_stored(const Ctx& c, core::JsonWriter& w, const st
   if (!rows) return from_error(rows.error());
   std::map<std::int64_t, AqiValues> stored;
   for (const auto& r : *rows) stored[r.start_ms] = r.inputs;
-  write_entries(w, daily, first, end, [&](std::int64_t start) {
-    const auto it = stored.find(start);
-    return it == stored.end() ? AqiValues{} : it->second;
-  });
+  write_entries(
+      w, daily, first, end,
+      [&](std::int64_t start) {
+        const auto it = stored.find(start);
+        return it == stored.end() ? AqiValues{} : it->second;
+      },
+      dust);
   return std::nullopt;
 }
 
@@ -226,7 +264,13 @@ Response public_cities(const Ctx& c, bool daily, int count) {
     if (!h) return from_error(h.error());
     w.begin_object().key("code").value(code).key("name").value(points.front()->place.city);
     write_points(w, points);
-    daily ? write_daily(w, *h, first, end) : write_hourly(w, *h, first, end);
+    if (daily) {
+      auto dust = dust_days(c.s, {code}, first, end);
+      if (!dust) return from_error(dust.error());
+      write_daily(w, *h, first, end, *dust);
+    } else {
+      write_hourly(w, *h, first, end);
+    }
     w.end_object();
   }
   w.end_array().end_object();
@@ -279,12 +323,20 @@ Response aqi_history(const Ctx& c) {
     const registry::Site* site = reg->find_site(site_it->second);
     if (auto denied = site_denied(c, *reg, site, site_it->second)) return *denied;
     w.key("site").value(site->code).key("name").value(site->name);
+    DustDays dust;
+    if (daily) {
+      auto d = dust_days(c.s, {site->code, site->place.city_code}, first, end, *as_of);
+      if (!d) return from_error(d.error());
+      dust = std::move(*d);
+    }
     if (c.s.derived) {
-      if (auto failed = write_stored(c, w, site->code, daily, first, end, *as_of)) return *failed;
+      if (auto failed = write_stored(c, w, site->code, daily, first, end, *as_of, dust)) {
+        return *failed;
+      }
     } else {
       auto h = station_hours(c.s, *reg, site->code, fetch_from, end, false);
       if (!h) return from_error(h.error());
-      daily ? write_daily(w, *h, first, end) : write_hourly(w, *h, first, end);
+      daily ? write_daily(w, *h, first, end, dust) : write_hourly(w, *h, first, end);
     }
   } else {
     auto cities = urban_points(*reg, false);
@@ -300,14 +352,20 @@ Response aqi_history(const Ctx& c) {
     }
     w.key("city").value(it->first).key("name").value(it->second.front()->place.city);
     write_points(w, it->second);
+    DustDays dust;
+    if (daily) {
+      auto d = dust_days(c.s, {it->first}, first, end, *as_of);
+      if (!d) return from_error(d.error());
+      dust = std::move(*d);
+    }
     if (c.s.derived) {
-      if (auto failed = write_stored(c, w, "city:" + it->first, daily, first, end, *as_of)) {
+      if (auto failed = write_stored(c, w, "city:" + it->first, daily, first, end, *as_of, dust)) {
         return *failed;
       }
     } else {
       auto h = city_hours(c.s, *reg, it->second, fetch_from, end, false);
       if (!h) return from_error(h.error());
-      daily ? write_daily(w, *h, first, end) : write_hourly(w, *h, first, end);
+      daily ? write_daily(w, *h, first, end, dust) : write_hourly(w, *h, first, end);
     }
   }
   w.end_object();

@@ -166,6 +166,24 @@ class ReleaseFinalTest(unittest.TestCase):
         self.assertEqual(self.srv.get("/api/v1/dust-storm-days?" + q)[0], 400)
         self.assertEqual(self.srv.get("/api/v1/dust-storm-days?city=999999")[0], 404)
         self.assertEqual(self.srv.get("/api/v1/dust-storm-days?city=510800", key="")[0], 401)
+        # The daily AQI entries carry the mark (the AQI itself is unchanged by it): the city's
+        # three days, and at FINAL_SITE all but the day its own clear took back.
+        status, body = self.srv.get("/api/v1/aqi?city=510800&mode=daily&" + q)
+        self.assertEqual(status, 200, body)
+        self.assertEqual([e["date"] for e in body["aqi"] if e["dust_storm"]],
+                         [iso(day + i * 86400)[:10] for i in range(3)])
+        self.assertEqual(len(body["aqi"]), 6)
+        status, body = self.srv.get("/api/v1/aqi?site=%s&mode=daily&%s" % (FINAL_SITE, q))
+        self.assertEqual(status, 200, body)
+        self.assertEqual([e["date"] for e in body["aqi"] if e["dust_storm"]],
+                         [iso(day)[:10], iso(day + 2 * 86400)[:10]])
+        status, body = self.srv.get("/api/public/v1/aqi/daily?days=30", key="")
+        self.assertEqual(status, 200, body)
+        marked = [e["date"] for e in body["cities"][0]["aqi"] if e["dust_storm"]]
+        self.assertEqual(marked, [iso(day + i * 86400)[:10] for i in range(3)])
+        # Hourly entries have no such member.
+        status, body = self.srv.get("/api/v1/aqi?city=510800&mode=hourly")
+        self.assertTrue(all("dust_storm" not in e for e in body["aqi"]))
         # Values are not touched: the site's value is still released as before.
         self.assertEqual(self.public_values(OPEN_SITE)["a34004"]["value"], 35)
 

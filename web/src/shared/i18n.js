@@ -34,6 +34,8 @@ const messages = {
       console: '管理平台',
       unplaced: '未登记坐标的点位',
       good_days: '本月优良天数比例',
+      dust: '沙尘',
+      without_dust: '扣除沙尘日 {n} 天后',
     },
     console: {
       title: 'ecomon 生态环境监测平台',
@@ -244,6 +246,8 @@ const messages = {
       console: 'Console',
       unplaced: 'Points without registered coordinates',
       good_days: 'Good days this month',
+      dust: 'dust storm',
+      without_dust: 'without {n} dust-storm day(s):',
     },
     console: {
       title: 'ecomon monitoring platform',
