@@ -84,6 +84,11 @@ core::Result<Hours> station_hours(const ApiSources& s, const registry::Registry&
         if (!published_value(rv.value)) continue;
         const registry::Device* d = reg.find_device(rv.value.mn);
         if (d && d->pending) continue;
+        // A site that releases final data only: its other hours stay out of the public AQI.
+        if (final_release_only(reg, site, rv.value.measured_ms) &&
+            rv.review.level != derive::ReviewLevel::kFinal) {
+          continue;
+        }
       }
       out[static_cast<std::size_t>(p)][rv.value.measured_ms] = *shown;
     }

@@ -147,6 +147,10 @@ std::optional<std::string> credential_token(const Request& r);
 // pending nor clock-suspect whose device flag is N (or absent).
 bool published_site(const registry::Registry& reg, const registry::Site& site);
 bool published_value(const storage::Value& v);
+// True when the site's registry setting `release` = `final` is in force at that time: only final
+// (终审) values are released publicly (issue #5 §5).
+bool final_release_only(const registry::Registry& reg, const std::string& site,
+                        std::int64_t measured_ms);
 }  // namespace detail
 
 Response put_site(const ApiSources& s, const std::string& code, const std::string& body);

@@ -116,6 +116,34 @@ class ReleaseFinalTest(unittest.TestCase):
         self.assertIn(FINAL_SITE, city["stations"])
 
 
+    def test_public_history_and_daily_release_final_only(self):
+        # An hour only FINAL_SITE reports: the city's public hourly AQI has nothing for it until
+        # the value is final, then it has exactly that value.
+        at = AT - 2 * HOUR
+        s = self.srv.connect()
+        s.sendall(upload("GY0000000" + FINAL_SITE, "123456", "20260101000031", beijing(at),
+                         [("a34004", "300")]))
+        self.assertEqual(len(read_frames(s, 1, timeout=20)), 1)
+        s.close()
+
+        def city_hour():
+            status, body = self.srv.get("/api/public/v1/aqi/history?hours=24", key="")
+            self.assertEqual(status, 200, body)
+            entries = [e for e in body["cities"][0]["aqi"] if e["hour_start"] == iso(at)]
+            self.assertEqual(len(entries), 1, body)
+            return entries[0]
+
+        self.assertIsNone(city_hour()["aqi"])
+        # The internal route (not a public release) shows it at once.
+        status, body = self.srv.get("/api/v1/aqi?site=%s&mode=hourly" % FINAL_SITE)
+        self.assertIsNotNone([e for e in body["aqi"] if e["hour_start"] == iso(at)][0]["aqi"])
+        status, reply = self.srv.send("POST", "/api/v1/audit/actions", {
+            "site": FINAL_SITE, "factor": "a34004", "kind": "hour", "from": iso(at),
+            "to": iso(at + HOUR), "action": "finalize", "reason": "终审通过"})
+        self.assertEqual(status, 201, reply)
+        entry = city_hour()
+        self.assertGreater(entry["aqi"], 200)  # PM2.5 300 µg/m³ alone: IAQI above 200 (HJ 633 表1)
+
     def test_final_only_water_section(self):
         def section():
             status, body = self.srv.get("/api/public/v1/water", key="")
