@@ -177,6 +177,40 @@ std::optional<Problem> check_enterprise(const Enterprise& enterprise) {
   return std::nullopt;
 }
 
+std::optional<Problem> check_outlet(const Outlet& outlet, const Site* site) {
+  if (outlet.site.empty()) return Problem{"site", "is empty"};
+  if (site == nullptr) return Problem{"site", "no site '" + outlet.site + "' in sites.csv"};
+  if (site->kind != "polluter_waste_gas" && site->kind != "polluter_wastewater") {
+    return Problem{"site", "site " + outlet.site + " is of kind " + site->kind +
+                               "; an outlet is a polluter_waste_gas or polluter_wastewater site"};
+  }
+  if (outlet.enterprise.empty()) return Problem{"enterprise", "is empty"};
+  return std::nullopt;
+}
+
+std::optional<Problem> check_permit(const Permit& permit) {
+  if (permit.outlet.empty()) return Problem{"outlet", "is empty"};
+  if (permit.factor.empty()) return Problem{"factor", "is empty"};
+  if (!permit.limit && !permit.annual_total_t) {
+    return Problem{"limit", "a permit row needs a limit, an annual_total_t, or both"};
+  }
+  if (permit.limit && !(*permit.limit >= 0)) return Problem{"limit", "must be at least 0"};
+  if (permit.limit && permit.unit.empty()) return Problem{"unit", "is empty (the limit's unit)"};
+  if (permit.annual_total_t && !(*permit.annual_total_t >= 0)) {
+    return Problem{"annual_total_t", "must be at least 0"};
+  }
+  if (permit.converted && !permit.reference_o2_pct) {
+    return Problem{"reference_o2_pct",
+                   "is required when the limit applies to the converted "
+                   "concentration (converted = true)"};
+  }
+  if (permit.reference_o2_pct &&
+      !(*permit.reference_o2_pct >= 0 && *permit.reference_o2_pct < 21)) {
+    return Problem{"reference_o2_pct", "must be 0 to below 21 (% O2)"};
+  }
+  return std::nullopt;
+}
+
 std::optional<Problem> check_range(std::int64_t from_ms, std::int64_t until_ms) {
   if (from_ms < until_ms) return std::nullopt;
   return Problem{"until", "ends at or before it starts: " + describe_range(from_ms, until_ms)};
@@ -211,6 +245,36 @@ void Registry::reindex() {
                    [](const SiteSetting& a, const SiteSetting& b) {
                      return std::tie(a.site, a.key, a.from_ms) < std::tie(b.site, b.key, b.from_ms);
                    });
+  std::stable_sort(permits_.begin(), permits_.end(), [](const Permit& a, const Permit& b) {
+    return std::tie(a.outlet, a.factor, a.from_ms) < std::tie(b.outlet, b.factor, b.from_ms);
+  });
+}
+
+const Enterprise* Registry::find_enterprise(std::string_view code) const {
+  for (const auto& e : enterprises_) {
+    if (e.code == code) return &e;
+  }
+  return nullptr;
+}
+
+const Outlet* Registry::find_outlet(std::string_view site) const {
+  for (const auto& o : outlets_) {
+    if (o.site == site) return &o;
+  }
+  return nullptr;
+}
+
+const Permit* Registry::permit(std::string_view outlet, std::string_view factor,
+                               std::int64_t measured_ms) const {
+  auto it = std::lower_bound(
+      permits_.begin(), permits_.end(), std::pair{outlet, factor},
+      [](const Permit& p, const std::pair<std::string_view, std::string_view>& k) {
+        return std::pair<std::string_view, std::string_view>(p.outlet, p.factor) < k;
+      });
+  for (; it != permits_.end() && it->outlet == outlet && it->factor == factor; ++it) {
+    if (it->from_ms <= measured_ms && measured_ms < it->until_ms) return &*it;
+  }
+  return nullptr;
 }
 
 const Site* Registry::find_site(std::string_view code) const {
