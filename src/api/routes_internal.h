@@ -91,6 +91,10 @@ Response screening(const Ctx& c);
 // Stored hourly and daily means and their revisions (derived_routes.cpp).
 Response aggregates(const Ctx& c);
 Response revisions(const Ctx& c);
+// Key polluters: enterprises, outlets, permits, emissions (enterprise_routes.cpp).
+Response enterprises(const Ctx& c);
+Response enterprise(const Ctx& c);
+Response enterprise_emissions(const Ctx& c);
 // The public API (public_api.cpp).
 Response public_sites(const Ctx& c);
 Response public_site(const Ctx& c);
