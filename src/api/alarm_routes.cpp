@@ -158,9 +158,12 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
   r.severity = *sev;
   const bool clock_driven =
       r.kind == alarm::RuleKind::kOffline || r.kind == alarm::RuleKind::kFactorMissing;
-  // water_class without a limit judges against the site's designated class (limit 0).
+  // water_class without a limit judges against the site's designated class (limit 0); permit
+  // and emission_total without one against the permit itself (limit 1).
+  const bool permit_kind =
+      r.kind == alarm::RuleKind::kPermit || r.kind == alarm::RuleKind::kEmissionTotal;
   if (!clock_driven && r.kind != alarm::RuleKind::kWaterClass &&
-      r.kind != alarm::RuleKind::kScreening && !has_limit) {
+      r.kind != alarm::RuleKind::kScreening && !permit_kind && !has_limit) {
     return bad("limit is required");
   }
   return r;

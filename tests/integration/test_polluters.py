@@ -275,12 +275,22 @@ class EmissionsTest(unittest.TestCase):
             "data_kind": "hour", "limit": 0.8, "severity": "minor"})
         self.assertEqual(status, 201, rule)
         q = "/api/v1/alarms?rule=%d" % rule["id"]
+        # A witness: every hourly frame carries O2 (S01 → a19001); when this rule has counted all
+        # of them, the engine has evaluated everything the frames brought.
+        status, witness = srv.send("POST", "/api/v1/rules", {
+            "name": "O2 witness", "kind": "threshold", "site": "OUT91", "factor": "a19001",
+            "data_kind": "hour", "op": ">", "limit": 0, "severity": "info"})
+        self.assertEqual(status, 201, witness)
+
+        def witnessed(n):
+            alarms = srv.get("/api/v1/alarms?rule=%d" % witness["id"])[1]["alarms"]
+            return alarms and alarms[0]["count"] == n
 
         self.replay(self.first)
         wait_for("the first ten hours", lambda: self.so2(self.emissions())["periods_sent"] == len(self.first))
         hand = sum(c for _, _, c in self.first)
         self.assertAlmostEqual(self.so2(self.emissions())["total_kg"], hand, places=6)
-        time.sleep(0.5)  # the engine has seen these hours (it runs right after each commit)
+        wait_for("the engine to evaluate the first ten hours", lambda: witnessed(len(self.first)))
         status, body = srv.get(q)
         self.assertEqual(body["alarms"], [], "below 80 %% of %r t" % self.annual_t)
 
