@@ -633,6 +633,15 @@ TEST(RegistryLoader, OutletsAndPermits) {
   EXPECT_EQ(r.permit("O2", "w21003", 0)->annual_total_t, 3.0);
   EXPECT_FALSE(r.permit("O2", "w21003", 0)->limit);
   // Saved and loaded again: the same outlets and permits, the numbers exactly.
+  // An edit cannot turn an outlet into another kind of site.
+  Site air = *r.find_site("O1");
+  air.kind = "ambient_air";
+  const auto edited = r.with_site(air);
+  ASSERT_FALSE(edited.ok());
+  EXPECT_EQ(edited.error().reason, "bad_site");
+  air.kind = "polluter_waste_gas";
+  air.name = "1号排气筒";
+  EXPECT_TRUE(r.with_site(air).ok());
   const std::string out = dir.path() + "/saved";
   ASSERT_TRUE(save_registry(r, out).ok());
   auto again = load_registry(out);

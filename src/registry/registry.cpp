@@ -323,6 +323,13 @@ core::Result<Registry> Registry::with_site(Site site) const {
   if (auto p = internal::check_site(site)) {
     return edit_error("bad_site", "site " + site.code + " " + p->field + ": " + p->message);
   }
+  // An outlet stays a polluter site: its permits would otherwise judge an air station.
+  if (const Outlet* o = find_outlet(site.code)) {
+    if (auto p = internal::check_outlet(*o, &site)) {
+      return edit_error("bad_site", "site " + site.code + " is an outlet of " + o->enterprise +
+                                        " (outlets.csv): " + p->message);
+    }
+  }
   Registry next = *this;
   if (const auto it = site_index_.find(site.code); it != site_index_.end()) {
     next.sites_[it->second] = std::move(site);
