@@ -152,5 +152,8 @@ bool published_value(const storage::Value& v);
 Response put_site(const ApiSources& s, const std::string& code, const std::string& body);
 Response put_device(const ApiSources& s, const std::string& mn, const std::string& body);
 Response post_assignment(const ApiSources& s, const std::string& body);
+Response put_enterprise(const ApiSources& s, const std::string& code, const std::string& body);
+Response post_outlet(const ApiSources& s, const std::string& body);
+Response post_permit(const ApiSources& s, const std::string& body);
 
 }  // namespace ecomon::api

@@ -361,6 +361,84 @@ core::Result<Registry> Registry::with_device(Device device) const {
   return next;
 }
 
+core::Result<Registry> Registry::with_enterprise(Enterprise enterprise) const {
+  if (enterprise.code.empty()) return edit_error("empty_code", "an enterprise needs a code");
+  if (auto p = internal::check_enterprise(enterprise)) {
+    return edit_error("bad_enterprise",
+                      "enterprise " + enterprise.code + " " + p->field + ": " + p->message);
+  }
+  Registry next = *this;
+  auto it = std::find_if(next.enterprises_.begin(), next.enterprises_.end(),
+                         [&](const Enterprise& e) { return e.code == enterprise.code; });
+  if (it != next.enterprises_.end()) {
+    *it = std::move(enterprise);
+  } else {
+    next.enterprises_.push_back(std::move(enterprise));
+  }
+  return next;
+}
+
+core::Result<Registry> Registry::with_outlet(Outlet outlet) const {
+  if (outlet.site.empty()) return edit_error("empty_code", "an outlet needs a site code");
+  const Site* site = find_site(outlet.site);
+  if (site == nullptr) return edit_error("unknown_site", "no site " + outlet.site);
+  if (auto p = internal::check_outlet(outlet, site)) {
+    return edit_error("bad_outlet", "outlet " + outlet.site + " " + p->field + ": " + p->message);
+  }
+  if (find_enterprise(outlet.enterprise) == nullptr) {
+    return edit_error("unknown_enterprise",
+                      "outlet " + outlet.site + ": no enterprise " + outlet.enterprise);
+  }
+  Registry next = *this;
+  auto it = std::find_if(next.outlets_.begin(), next.outlets_.end(),
+                         [&](const Outlet& o) { return o.site == outlet.site; });
+  if (it != next.outlets_.end()) {
+    *it = std::move(outlet);
+  } else {
+    next.outlets_.push_back(std::move(outlet));
+  }
+  return next;
+}
+
+core::Result<Registry> Registry::with_permit(Permit permit) const {
+  if (permit.outlet.empty()) return edit_error("empty_code", "a permit needs an outlet");
+  if (find_outlet(permit.outlet) == nullptr) {
+    return edit_error("unknown_outlet", "no outlet " + permit.outlet);
+  }
+  if (auto p = internal::check_permit(permit)) {
+    return edit_error("bad_permit", "permit of " + permit.outlet + " " + permit.factor + " " +
+                                        p->field + ": " + p->message);
+  }
+  if (auto p = internal::check_range(permit.from_ms, permit.until_ms)) {
+    return edit_error("bad_range", "permit of " + permit.outlet + " " + p->message);
+  }
+  // The same outlet, factor and start identify a permit: giving them again edits it.
+  std::optional<std::size_t> replaced;
+  for (std::size_t i = 0; i < permits_.size(); ++i) {
+    const Permit& other = permits_[i];
+    if (other.outlet != permit.outlet || other.factor != permit.factor) continue;
+    if (other.from_ms == permit.from_ms) {
+      replaced = i;
+      continue;
+    }
+    if (internal::overlaps(other.from_ms, other.until_ms, permit.from_ms, permit.until_ms)) {
+      return edit_error("overlapping_permit",
+                        "permit of " + permit.outlet + " " + permit.factor + " " +
+                            internal::describe_range(permit.from_ms, permit.until_ms) +
+                            " overlaps the one " +
+                            internal::describe_range(other.from_ms, other.until_ms));
+    }
+  }
+  Registry next = *this;
+  if (replaced) {
+    next.permits_[*replaced] = std::move(permit);
+  } else {
+    next.permits_.push_back(std::move(permit));
+  }
+  next.reindex();
+  return next;
+}
+
 core::Result<Registry> Registry::with_assignment(Assignment assignment) const {
   if (assignment.mn.empty()) return edit_error("empty_code", "an assignment needs a device MN");
   if (assignment.site.empty()) return edit_error("empty_code", "an assignment needs a site code");

@@ -160,6 +160,13 @@ class Registry {
   core::Result<Registry> with_site(Site site) const;
   core::Result<Registry> with_device(Device device) const;
   core::Result<Registry> with_assignment(Assignment assignment) const;
+  // Key polluters. An enterprise with an existing code replaces it; an outlet is keyed by its
+  // site (a polluter_* site; its enterprise must exist); a permit by (outlet, factor, from_ms),
+  // and must not overlap another permit of the same outlet and factor. Extra reasons:
+  // bad_enterprise, bad_outlet, bad_permit, unknown_outlet, overlapping_permit.
+  core::Result<Registry> with_enterprise(Enterprise enterprise) const;
+  core::Result<Registry> with_outlet(Outlet outlet) const;
+  core::Result<Registry> with_permit(Permit permit) const;
   // A commissioning device (unknown-device policy `accept`): a pending device and a provisional
   // site whose code is its MN and whose kind follows its ST, assigned from `from_ms` on.
   Registry with_pending_device(std::string_view mn, std::string_view st,

@@ -190,6 +190,53 @@ class PermitTest(unittest.TestCase):
         status, body = srv.get("/api/v1/alarms?enterprise=NOSUCH")
         self.assertEqual(status, 404, body)
 
+    def test_registry_edits_of_permits_are_scoped_audited_and_used(self):
+        srv = self.server
+        base = "/api/v1/enterprises/GYDEMO01"
+        # Close the demo NOx permit at the end of 2025 and add a stricter one from 2026 on.
+        status, body = srv.send("POST", "/api/v1/permits", {
+            "outlet": OUTLET, "factor": "a21002", "limit": 100, "unit": "mg/m³", "standard": "GB 13223-2011 表1",
+            "converted": True, "reference_o2_pct": 6, "annual_total_t": 60,
+            "from": "2020-01-01", "until": "2026-01-01T00:00:00+08:00"})
+        self.assertEqual(status, 200, body)
+        status, body = srv.send("POST", "/api/v1/permits", {
+            "outlet": OUTLET, "factor": "a21002", "limit": 50, "unit": "mg/m³", "standard": "GB 13223-2011 表2 特别排放限值",
+            "converted": True, "reference_o2_pct": 6, "from": "2026-01-01T00:00:00+08:00"})
+        self.assertEqual(status, 200, body)
+        status, body = srv.send("POST", "/api/v1/permits", {
+            "outlet": OUTLET, "factor": "a21002", "limit": 80, "unit": "mg/m³", "converted": True,
+            "reference_o2_pct": 6, "from": "2025-06-01T00:00:00+08:00"})
+        self.assertEqual((status, body["error"]["code"]), (400, "overlapping_permit"), body)
+        status, body = srv.send("POST", "/api/v1/permits", {
+            "outlet": OUTLET, "factor": "a21002", "limit": 80, "unit": "mg/m³", "converted": True,
+            "from": "2027-01-01T00:00:00+08:00"})
+        self.assertEqual((status, body["error"]["code"]), (400, "bad_permit"), body)  # no reference O2
+        status, body = srv.send("POST", "/api/v1/outlets", {"site": "2526A", "enterprise": "GYDEMO01"})
+        self.assertEqual((status, body["error"]["code"]), (400, "bad_outlet"), body)  # an air station
+        county = create_key(srv.dir, "admin", "county:510824")
+        status, body = srv.send("POST", "/api/v1/permits", {"outlet": OUTLET, "factor": "a21002", "limit": 1,
+                                                           "unit": "mg/m³"}, key=county)
+        self.assertEqual(status, 403, body)
+        status, e = srv.get(base)
+        nox = [p for o in e["outlets"] if o["site"] == OUTLET for p in o["permits"] if p["factor"] == "a21002"]
+        self.assertEqual([(p["limit"], p["from"], p["until"]) for p in nox],
+                         [(100, "2020-01-01T00:00:00+08:00", "2026-01-01T00:00:00+08:00"),
+                          (50, "2026-01-01T00:00:00+08:00", None)])
+        status, audit = srv.get("/api/v1/audit?action=permit.edit")
+        self.assertEqual(status, 200, audit)
+        self.assertEqual([x["target"] for x in audit["entries"]], [OUTLET, OUTLET])
+        status, body = srv.send("PUT", "/api/v1/enterprises/GYDEMO01", {"county": "利州区"})
+        self.assertEqual((status, body["code"]), (200, "GYDEMO01"), body)
+        # Saved with the registry edits, so a restart keeps them.
+        with open(os.path.join(srv.dir, "registry", "permits.csv"), encoding="utf-8") as f:
+            self.assertIn("表2 特别排放限值", f.read())
+        # The engine judges 2026 data by the new permit: 70 mg/m³ converted is above 50.
+        rule = self.rule({"name": "NOx 排污许可", "kind": "permit", "site": OUTLET, "factor": "a21002",
+                          "data_kind": "rtd"})
+        self.send([flue(self.next_qn(), datatime(7 * 3600), [("a21002", "ZsRtd", "70"), ("a21002", "Rtd", "60")])])
+        a = wait_for("the NOx alarm", lambda: self.alarms("rule=%d" % rule["id"]))[0]
+        self.assertEqual((a["value"], a["limit"]), (70, 50))
+
     def send_air_alarm(self):
         seg = ("QN=%s;ST=22;CN=2011;PW=123456;MN=GY00000002526A;Flag=5;CP=&&DataTime=%s;"
                "a34004-Rtd=300,a34004-Flag=N&&" % (self.next_qn(), datatime(3600)))
