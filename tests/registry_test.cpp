@@ -121,7 +121,7 @@ TEST(RegistryGuangyuan, DemoEnterpriseHasOutletsAndPermits) {
   EXPECT_EQ(so2->standard, "GB 13223-2011 表1");
   EXPECT_TRUE(so2->converted);
   EXPECT_EQ(so2->reference_o2_pct, 6.0);
-  EXPECT_EQ(so2->annual_total_t, 60.0);
+  EXPECT_EQ(so2->annual_total_t, 600.0);
   EXPECT_EQ(r.permit("GYDEMO01DA001", "a21026", at("2019-12-31T23:59:59+08:00")), nullptr);
   const Permit* cod = r.permit("GYDEMO01DW001", "w01018", t);
   ASSERT_NE(cod, nullptr);
@@ -633,6 +633,28 @@ TEST(RegistryLoader, OutletsAndPermits) {
   EXPECT_EQ(r.permit("O2", "w21003", 0)->annual_total_t, 3.0);
   EXPECT_FALSE(r.permit("O2", "w21003", 0)->limit);
   // Saved and loaded again: the same outlets and permits, the numbers exactly.
+  // Edits: a permit keyed by (outlet, factor, from) replaces, an overlap is refused.
+  Permit closing = *r.permit("O1", "a21026", at("2024-01-01"));
+  closing.until_ms = at("2019-01-01");
+  EXPECT_EQ(r.with_permit(closing).error().reason, "bad_range");  // ends before it starts
+  closing.until_ms = at("2025-01-01");
+  closing.limit = 150;
+  auto replaced = r.with_permit(closing);
+  ASSERT_TRUE(replaced.ok()) << replaced.error().detail;
+  EXPECT_EQ(replaced->permit("O1", "a21026", at("2024-01-01"))->limit, 150.0);
+  EXPECT_EQ(replaced->permits().size(), 4u);
+  Permit overlapping = closing;
+  overlapping.from_ms = at("2024-06-01");
+  EXPECT_EQ(r.with_permit(overlapping).error().reason, "overlapping_permit");
+  overlapping.outlet = "S1";
+  EXPECT_EQ(r.with_permit(overlapping).error().reason, "unknown_outlet");
+  EXPECT_EQ(r.with_outlet(Outlet{"S1", "E1", ""}).error().reason, "bad_outlet");
+  EXPECT_EQ(r.with_outlet(Outlet{"O1", "E9", ""}).error().reason, "unknown_enterprise");
+  EXPECT_EQ(r.with_enterprise(Enterprise{"E2", "", ""}).error().reason, "bad_enterprise");
+  auto renamed = r.with_enterprise(Enterprise{"E1", "某某热电股份有限公司", "利州区"});
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_EQ(renamed->find_enterprise("E1")->name, "某某热电股份有限公司");
+  EXPECT_EQ(renamed->enterprises().size(), 1u);
   // An edit cannot turn an outlet into another kind of site.
   Site air = *r.find_site("O1");
   air.kind = "ambient_air";

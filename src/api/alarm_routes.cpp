@@ -510,7 +510,10 @@ core::Result<std::string> next_events(EventStream& es) {
     es.after = ch.event_id;
     if (!site_visible(c, *reg, ch.alarm.site)) continue;
     core::JsonWriter w;
-    alarm::write_alarm(w, ch.alarm);
+    w.begin_object();
+    alarm::write_alarm_fields(w, ch.alarm);
+    write_alarm_enterprise(w, *reg, ch.alarm);
+    w.end_object();
     out += "id: " + std::to_string(ch.event_id) + "\nevent: alarm\ndata: " + w.take() + "\n\n";
   }
   // Events outside the caller's scopes still move the position: a comment carries it.

@@ -102,7 +102,7 @@ class PermitTest(unittest.TestCase):
         so2 = [p for p in gas["permits"] if p["factor"] == "a21026"][0]
         self.assertEqual((so2["limit"], so2["unit"], so2["standard"], so2["converted"],
                           so2["reference_o2_pct"], so2["annual_total_t"], so2["until"]),
-                         (100, "mg/m³", "GB 13223-2011 表1", True, 6, 60, None))
+                         (100, "mg/m³", "GB 13223-2011 表1", True, 6, 600, None))
         self.assertEqual(so2["from"], "2020-01-01T00:00:00+08:00")
         status, body = srv.get("/api/v1/enterprises/NOSUCH")
         self.assertEqual(status, 404, body)
@@ -196,7 +196,7 @@ class PermitTest(unittest.TestCase):
         # Close the demo NOx permit at the end of 2025 and add a stricter one from 2026 on.
         status, body = srv.send("POST", "/api/v1/permits", {
             "outlet": OUTLET, "factor": "a21002", "limit": 100, "unit": "mg/m³", "standard": "GB 13223-2011 表1",
-            "converted": True, "reference_o2_pct": 6, "annual_total_t": 60,
+            "converted": True, "reference_o2_pct": 6, "annual_total_t": 800,
             "from": "2020-01-01", "until": "2026-01-01T00:00:00+08:00"})
         self.assertEqual(status, 200, body)
         status, body = srv.send("POST", "/api/v1/permits", {
