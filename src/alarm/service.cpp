@@ -572,7 +572,15 @@ class AlarmService::Impl {
         auto total = emissions::read_total(
             store_, k.site, rule.factor, k.kind, emissions::beijing_year_start_ms(year),
             emissions::beijing_year_start_ms(year + 1), std::max(now, k.measured_ms));
-        if (!total) return core::fail(total.error());
+        if (!total) {
+          // Too many values to sum is this rule's problem, not the batch's: not judged, counted
+          // (failing would stop the engine on this batch for ever).
+          if (total.error().reason == "range_too_large") {
+            ++permit_unjudged_;
+            return {};
+          }
+          return core::fail(total.error());
+        }
         it = totals.emplace(key, *total).first;
       }
       if (!it->second.last_ms) return {};

@@ -203,8 +203,9 @@ struct AlarmCounters {
   std::uint64_t notifications_delivered = 0;  // rows marked delivered (all time)
   std::uint64_t notification_failures = 0;    // failed delivery attempts since start
   std::uint64_t cursor = 0;
-  std::uint64_t permit_unjudged =
-      0;  // permit values not judged: no O2, O2 ≥ 20.9 %, … (since start)
+  // permit values not judged (no O2, O2 ≥ 20.9 %, …) and emission totals not judged (more than
+  // 400,000 values in the year), since start
+  std::uint64_t permit_unjudged = 0;
 };
 
 // One alarm as a flat JSON object (the API's and the webhook's form; times ISO 8601, +08:00):
