@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <string>
 
+#include "analytics/screening.h"
+#include "derive/backfill.h"
+
 namespace ecomon::app {
 
 struct ServeOptions {
@@ -34,6 +37,11 @@ struct ServeOptions {
   double public_burst = 60;
   double login_rate_per_s = 5;
   double login_burst = 30;
+  // Quality screening thresholds: the `[screening]` section of the config file
+  // (app/config_sections.h); GET /api/v1/screening uses them.
+  analytics::screening::ScreeningConfig screening;
+  // Automatic backfill requests: the `[backfill]` section (off unless enabled = true).
+  derive::BackfillOptions backfill;
 };
 
 // Where `serve` looks for the web front-end when --web-root is not given ("" if nowhere).
@@ -42,8 +50,9 @@ std::string default_web_root();
 // Applies a TOML config file (keys: data, registry, hj212_listen, http_listen, tls_cert, tls_key,
 // allow_plain_http, unknown_devices, webhook_secret, web_root, public_rate_per_s, public_burst,
 // login_rate_per_s, login_burst, idle_timeout_s, max_connections, max_buffered_bytes,
-// future_tolerance_s). False (with a message on stderr naming the line) if the file cannot be read
-// or parsed.
+// future_tolerance_s; the [screening] and [backfill] sections, app/config_sections.h). False (with
+// a message on stderr naming the line and the reason) if the file cannot be read or parsed, or a
+// [screening] value is refused.
 bool apply_serve_config(ServeOptions& options, const std::string& path);
 
 // Runs until SIGTERM/SIGINT; returns the exit status.
