@@ -96,10 +96,37 @@ TEST(RegistryGuangyuan, LoadsWithEveryKindOfPoint) {
   EXPECT_EQ(count_kind(r, "ambient_air"), 5u);
   EXPECT_EQ(count_kind(r, "surface_water"), 27u);
   EXPECT_EQ(count_kind(r, "drinking_water_source"), 4u);
-  EXPECT_EQ(r.sites().size(), 36u);
-  EXPECT_EQ(r.devices().size(), 13u);
-  EXPECT_EQ(r.assignments().size(), 13u);
-  EXPECT_TRUE(r.enterprises().empty());
+  // 36 real sites + the fictional demo enterprise's 2 outlets; 13 demo loggers + its 2.
+  EXPECT_EQ(count_kind(r, "polluter_waste_gas"), 1u);
+  EXPECT_EQ(count_kind(r, "polluter_wastewater"), 1u);
+  EXPECT_EQ(r.sites().size(), 38u);
+  EXPECT_EQ(r.devices().size(), 15u);
+  EXPECT_EQ(r.assignments().size(), 15u);
+  ASSERT_EQ(r.enterprises().size(), 1u);
+  EXPECT_NE(r.enterprises()[0].name.find("虚构"), std::string::npos);  // labelled fictional
+}
+
+TEST(RegistryGuangyuan, DemoEnterpriseHasOutletsAndPermits) {
+  const Registry& r = guangyuan();
+  ASSERT_EQ(r.outlets().size(), 2u);
+  const Outlet* gas = r.find_outlet("GYDEMO01DA001");
+  ASSERT_NE(gas, nullptr);
+  EXPECT_EQ(gas->enterprise, "GYDEMO01");
+  EXPECT_EQ(gas->permit_code, "DA001");
+  const std::int64_t t = at("2026-06-01T00:00:00+08:00");
+  const Permit* so2 = r.permit("GYDEMO01DA001", "a21026", t);
+  ASSERT_NE(so2, nullptr);
+  EXPECT_EQ(so2->limit, 100.0);
+  EXPECT_EQ(so2->unit, "mg/m³");
+  EXPECT_EQ(so2->standard, "GB 13223-2011 表1");
+  EXPECT_TRUE(so2->converted);
+  EXPECT_EQ(so2->reference_o2_pct, 6.0);
+  EXPECT_EQ(so2->annual_total_t, 600.0);
+  EXPECT_EQ(r.permit("GYDEMO01DA001", "a21026", at("2019-12-31T23:59:59+08:00")), nullptr);
+  const Permit* cod = r.permit("GYDEMO01DW001", "w01018", t);
+  ASSERT_NE(cod, nullptr);
+  EXPECT_FALSE(cod->converted);
+  EXPECT_EQ(r.permit("2526A", "a21026", t), nullptr);  // an air station is no outlet
 }
 
 TEST(RegistryGuangyuan, FiveNationalAirStationsWithControlPoint) {
@@ -184,7 +211,11 @@ TEST(RegistryGuangyuan, DemoDevicesServeTheirSitesFrom2020) {
   for (const Device& device : r.devices()) {
     const Site* served = r.site_of(device.mn, at("2026-02-04T10:00:00+08:00"));
     ASSERT_NE(served, nullptr) << device.mn;
-    EXPECT_EQ(device.st, served->kind == "ambient_air" ? "22" : "21") << device.mn;
+    // The ST each site kind implies (HJ 212-2017 table 5): 22 air, 21 water, 31 flue gas, 32
+    // wastewater (the demo enterprise's loggers).
+    EXPECT_EQ(site_kind_for_st(device.st),
+              served->kind == "drinking_water_source" ? "surface_water" : served->kind)
+        << device.mn;
   }
 }
 
@@ -552,6 +583,108 @@ TEST(RegistryLoader, DeviceAndFactorErrors) {
 
   dir.write("factors.csv", "code,name_zh,decimals\na34004,细颗粒物,one\n");
   expect_load_error(dir, "factors.csv line 2 column decimals: 'one' is not a number");
+}
+
+TEST(RegistryLoader, OutletsAndPermits) {
+  TempDir dir;
+  dir.write("sites.csv",
+            "code,name,kind\nS1,一号点,ambient_air\nO1,排气筒,polluter_waste_gas\n"
+            "O2,废水总排口,polluter_wastewater\n");
+  dir.write("enterprises.csv", "code,name\nE1,某某热电有限公司\n");
+  dir.write("outlets.csv", "site,enterprise,permit_code\nS1,E1,DA001\n");
+  expect_load_error(dir, "outlets.csv line 2 column site: site S1 is of kind ambient_air");
+  dir.write("outlets.csv", "site,enterprise\nO1,E2\n");
+  expect_load_error(dir, "outlets.csv line 2 column enterprise: no enterprise 'E2'");
+  dir.write("outlets.csv", "site,enterprise\nO1,E1\nO1,E1\n");
+  expect_load_error(dir, "outlets.csv line 3 column site: 'O1' appears twice");
+  dir.write("outlets.csv", "site,enterprise,permit_code\nO1,E1,DA001\nO2,E1,DW001\n");
+  dir.write("permits.csv", "outlet,factor,limit,unit\nS1,a21026,100,mg/m³\n");
+  expect_load_error(dir, "permits.csv line 2 column outlet: no outlet 'S1'");
+  dir.write("permits.csv", "outlet,factor,limit,unit,converted\nO1,a21026,100,mg/m³,true\n");
+  expect_load_error(dir, "permits.csv line 2 column reference_o2_pct: is required");
+  dir.write("permits.csv",
+            "outlet,factor,limit,unit,converted,reference_o2_pct\n"
+            "O1,a21026,100,mg/m³,true,21\n");
+  expect_load_error(dir, "permits.csv line 2 column reference_o2_pct: must be 0 to below 21");
+  dir.write("permits.csv", "outlet,factor,unit\nO1,a21026,mg/m³\n");
+  expect_load_error(dir, "permits.csv line 2 column limit: a permit row needs a limit");
+  dir.write("permits.csv", "outlet,factor,limit\nO1,a21026,100\n");
+  expect_load_error(dir, "permits.csv line 2 column unit: is empty");
+  dir.write("permits.csv", "outlet,factor,limit,unit\nO1,a21026,lots,mg/m³\n");
+  expect_load_error(dir, "permits.csv line 2 column limit: 'lots' is not a number");
+  dir.write("permits.csv",
+            "outlet,factor,limit,unit,from,until\nO1,a21026,200,mg/m³,2020-01-01,2025-01-01\n"
+            "O1,a21026,100,mg/m³,2024-06-01,\n");
+  expect_load_error(dir, "permits.csv line 3 column from: O1 a21026");
+  // A stricter permit from 2025 on: data is judged by the permit of its time.
+  dir.write("permits.csv",
+            "outlet,factor,limit,unit,standard,converted,reference_o2_pct,annual_total_t,from,"
+            "until\n"
+            "O1,a21026,200,mg/m³,GB 13223-2011 表1 (现有),true,6,120.5,2020-01-01,2025-01-01\n"
+            "O1,a21026,100,mg/m³,GB 13223-2011 表1,true,6,60,2025-01-01,\n"
+            "O2,w01018,100,mg/L,\"GB 8978-1996 表4, 一级\",false,,0.125,,\n"
+            "O2,w21003,,,,,,3,,\n");
+  auto loaded = load_registry(dir.path());
+  ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+  const Registry& r = *loaded;
+  EXPECT_EQ(r.permit("O1", "a21026", at("2024-12-31T23:00:00+08:00"))->limit, 200.0);
+  EXPECT_EQ(r.permit("O1", "a21026", at("2025-01-01T00:00:00+08:00"))->limit, 100.0);
+  EXPECT_EQ(r.permit("O1", "a21026", at("2019-06-01T00:00:00+08:00")), nullptr);
+  EXPECT_EQ(r.permit("O2", "w21003", 0)->annual_total_t, 3.0);
+  EXPECT_FALSE(r.permit("O2", "w21003", 0)->limit);
+  // Saved and loaded again: the same outlets and permits, the numbers exactly.
+  // Edits: a permit keyed by (outlet, factor, from) replaces, an overlap is refused.
+  Permit closing = *r.permit("O1", "a21026", at("2024-01-01"));
+  closing.until_ms = at("2019-01-01");
+  EXPECT_EQ(r.with_permit(closing).error().reason, "bad_range");  // ends before it starts
+  closing.until_ms = at("2025-01-01");
+  closing.limit = 150;
+  auto replaced = r.with_permit(closing);
+  ASSERT_TRUE(replaced.ok()) << replaced.error().detail;
+  EXPECT_EQ(replaced->permit("O1", "a21026", at("2024-01-01"))->limit, 150.0);
+  EXPECT_EQ(replaced->permits().size(), 4u);
+  Permit overlapping = closing;
+  overlapping.from_ms = at("2024-06-01");
+  EXPECT_EQ(r.with_permit(overlapping).error().reason, "overlapping_permit");
+  overlapping.outlet = "S1";
+  EXPECT_EQ(r.with_permit(overlapping).error().reason, "unknown_outlet");
+  EXPECT_EQ(r.with_outlet(Outlet{"S1", "E1", ""}).error().reason, "bad_outlet");
+  EXPECT_EQ(r.with_outlet(Outlet{"O1", "E9", ""}).error().reason, "unknown_enterprise");
+  EXPECT_EQ(r.with_enterprise(Enterprise{"E2", "", ""}).error().reason, "bad_enterprise");
+  auto renamed = r.with_enterprise(Enterprise{"E1", "某某热电股份有限公司", "利州区"});
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_EQ(renamed->find_enterprise("E1")->name, "某某热电股份有限公司");
+  EXPECT_EQ(renamed->enterprises().size(), 1u);
+  // An edit cannot turn an outlet into another kind of site.
+  Site air = *r.find_site("O1");
+  air.kind = "ambient_air";
+  const auto edited = r.with_site(air);
+  ASSERT_FALSE(edited.ok());
+  EXPECT_EQ(edited.error().reason, "bad_site");
+  air.kind = "polluter_waste_gas";
+  air.name = "1号排气筒";
+  EXPECT_TRUE(r.with_site(air).ok());
+  const std::string out = dir.path() + "/saved";
+  ASSERT_TRUE(save_registry(r, out).ok());
+  auto again = load_registry(out);
+  ASSERT_TRUE(again.ok()) << again.error().detail;
+  ASSERT_EQ(again->outlets().size(), 2u);
+  EXPECT_EQ(again->find_outlet("O2")->permit_code, "DW001");
+  ASSERT_EQ(again->permits().size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const Permit& a = r.permits()[i];
+    const Permit& b = again->permits()[i];
+    EXPECT_EQ(a.outlet, b.outlet);
+    EXPECT_EQ(a.factor, b.factor);
+    EXPECT_EQ(a.limit, b.limit);
+    EXPECT_EQ(a.unit, b.unit);
+    EXPECT_EQ(a.standard, b.standard);
+    EXPECT_EQ(a.converted, b.converted);
+    EXPECT_EQ(a.reference_o2_pct, b.reference_o2_pct);
+    EXPECT_EQ(a.annual_total_t, b.annual_total_t);
+    EXPECT_EQ(a.from_ms, b.from_ms);
+    EXPECT_EQ(a.until_ms, b.until_ms);
+  }
 }
 
 TEST(RegistryLoader, AssignmentErrors) {

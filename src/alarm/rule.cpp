@@ -1,15 +1,17 @@
 #include "alarm/rule.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "analytics/screening.h"
 
 namespace ecomon::alarm {
 namespace {
 
-constexpr std::string_view kKinds[] = {"threshold",   "sustained",      "rate_of_change",
-                                       "offline",     "factor_missing", "aqi_level",
-                                       "water_class", "screening"};
+constexpr std::string_view kKinds[] = {"threshold", "sustained", "rate_of_change", "offline",
+                                       "factor_missing", "aqi_level", "water_class", "screening",
+                                       // key polluter supervision
+                                       "permit", "emission_total"};
 constexpr std::string_view kOps[] = {">", ">=", "<", "<="};
 constexpr std::string_view kSeverities[] = {"info", "minor", "major", "critical"};
 
@@ -42,6 +44,41 @@ std::optional<Severity> parse_severity(std::string_view s) {
 }
 
 bool is_derived(RuleKind k) { return k == RuleKind::kAqiLevel || k == RuleKind::kWaterClass; }
+
+bool is_touched_kind(RuleKind k) {
+  return is_derived(k) || k == RuleKind::kPermit || k == RuleKind::kEmissionTotal;
+}
+
+namespace {
+
+// permit and emission_total (key polluter supervision): the engine chooses the fields.
+std::optional<std::string> normalise_polluter_rule(Rule& r) {
+  if (r.factor.empty()) return "factor is required";
+  if (!r.device.empty()) return "a permit or emission_total rule has no device (it reads outlets)";
+  if (!r.field.empty()) {
+    return "a permit or emission_total rule has no field (the permit decides: measured, "
+           "converted ZsRtd/ZsAvg, or Cou)";
+  }
+  if (r.limit == 0) r.limit = 1;
+  if (!(r.limit > 0 && r.limit <= 10)) {
+    return "limit of a permit or emission_total rule: the share of the permitted value that "
+           "opens, above 0 up to 10 (1 = the permit itself, 0.8 = early warning)";
+  }
+  r.count = 1;
+  r.interval_s = 0;
+  if (r.kind == RuleKind::kPermit) {
+    if (r.data_kind == storage::DataKind::kOther) return "data_kind: rtd, minute, hour or day";
+    r.op = Op::kGreater;
+  } else {
+    if (r.data_kind != storage::DataKind::kHour && r.data_kind != storage::DataKind::kDay) {
+      return "data_kind of an emission_total rule: hour or day";
+    }
+    r.op = Op::kGreaterEqual;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 std::optional<std::string> normalise_rule(Rule& r) {
   if (r.name.empty() || r.name.size() > 200 || has_control_or_empty(r.name)) {
@@ -87,6 +124,9 @@ std::optional<std::string> normalise_rule(Rule& r) {
         return "limit of a water_class rule: a class 1 to 6 (I..V, 6 = 劣V) or 0 = designated";
     }
     return std::nullopt;
+  }
+  if (r.kind == RuleKind::kPermit || r.kind == RuleKind::kEmissionTotal) {
+    return normalise_polluter_rule(r);
   }
   if (r.factor.empty()) return "factor is required";
   if (r.data_kind == storage::DataKind::kOther) return "data_kind: rtd, minute, hour or day";
@@ -143,10 +183,24 @@ bool value_counts(const storage::Value& v) {
 
 namespace {
 
-// A screening rule on one value: the per-value rules of analytics::screening only.
-Evaluation evaluate_screening(const storage::Value& v, SeriesState& st, std::int64_t now_ms) {
+// A screening rule on one value: the per-value rules of analytics::screening only, and the
+// flag_cover finding the engine found for a flagged value at an outlet.
+Evaluation evaluate_screening(const storage::Value& v, SeriesState& st, std::int64_t now_ms,
+                              const std::string* cover) {
   namespace sc = analytics::screening;
   Evaluation e;
+  if (cover && !cover->empty() && !(v.flag.empty() || v.flag == "N") &&
+      !(v.quality & (storage::kQualityQuarantined | storage::kQualityPending)) && v.number) {
+    e.verdict = Verdict::kExceeds;
+    e.finding = *cover;
+    e.observed = *v.number;
+    e.since_ms = v.measured_ms;
+    if (!st.seen || v.measured_ms >= st.last_ms) {
+      st.seen = true;
+      st.last_ms = v.measured_ms;
+    }
+    return e;
+  }
   // Clock-suspect values count here (they are what future_time is about); flagged, quarantined
   // and pending ones do not, and a report without a number has nothing to screen.
   if (!(v.flag.empty() || v.flag == "N")) return e;
@@ -175,9 +229,9 @@ Evaluation evaluate_screening(const storage::Value& v, SeriesState& st, std::int
 
 }  // namespace
 
-Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st,
-                    std::int64_t now_ms) {
-  if (rule.kind == RuleKind::kScreening) return evaluate_screening(v, st, now_ms);
+Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st, std::int64_t now_ms,
+                    const std::string* cover) {
+  if (rule.kind == RuleKind::kScreening) return evaluate_screening(v, st, now_ms, cover);
   Evaluation e;
   if (!value_counts(v)) return e;
   e.late = st.seen && v.measured_ms < st.last_ms;
@@ -191,7 +245,9 @@ Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st,
   switch (rule.kind) {
     case RuleKind::kThreshold:
     case RuleKind::kAqiLevel:
-    case RuleKind::kWaterClass: {
+    case RuleKind::kWaterClass:
+    case RuleKind::kPermit:
+    case RuleKind::kEmissionTotal: {
       e.verdict = x && compare(rule.op, *x, rule.limit) ? Verdict::kExceeds : Verdict::kGood;
       e.observed = x.value_or(0);
       e.since_ms = v.measured_ms;
@@ -246,6 +302,82 @@ Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st,
     st.last_ms = v.measured_ms;
   }
   return e;
+}
+
+// --- key polluter supervision (permit, emission_total, flag_cover) ---
+
+std::optional<double> convert_to_reference_o2(double measured, double o2_pct,
+                                              double reference_o2_pct) {
+  if (!std::isfinite(measured) || !(o2_pct >= 0 && o2_pct < kMaxO2ForConversionPct)) {
+    return std::nullopt;
+  }
+  if (!(reference_o2_pct >= 0 && reference_o2_pct < 21)) return std::nullopt;
+  return measured * (21.0 - reference_o2_pct) / (21.0 - o2_pct);
+}
+
+PermitReading permit_reading(const PermitTerms& permit, const OutletSample& sample) {
+  PermitReading r;
+  if (!permit.converted) {
+    r.value = sample.measured;
+    if (!r.value) r.refused = "no measured value";
+    return r;
+  }
+  if (sample.converted) {
+    r.value = sample.converted;
+    r.from_converted = true;
+    return r;
+  }
+  if (!sample.measured) {
+    r.refused = "no measured or converted value";
+    return r;
+  }
+  if (!sample.o2_pct) {
+    r.refused = "no O2 (a19001) to convert the measured value";
+    return r;
+  }
+  if (!permit.reference_o2_pct) {
+    r.refused = "the permit names no reference O2";
+    return r;
+  }
+  r.value = convert_to_reference_o2(*sample.measured, *sample.o2_pct, *permit.reference_o2_pct);
+  if (!r.value) {
+    char b[96];
+    std::snprintf(b, sizeof b, "O2 %g %% is not below %g %%: not converted", *sample.o2_pct,
+                  kMaxO2ForConversionPct);
+    r.refused = b;
+    return r;
+  }
+  r.converted_here = true;
+  return r;
+}
+
+std::optional<std::string> flag_cover_finding(const storage::Value& v, const PermitTerms& permit,
+                                              const PermitReading& reading,
+                                              std::int64_t open_permit_alarm_id) {
+  if (v.flag.empty() || v.flag == "N") return std::nullopt;
+  if (v.quality & (storage::kQualityQuarantined | storage::kQualityPending)) return std::nullopt;
+  if (!permit.limit) return std::nullopt;
+  const bool above = reading.value && *reading.value > *permit.limit;
+  if (!above && open_permit_alarm_id == 0) return std::nullopt;
+  char b[512];
+  if (above) {
+    std::snprintf(b, sizeof b,
+                  "flag_cover: flag %s on %s %s, concentration %g%s above the permitted %g %s "
+                  "(%s)",
+                  v.flag.c_str(), v.factor.c_str(), v.field.c_str(), *reading.value,
+                  reading.converted_here   ? " (converted to reference O2 here)"
+                  : reading.from_converted ? " (converted, as sent)"
+                                           : "",
+                  *permit.limit, permit.unit.c_str(), permit.standard.c_str());
+  } else {
+    std::snprintf(b, sizeof b,
+                  "flag_cover: flag %s on %s %s appeared during the open permit alarm %lld "
+                  "(permitted %g %s, %s)",
+                  v.flag.c_str(), v.factor.c_str(), v.field.c_str(),
+                  static_cast<long long>(open_permit_alarm_id), *permit.limit, permit.unit.c_str(),
+                  permit.standard.c_str());
+  }
+  return std::string(b);
 }
 
 }  // namespace ecomon::alarm

@@ -48,6 +48,45 @@
 //                   Values are judged in arrival order (no late-data handling: a future-stamped
 //                   value must not make the honest ones after it late).
 //
+// --- key polluter supervision (issue #6 §1): permit, emission_total, screening's flag_cover ---
+//   permit          the concentration of `factor` at an outlet (`site`, or empty: every outlet)
+//                   in `data_kind` data (rtd → Rtd fields, minute/hour/day → Avg fields) compared
+//                   with the permitted limit in force at the measured time (registry
+//                   permits.csv, through AlarmService::set_permits) × `limit` (a share of the
+//                   permitted limit, 0 < limit ≤ 10; 0 or absent = 1, the limit itself; 0.8 = an
+//                   early warning at 80 %). op is always ">"; field is chosen per value:
+//                     - permit not `converted`: the measured value (Rtd / Avg);
+//                     - permit `converted` (折算): the device's converted value (ZsRtd / ZsAvg)
+//                       when it sent one; otherwise the measured value converted here from the
+//                       O2 of the same time (a19001 Rtd / Avg) with C_ref = C × (21 − O2_ref) /
+//                       (21 − O2_meas) (convert_to_reference_o2); with O2_meas ≥ 20.9 % or no O2
+//                       the value is not judged (it neither opens nor clears).
+//                   The values of one measured time are read from the store after the batch (as
+//                   aqi_level does), so the order of fields inside a frame does not matter; a
+//                   later version judges the time again. No permit (or one with only an annual
+//                   total) at that time: not judged. One alarm per episode, as threshold; the
+//                   alarm's `limit` is the permitted limit × `limit`, its `field` the one judged.
+//   emission_total  the cumulative emission of `factor` at an outlet (`site`, or empty: every
+//                   outlet) in the calendar year (Beijing time) of the data, in tonnes, from
+//                   `data_kind` (hour, default, or day) data — alarm/emissions.h says how a
+//                   period's amount is found (device Cou, else Avg × flow Cou) — compared with
+//                   the permit's annual_total_t × `limit` (0 < limit ≤ 10; 0 or absent = 1;
+//                   e.g. 0.8 early warning, 1.0 exceeded); op is always ">=". Judged whenever a
+//                   Cou or Avg of the factor or the flow's Cou of the outlet arrives; the value is
+//                   the year's total as of its newest period (so late hours do not make it
+//                   "late"); a new year's small total clears the episode. No permit with an
+//                   annual total: not judged.
+//   screening       (the kind above) also reports `flag_cover` at outlets: a value with a device
+//                   flag other than N (M, C, D, F, S, T, B — marked data never counts as an
+//                   exceedance) is itself a finding when (a) its concentration, taken as the
+//                   permit says (converted where the permit is converted: ZsRtd/ZsAvg as sent, or
+//                   Rtd/Avg converted with the same time's O2 of any flag), is above the
+//                   permitted limit — the mark would hide an exceedance —, or (b) it arrives while
+//                   a permit alarm of the same outlet and factor is open — the mark appeared
+//                   during an exceedance. Evidence: flag, field, value, limit, standard (and the
+//                   open alarm's id). flag_cover_finding() is the rule; quarantined and pending
+//                   values are never screened.
+//
 // aqi_level and water_class are episodes exactly like threshold rules (late values, hold-off,
 // retroactive marking); the subject is the site, the alarm's value the AQI or the class number.
 // A later version of a value of the same hour (a correction) evaluates the hour again, so it can
@@ -81,13 +120,16 @@ enum class RuleKind : std::uint8_t {
   kFactorMissing,
   kAqiLevel,
   kWaterClass,
-  kScreening
+  kScreening,
+  // Key polluter supervision (issue #6 §1).
+  kPermit,
+  kEmissionTotal,
 };
 enum class Op : std::uint8_t { kGreater, kGreaterEqual, kLess, kLessEqual };
 enum class Severity : std::uint8_t { kInfo, kMinor, kMajor, kCritical };
 
 // threshold, sustained, rate_of_change, offline, factor_missing, aqi_level, water_class,
-// screening
+// screening, permit, emission_total
 std::string_view kind_name(RuleKind k);
 std::optional<RuleKind> parse_rule_kind(std::string_view s);
 std::string_view op_name(Op op);  // ">", ">=", "<", "<="
@@ -124,6 +166,11 @@ struct Rule {
 // water_class) rather than read from the triggering one.
 bool is_derived(RuleKind k);
 
+// True for the kinds judged once per (site, measured time) from values read back from the store
+// after a batch (aqi_level, water_class, permit, emission_total): a value that arrives or is
+// corrected only marks its time as touched.
+bool is_touched_kind(RuleKind k);
+
 // Checks a rule and fills its defaults (field). nullopt when acceptable, otherwise why not.
 std::optional<std::string> normalise_rule(Rule& rule);
 
@@ -157,12 +204,62 @@ struct Evaluation {
   std::string finding;        // screening: the findings and their evidence ("" otherwise)
 };
 
-// Evaluates one value against a value rule (threshold, sustained, rate_of_change; aqi_level and
-// water_class judge their computed value as threshold does) that matches it, and advances
-// `state`. Late values are judged by threshold rules (they can open or clear an
-// episode retroactively) but ignored by sustained and rate_of_change rules, which need order.
-// `now_ms` is the engine's clock (screening's future_time).
+// Evaluates one value against a value rule (threshold, sustained, rate_of_change; aqi_level,
+// water_class, permit and emission_total judge their computed value as threshold does) that
+// matches it, and advances `state`. Late values are judged by threshold rules (they can open or
+// clear an episode retroactively) but ignored by sustained and rate_of_change rules, which need
+// order. `now_ms` is the engine's clock (screening's future_time). `cover`: for a screening rule
+// and a flagged value, the flag_cover finding the engine found (flag_cover_finding), if any.
 Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& state,
-                    std::int64_t now_ms = 0);
+                    std::int64_t now_ms = 0, const std::string* cover = nullptr);
+
+// --- key polluter supervision (permit, emission_total, flag_cover) ---
+
+// What the engine knows of the permit of (outlet, factor) at one measured time (the app fills it
+// from the registry's permits.csv; tests from a table).
+struct PermitTerms {
+  std::optional<double> limit;  // permitted concentration, in `unit`
+  std::string unit;
+  std::string standard;                    // "GB 13223-2011 表1"
+  bool converted = false;                  // the limit applies to the converted concentration
+  std::optional<double> reference_o2_pct;  // reference O2 of the conversion
+  std::optional<double> annual_total_t;    // 许可排放量, t per calendar year
+};
+
+// O2 at or above this is ambient air (no combustion): a concentration is not converted.
+inline constexpr double kMaxO2ForConversionPct = 20.9;
+
+// The concentration converted to the reference oxygen content (折算): C × (21 − O2_ref) /
+// (21 − O2_meas). The formula is GB 13223-2011 §5.2 formula (1) (thermal power plants; the same
+// formula in GB 13271-2014 §5.2 for boilers and HJ 75-2017 for CEMS data) — these standards are not
+// in ../shared/reference; the formula is stated from their published text. nullopt when O2_meas
+// is not in [0, 20.9) (refused: the divisor tends to 0 and the result means nothing) or O2_ref is
+// not in [0, 21).
+std::optional<double> convert_to_reference_o2(double measured, double o2_pct,
+                                              double reference_o2_pct);
+
+// The values of one outlet, factor, data kind and measured time that a permit judgement reads.
+struct OutletSample {
+  std::optional<double> measured;   // Rtd / Avg
+  std::optional<double> converted;  // ZsRtd / ZsAvg, as the device sent it
+  std::optional<double> o2_pct;     // a19001 Rtd / Avg
+};
+struct PermitReading {
+  std::optional<double> value;  // the concentration to compare with the permitted limit
+  bool from_converted = false;  // the device's ZsRtd / ZsAvg
+  bool converted_here = false;  // measured × (21 − O2_ref) / (21 − O2_meas)
+  std::string refused;          // why there is no value ("" when there is one)
+};
+// How a permit judges a sample: see the `permit` kind above.
+PermitReading permit_reading(const PermitTerms& permit, const OutletSample& sample);
+
+// flag_cover (see the screening kind above): the finding for a value `v` with a device flag other
+// than N, given the concentration the permit judges (`reading`, from the value and its time's
+// O2) and the id of an open permit alarm of the same outlet and factor (0: none). nullopt when the
+// value is not flagged, is quarantined or pending, or is neither above the permitted limit nor
+// inside an open permit episode.
+std::optional<std::string> flag_cover_finding(const storage::Value& v, const PermitTerms& permit,
+                                              const PermitReading& reading,
+                                              std::int64_t open_permit_alarm_id);
 
 }  // namespace ecomon::alarm

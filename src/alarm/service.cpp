@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "alarm/emissions.h"
 #include "alarm/webhook.h"
 #include "core/civil_time.h"
 #include "core/json_writer.h"
@@ -116,6 +117,7 @@ CREATE TABLE IF NOT EXISTS alarm_cursor(
 
 constexpr std::string_view kStates[] = {"open", "acknowledged", "dispatched", "handled", "closed"};
 constexpr std::string_view kCursorName = "engine";
+constexpr std::string_view kOxygen = "a19001";  // O2 of flue gas, % (HJ 212-2017 table B.2)
 
 using Stmt = storage::sql::Prepared;
 using Query = storage::sql::Statement;  // borrows a cached statement: reset when it ends
@@ -291,6 +293,18 @@ void write_alarm_fields(core::JsonWriter& w, const Alarm& a) {
 
 class AlarmService::Impl {
  public:
+  struct TouchKey {
+    std::int64_t rule_id = 0;
+    std::string site;
+    std::int64_t measured_ms = 0;
+    storage::DataKind kind = storage::DataKind::kHour;
+    auto operator<=>(const TouchKey&) const = default;
+  };
+  struct Touched {
+    std::string mn;                // the device of the last value that touched it
+    std::int64_t received_ms = 0;  // its receive time (the alarm's latency)
+    std::uint32_t quality = 0;     // kQualityResend when any of them was re-sent
+  };
   Impl(const storage::Store& store, const core::Clock& clock, AlarmOptions options)
       : store_(store), clock_(clock), options_(std::move(options)) {}
 
@@ -402,8 +416,189 @@ class AlarmService::Impl {
         }
         continue;
       }
+      if (r.kind == RuleKind::kPermit || r.kind == RuleKind::kEmissionTotal) {
+        index_polluter_rule(r);
+        continue;
+      }
       index_[index_key(r.site, r.factor, r.data_kind, r.field)].push_back(id);
     }
+  }
+
+  // --- key polluter supervision: permit, emission_total ---
+
+  // A permit rule is touched by the factor's measured and converted fields and by the O2 of the
+  // same data kind; an emission_total rule by the factor's Cou and Avg and the flow's Cou.
+  void index_polluter_rule(const Rule& r) {
+    const bool rtd = r.data_kind == storage::DataKind::kRealtime;
+    std::vector<std::pair<std::string, std::string>> keys;
+    if (r.kind == RuleKind::kPermit) {
+      keys = {{r.factor, rtd ? "Rtd" : "Avg"},
+              {r.factor, rtd ? "ZsRtd" : "ZsAvg"},
+              {std::string(kOxygen), rtd ? "Rtd" : "Avg"}};
+    } else {
+      keys = {{r.factor, "Cou"},
+              {r.factor, "Avg"},
+              {std::string(emissions::flow_factor(emissions::medium_of_factor(r.factor))), "Cou"}};
+    }
+    for (const auto& [factor, field] : keys) {
+      auto& ids = index_[index_key(r.site, factor, r.data_kind, field)];
+      if (std::find(ids.begin(), ids.end(), r.id) == ids.end()) ids.push_back(r.id);
+    }
+  }
+
+  // The newest counting version of (site, factor, kind, field) at exactly t, if any; with
+  // `any_flag`, flagged values count too (quarantined and pending ones never).
+  core::Result<std::optional<storage::Value>> field_at(const std::string& site,
+                                                       const std::string& factor,
+                                                       storage::DataKind kind,
+                                                       const std::string& field, std::int64_t t,
+                                                       bool any_flag = false) {
+    storage::SeriesQuery q;
+    q.site = site;
+    q.factor = factor;
+    q.kind = kind;
+    q.from_ms = t;
+    q.to_ms = t + 1;
+    auto values = store_.series(q);
+    if (!values) return core::fail(values.error());
+    std::optional<storage::Value> found;
+    for (auto& v : *values) {
+      if (v.field != field || v.measured_ms != t || !v.number) continue;
+      const bool ok = any_flag
+                          ? !(v.quality & (storage::kQualityQuarantined | storage::kQualityPending))
+                          : value_counts(v);
+      if (ok) found = std::move(v);
+    }
+    return found;
+  }
+
+  // The permit judgement of (site, factor, kind, t) from the store: measured, converted, O2.
+  core::Result<PermitReading> permit_reading_at(const std::string& site, const std::string& factor,
+                                                storage::DataKind kind, std::int64_t t,
+                                                const PermitTerms& terms, bool any_flag) {
+    const bool rtd = kind == storage::DataKind::kRealtime;
+    OutletSample sample;
+    auto measured = field_at(site, factor, kind, rtd ? "Rtd" : "Avg", t, any_flag);
+    if (!measured) return core::fail(measured.error());
+    if (*measured) sample.measured = (*measured)->number;
+    if (terms.converted) {
+      auto converted = field_at(site, factor, kind, rtd ? "ZsRtd" : "ZsAvg", t, any_flag);
+      if (!converted) return core::fail(converted.error());
+      if (*converted) sample.converted = (*converted)->number;
+      if (!sample.converted) {
+        auto o2 = field_at(site, std::string(kOxygen), kind, rtd ? "Rtd" : "Avg", t, any_flag);
+        if (!o2) return core::fail(o2.error());
+        if (*o2) sample.o2_pct = (*o2)->number;
+      }
+    }
+    return permit_reading(terms, sample);
+  }
+
+  // flag_cover for a flagged value at an outlet (rule.h, screening): the finding, or "".
+  core::Result<std::string> cover_finding(const storage::Value& v) {
+    if (!permits_fn_ || value_counts(v) || !v.number) return std::string();
+    const auto terms = permits_fn_(v.site, v.factor, v.measured_ms);
+    if (!terms || !terms->limit) return std::string();
+    PermitReading reading;
+    const bool zs = v.field.rfind("Zs", 0) == 0;
+    if (!terms->converted || zs) {
+      // The value itself, when it is what the permit judges.
+      if (terms->converted == zs) reading.value = v.number;
+      reading.from_converted = zs;
+    } else {
+      OutletSample sample;
+      sample.measured = v.number;
+      auto o2 =
+          field_at(v.site, std::string(kOxygen), v.kind,
+                   v.kind == storage::DataKind::kRealtime ? "Rtd" : "Avg", v.measured_ms, true);
+      if (!o2) return core::fail(o2.error());
+      if (*o2) sample.o2_pct = (*o2)->number;
+      reading = permit_reading(*terms, sample);
+    }
+    std::int64_t open_id = 0;
+    for (const auto& [key, e] : episodes_) {
+      if (e.alarm.kind == RuleKind::kPermit && e.alarm.site == v.site &&
+          e.alarm.factor == v.factor) {
+        open_id = e.alarm.id;
+      }
+    }
+    return flag_cover_finding(v, *terms, reading, open_id).value_or(std::string());
+  }
+
+  // Judges a touched (permit or emission_total rule, site, kind, time); false when not judged.
+  core::Result<void> evaluate_polluter(Rule rule, const TouchKey& k, const Touched& t,
+                                       std::int64_t now,
+                                       std::map<std::string, emissions::Total>& totals) {
+    if (!permits_fn_) return {};
+    const auto terms = permits_fn_(k.site, rule.factor, k.measured_ms);
+    if (!terms) return {};
+    storage::Value v;
+    v.site = k.site;
+    v.mn = t.mn;
+    v.factor = rule.factor;
+    v.kind = k.kind;
+    v.received_ms = t.received_ms;
+    v.flag = "N";
+    v.quality = t.quality;
+    std::string note;
+    char b[400];
+    if (rule.kind == RuleKind::kPermit) {
+      if (!terms->limit) return {};
+      auto reading = permit_reading_at(k.site, rule.factor, k.kind, k.measured_ms, *terms, false);
+      if (!reading) return core::fail(reading.error());
+      if (!reading->value) {
+        ++permit_unjudged_;
+        return {};
+      }
+      const bool rtd = k.kind == storage::DataKind::kRealtime;
+      rule.field = reading->from_converted || reading->converted_here ? (rtd ? "ZsRtd" : "ZsAvg")
+                                                                      : (rtd ? "Rtd" : "Avg");
+      rule.limit = *terms->limit * rule.limit;
+      v.field = rule.field;
+      v.number = reading->value;
+      v.measured_ms = k.measured_ms;
+      std::snprintf(
+          b, sizeof b, "%s %s %g %s above the permitted %g %s (%s)%s", rule.factor.c_str(),
+          rule.field.c_str(), *reading->value, terms->unit.c_str(), rule.limit, terms->unit.c_str(),
+          terms->standard.c_str(),
+          reading->converted_here ? ", converted to reference O2 from the measured value" : "");
+      note = b;
+    } else {
+      if (!terms->annual_total_t) return {};
+      const int year = emissions::beijing_year_of(k.measured_ms);
+      const std::string key = k.site + '\x1f' + rule.factor + '\x1f' + std::to_string(year) +
+                              '\x1f' + std::to_string(static_cast<int>(k.kind));
+      auto it = totals.find(key);
+      if (it == totals.end()) {
+        auto total = emissions::read_total(
+            store_, k.site, rule.factor, k.kind, emissions::beijing_year_start_ms(year),
+            emissions::beijing_year_start_ms(year + 1), std::max(now, k.measured_ms));
+        if (!total) {
+          // Too many values to sum is this rule's problem, not the batch's: not judged, counted
+          // (failing would stop the engine on this batch for ever).
+          if (total.error().reason == "range_too_large") {
+            ++permit_unjudged_;
+            return {};
+          }
+          return core::fail(total.error());
+        }
+        it = totals.emplace(key, *total).first;
+      }
+      if (!it->second.last_ms) return {};
+      const double total_t = it->second.total_kg / 1000.0;
+      rule.limit = *terms->annual_total_t * rule.limit;
+      rule.field = "Cou";
+      v.field = "Cou";
+      v.number = total_t;
+      // The year's total as of its newest period: late periods judge the same (newest) time.
+      v.measured_ms = *it->second.last_ms;
+      std::snprintf(b, sizeof b,
+                    "%s cumulative %d emission %g t reached %g t (%g of the permitted %g t/a)",
+                    rule.factor.c_str(), year, total_t, rule.limit,
+                    rule.limit / *terms->annual_total_t, *terms->annual_total_t);
+      note = b;
+    }
+    return on_value(rule, v, now, nullptr, note);
   }
 
   sqlite3_stmt* stmt(const std::string& sql) {
@@ -628,11 +823,14 @@ class AlarmService::Impl {
     return std::string(buf) + " (value " + shortest(x) + ")";
   }
 
-  core::Result<void> on_value(const Rule& rule, const storage::Value& v, std::int64_t now) {
+  // `cover`: a screening rule's flag_cover finding for a flagged value; `note`: the opening
+  // event's note when the caller knows better than describe() (permit, emission_total).
+  core::Result<void> on_value(const Rule& rule, const storage::Value& v, std::int64_t now,
+                              const std::string* cover = nullptr, const std::string& note = {}) {
     const std::string subject = "site:" + v.site;
     const std::string key = rule_key(rule.id, subject);
     SeriesState& st = series_[key];
-    const Evaluation ev = evaluate(rule, v, st, now);
+    const Evaluation ev = evaluate(rule, v, st, now, cover);
     if (ev.verdict == Verdict::kIgnored) return {};
     const bool retro = ev.late || (v.quality & storage::kQualityResend);
     auto it = episodes_.find(key);
@@ -647,7 +845,7 @@ class AlarmService::Impl {
       Alarm& a = it->second.alarm;
       // A derived rule judges an hour again when any of its items arrives or is corrected: that
       // is the same value, not one more.
-      if (!is_derived(rule.kind) || v.measured_ms != a.last_ms) ++a.count;
+      if (!is_touched_kind(rule.kind) || v.measured_ms != a.last_ms) ++a.count;
       a.max_value = a.max_value ? worse(rule.op, *a.max_value, ev.observed) : ev.observed;
       if (!ev.late) {
         a.value = ev.observed;
@@ -688,8 +886,10 @@ class AlarmService::Impl {
     a.last_ms = v.measured_ms;
     a.retroactive = retro;
     a.latency_ms = std::max<std::int64_t>(0, now - v.received_ms);
-    auto e = insert_episode(key, std::move(a),
-                            ev.finding.empty() ? describe(rule, ev.observed) : ev.finding, now);
+    auto e = insert_episode(
+        key, std::move(a),
+        !ev.finding.empty() ? ev.finding : (!note.empty() ? note : describe(rule, ev.observed)),
+        now);
     if (!e) return core::fail(e.error());
     if (ev.late && st.seen) {
       // Newer values of this subject were judged good already: the episode ended at the newest.
@@ -706,10 +906,13 @@ class AlarmService::Impl {
       seen = std::max(seen, v.received_ms);
     }
     if (v.site.empty()) return {};
-    // Clock-suspect values reach screening rules only (their future_time finding).
+    // Clock-suspect values reach screening rules only (their future_time finding); so do flagged
+    // values at outlets (flag_cover).
     const bool counts = value_counts(v);
+    const bool flagged_only = !counts && (v.quality & storage::kQualityNotLatest) == 0;
     if (!counts && !(screening_rules_ > 0 &&
-                     (v.quality & storage::kQualityNotLatest) == storage::kQualityClockSuspect)) {
+                     ((v.quality & storage::kQualityNotLatest) == storage::kQualityClockSuspect ||
+                      flagged_only))) {
       return {};
     }
     for (const std::string_view site : {std::string_view(v.site), std::string_view()}) {
@@ -718,7 +921,15 @@ class AlarmService::Impl {
       for (const std::int64_t id : it->second) {
         const Rule& rule = all_rules_.at(id);
         if (!counts && rule.kind != RuleKind::kScreening) continue;
-        if (is_derived(rule.kind)) {
+        if (flagged_only) {
+          // flag_cover: only a flagged value at an outlet that the permit would judge.
+          auto cover = cover_finding(v);
+          if (!cover) return core::fail(cover.error());
+          if (cover->empty()) continue;
+          if (auto r = on_value(rule, v, now, &*cover); !r) return r;
+          continue;
+        }
+        if (is_touched_kind(rule.kind)) {
           Touched& t = touched_[TouchKey{id, v.site, v.measured_ms, v.kind}];
           t.mn = v.mn;
           t.received_ms = v.received_ms;
@@ -809,10 +1020,15 @@ class AlarmService::Impl {
   // Judges every (rule, site, kind, time) the batch touched, in measured-time order per subject.
   core::Result<void> evaluate_touched(std::int64_t now) {
     std::map<std::pair<std::string, std::int64_t>, std::optional<double>> aqi_cache;
+    std::map<std::string, emissions::Total> totals;  // emission_total: one read per batch
     for (const auto& [k, t] : touched_) {
       const auto rule_it = all_rules_.find(k.rule_id);
       if (rule_it == all_rules_.end()) continue;
       Rule rule = rule_it->second;
+      if (rule.kind == RuleKind::kPermit || rule.kind == RuleKind::kEmissionTotal) {
+        if (auto r = evaluate_polluter(rule, k, t, now, totals); !r) return r;
+        continue;
+      }
       const std::optional<SiteFacts> facts =
           sites_fn_ ? sites_fn_(k.site, k.measured_ms) : std::nullopt;
       std::optional<double> x;
@@ -1297,21 +1513,11 @@ class AlarmService::Impl {
   std::unordered_map<std::string, Episode> episodes_;  // uncleared, by rule_key
   std::unordered_map<std::string, Cleared> cleared_;   // hold-off: the last cleared episode
   // Derived rules: what the current batch touched, ordered by rule, site, then measured time.
-  struct TouchKey {
-    std::int64_t rule_id = 0;
-    std::string site;
-    std::int64_t measured_ms = 0;
-    storage::DataKind kind = storage::DataKind::kHour;
-    auto operator<=>(const TouchKey&) const = default;
-  };
-  struct Touched {
-    std::string mn;                // the device of the last value that touched it
-    std::int64_t received_ms = 0;  // its receive time (the alarm's latency)
-    std::uint32_t quality = 0;     // kQualityResend when any of them was re-sent
-  };
   std::map<TouchKey, Touched> touched_;
   std::size_t screening_rules_ = 0;  // enabled screening rules (they see clock-suspect values)
   SiteLookup sites_fn_;
+  PermitLookup permits_fn_;            // permit, emission_total, flag_cover
+  std::uint64_t permit_unjudged_ = 0;  // permit values not judged (no O2, O2 ≥ 20.9 %, …)
   std::uint64_t cursor_ = 0;
   bool outbox_added_ = false;
   std::function<std::vector<DeviceSeen>()> devices_fn_;
@@ -1354,6 +1560,11 @@ void AlarmService::set_poster(Poster poster) {
 void AlarmService::set_sites(SiteLookup sites) {
   std::lock_guard lock(impl_->mu_);
   impl_->sites_fn_ = std::move(sites);
+}
+
+void AlarmService::set_permits(PermitLookup permits) {
+  std::lock_guard lock(impl_->mu_);
+  impl_->permits_fn_ = std::move(permits);
 }
 
 void AlarmService::start() { impl_->start(); }
@@ -1446,8 +1657,9 @@ core::Result<std::vector<Alarm>> AlarmService::alarms(const AlarmQuery& query) {
   Query q(I.stmt(std::string(kAlarmColumns) +
                  "WHERE (?1='' OR a.state=?1) AND (?2=-1 OR (a.cleared_ms IS NULL)=?2) AND "
                  "(?3='' OR a.site=?3) AND (?4=-1 OR a.rule_id=?4) AND a.opened_ms>=?5 AND "
-                 "a.opened_ms<?6 AND (?7=0 OR a.state IN ('dispatched','handled')) ORDER BY a.id "
-                 "DESC LIMIT ?8"));
+                 "a.opened_ms<?6 AND (?7=0 OR a.state IN ('dispatched','handled')) AND (?9=0 OR "
+                 "a.site IN (SELECT value FROM json_each(?10)) OR a.mn IN (SELECT value FROM "
+                 "json_each(?11))) ORDER BY a.id DESC LIMIT ?8"));
   q.bind(query.state ? state_name(*query.state) : std::string_view());
   q.bind(std::int64_t{query.active ? (*query.active ? 1 : 0) : -1});
   q.bind(query.site);
@@ -1455,6 +1667,17 @@ core::Result<std::vector<Alarm>> AlarmService::alarms(const AlarmQuery& query) {
   q.bind(query.from_ms).bind(query.to_ms);
   q.bind(std::int64_t{query.tasks_only ? 1 : 0});
   q.bind(static_cast<std::int64_t>(query.limit));
+  // Of a set of sites or devices (an enterprise's): JSON arrays read by json_each.
+  auto json_array = [](const std::vector<std::string>& items) {
+    core::JsonWriter w;
+    w.begin_array();
+    for (const auto& i : items) w.value(i);
+    w.end_array();
+    return w.take();
+  };
+  q.bind(std::int64_t{query.subjects ? 1 : 0});
+  q.bind(json_array(query.subjects ? query.subjects->sites : std::vector<std::string>{}));
+  q.bind(json_array(query.subjects ? query.subjects->mns : std::vector<std::string>{}));
   std::vector<Alarm> out;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_alarm(q));
@@ -1604,6 +1827,7 @@ AlarmCounters AlarmService::counters() {
   c.notifications_delivered = I.delivered_;
   c.notification_failures = I.failures_;
   c.cursor = I.cursor_;
+  c.permit_unjudged = I.permit_unjudged_;
   Query q(I.stmt("SELECT count(*) FROM alarm_outbox WHERE delivered_ms IS NULL"));
   if (q.step() == SQLITE_ROW) c.notifications_pending = static_cast<std::uint64_t>(q.integer(0));
   return c;

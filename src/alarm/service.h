@@ -17,6 +17,9 @@
 // tick() are the engine's two entry points; start() runs them on a thread, woken by notify()
 // (the app calls it after each ingest commit) or every poll_ms.
 //
+// Key polluter rules (permit, emission_total; rule.h) are touched the same way; the permit terms
+// come from set_permits(), and emission totals from alarm/emissions.h over the store.
+//
 // Derived value rules (aqi_level, water_class; rule.h): a matching value only marks its (rule,
 // site, data kind, measured time) as touched; after the batch's values, each touched hour or
 // sample is computed once from the store (Store::series of each item at that time) and judged in
@@ -138,6 +141,12 @@ struct AlarmQuery {
   std::int64_t to_ms = INT64_MAX;    // opened_ms < to
   bool tasks_only = false;           // dispatched or handled, with a department
   std::size_t limit = 1000;
+  // Only alarms of these sites or devices (an enterprise's outlets and devices); unset: any.
+  struct Subjects {
+    std::vector<std::string> sites;
+    std::vector<std::string> mns;
+  };
+  std::optional<Subjects> subjects;
 };
 
 struct Transition {
@@ -166,6 +175,11 @@ struct SiteFacts {
 };
 using SiteLookup =
     std::function<std::optional<SiteFacts>(const std::string& site, std::int64_t measured_ms)>;
+// What permit and emission_total rules and screening's flag_cover need: the permit of (outlet
+// site, factor) in force at a measured time (the app fills it from the registry's permits.csv;
+// tests from a table). nullopt: no permit (the site is no outlet, or the factor is not permitted).
+using PermitLookup = std::function<std::optional<PermitTerms>(
+    const std::string& site, const std::string& factor, std::int64_t measured_ms)>;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 // Delivers one notification: the HTTP status, or an error (unreachable, ...).
@@ -189,6 +203,9 @@ struct AlarmCounters {
   std::uint64_t notifications_delivered = 0;  // rows marked delivered (all time)
   std::uint64_t notification_failures = 0;    // failed delivery attempts since start
   std::uint64_t cursor = 0;
+  // permit values not judged (no O2, O2 ≥ 20.9 %, …) and emission totals not judged (more than
+  // 400,000 values in the year), since start
+  std::uint64_t permit_unjudged = 0;
 };
 
 // One alarm as a flat JSON object (the API's and the webhook's form; times ISO 8601, +08:00):
@@ -221,6 +238,9 @@ class AlarmService {
   // (unset: every site counts as unknown). Called on the engine thread with the engine's lock
   // held: it must not call back into this service.
   void set_sites(SiteLookup sites);
+  // Where permit and emission_total rules and screening's flag_cover learn an outlet's permit
+  // (unset: no site has one). Same calling rules as set_sites.
+  void set_permits(PermitLookup permits);
 
   // Starts the engine thread and the notifier thread; stop() ends both (idempotent).
   void start();

@@ -158,9 +158,12 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
   r.severity = *sev;
   const bool clock_driven =
       r.kind == alarm::RuleKind::kOffline || r.kind == alarm::RuleKind::kFactorMissing;
-  // water_class without a limit judges against the site's designated class (limit 0).
+  // water_class without a limit judges against the site's designated class (limit 0); permit
+  // and emission_total without one against the permit itself (limit 1).
+  const bool permit_kind =
+      r.kind == alarm::RuleKind::kPermit || r.kind == alarm::RuleKind::kEmissionTotal;
   if (!clock_driven && r.kind != alarm::RuleKind::kWaterClass &&
-      r.kind != alarm::RuleKind::kScreening && !has_limit) {
+      r.kind != alarm::RuleKind::kScreening && !permit_kind && !has_limit) {
     return bad("limit is required");
   }
   return r;
@@ -214,6 +217,23 @@ Response json_ok(int status, std::string body) {
   return Response{status, "application/json", std::move(body), {}};
 }
 
+// The enterprise an alarm concerns (key polluters): the one whose outlet its site is, else the
+// one of its device; "enterprise" and "enterprise_name" are null when none.
+void write_alarm_enterprise(core::JsonWriter& w, const registry::Registry& reg,
+                            const alarm::Alarm& a) {
+  const registry::Enterprise* e = nullptr;
+  if (const registry::Outlet* o = reg.find_outlet(a.site)) e = reg.find_enterprise(o->enterprise);
+  if (!e && !a.mn.empty()) {
+    if (const registry::Device* d = reg.find_device(a.mn); d && !d->enterprise.empty()) {
+      e = reg.find_enterprise(d->enterprise);
+    }
+  }
+  w.key("enterprise");
+  e ? w.value(e->code) : w.null();
+  w.key("enterprise_name");
+  e ? w.value(e->name) : w.null();
+}
+
 Response list_alarms(const Ctx& c, bool tasks) {
   if (!c.s.alarms) return unavailable();
   alarm::AlarmQuery q;
@@ -254,6 +274,28 @@ Response list_alarms(const Ctx& c, bool tasks) {
   if (!q.site.empty()) {
     if (auto denied = site_denied(c, *reg, reg->find_site(q.site), q.site)) return *denied;
   }
+  if (auto it = query.find("enterprise"); it != query.end() && !it->second.empty()) {
+    // The enterprise's outlets, the sites its devices serve or served, and its devices.
+    const std::string& code = it->second;
+    if (!reg->find_enterprise(code)) {
+      if (c.who && auth::unrestricted(c.who->scopes)) {
+        return error(404, "not_found", "no enterprise '" + code + "'");
+      }
+      return error(403, "forbidden", "enterprise '" + code + "' is outside your scope");
+    }
+    alarm::AlarmQuery::Subjects subjects;
+    for (const auto& o : reg->outlets()) {
+      if (o.enterprise == code) subjects.sites.push_back(o.site);
+    }
+    for (const auto& d : reg->devices()) {
+      if (d.enterprise != code) continue;
+      subjects.mns.push_back(d.mn);
+      for (const auto& a : reg->assignments()) {
+        if (a.mn == d.mn) subjects.sites.push_back(a.site);
+      }
+    }
+    q.subjects = std::move(subjects);
+  }
   auto alarms = c.s.alarms->alarms(q);
   if (!alarms) return alarm_error(alarms.error());
   core::JsonWriter w;
@@ -261,7 +303,10 @@ Response list_alarms(const Ctx& c, bool tasks) {
   for (const auto& a : *alarms) {
     if (!site_visible(c, *reg, a.site)) continue;
     if (!department.empty() && a.department != department) continue;
-    alarm::write_alarm(w, a);
+    w.begin_object();
+    alarm::write_alarm_fields(w, a);
+    write_alarm_enterprise(w, *reg, a);
+    w.end_object();
   }
   w.end_array().end_object();
   return json_ok(200, w.take());
@@ -419,6 +464,7 @@ Response alarm(const Ctx& c) {
   core::JsonWriter w;
   w.begin_object();
   alarm::write_alarm_fields(w, *a);
+  write_alarm_enterprise(w, *c.s.registry->get(), *a);
   w.key("events").begin_array();
   for (const auto& e : *events) {
     w.begin_object().key("id").value(e.id).key("time").value(iso(e.at_ms));
@@ -464,7 +510,10 @@ core::Result<std::string> next_events(EventStream& es) {
     es.after = ch.event_id;
     if (!site_visible(c, *reg, ch.alarm.site)) continue;
     core::JsonWriter w;
-    alarm::write_alarm(w, ch.alarm);
+    w.begin_object();
+    alarm::write_alarm_fields(w, ch.alarm);
+    write_alarm_enterprise(w, *reg, ch.alarm);
+    w.end_object();
     out += "id: " + std::to_string(ch.event_id) + "\nevent: alarm\ndata: " + w.take() + "\n\n";
   }
   // Events outside the caller's scopes still move the position: a comment carries it.

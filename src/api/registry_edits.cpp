@@ -1,5 +1,6 @@
 // Registry edits through the API: PUT /api/v1/sites/{code}, PUT /api/v1/devices/{mn},
-// POST /api/v1/assignments. A JSON body in, the new snapshot swapped in and saved, or a 400 with
+// POST /api/v1/assignments; key polluters: PUT /api/v1/enterprises/{code}, POST /api/v1/outlets,
+// POST /api/v1/permits. A JSON body in, the new snapshot swapped in and saved, or a 400 with
 // the registry's reason.
 #include <boost/json.hpp>
 
@@ -190,6 +191,65 @@ Response post_assignment(const ApiSources& s, const std::string& body) {
       s, [&](const registry::Registry& reg) { return reg.with_assignment(a); },
       "{\"mn\":" + json::serialize(json::string(a.mn)) +
           ",\"site\":" + json::serialize(json::string(a.site)) + "}");
+}
+
+Response put_enterprise(const ApiSources& s, const std::string& code, const std::string& body) {
+  auto o = parse_object(body);
+  if (!o) return detail::error(400, "bad_request", o.error().detail);
+  return commit(
+      s,
+      [&](const registry::Registry& reg) -> core::Result<registry::Registry> {
+        registry::Enterprise e;
+        if (const registry::Enterprise* old = reg.find_enterprise(code)) e = *old;
+        e.code = code;
+        if (auto r = str(*o, "name", e.name); !r) return core::fail(r.error());
+        if (auto r = str(*o, "county", e.county); !r) return core::fail(r.error());
+        return reg.with_enterprise(e);
+      },
+      "{\"code\":" + json::serialize(json::string(code)) + "}");
+}
+
+Response post_outlet(const ApiSources& s, const std::string& body) {
+  auto o = parse_object(body);
+  if (!o) return detail::error(400, "bad_request", o.error().detail);
+  registry::Outlet outlet;
+  for (const auto& [key, out] : {std::pair<const char*, std::string*>{"site", &outlet.site},
+                                 {"enterprise", &outlet.enterprise},
+                                 {"permit_code", &outlet.permit_code}}) {
+    if (auto r = str(*o, key, *out); !r) return detail::error(400, "bad_request", r.error().detail);
+  }
+  return commit(
+      s, [&](const registry::Registry& reg) { return reg.with_outlet(outlet); },
+      "{\"site\":" + json::serialize(json::string(outlet.site)) + "}");
+}
+
+Response post_permit(const ApiSources& s, const std::string& body) {
+  auto o = parse_object(body);
+  if (!o) return detail::error(400, "bad_request", o.error().detail);
+  registry::Permit p;
+  auto bad = [](const core::Error& e) { return detail::error(400, "bad_request", e.detail); };
+  for (const auto& [key, out] : {std::pair<const char*, std::string*>{"outlet", &p.outlet},
+                                 {"factor", &p.factor},
+                                 {"unit", &p.unit},
+                                 {"standard", &p.standard}}) {
+    if (auto r = str(*o, key, *out); !r) return bad(r.error());
+  }
+  for (const auto& [key, out] : {std::pair<const char*, std::optional<double>*>{"limit", &p.limit},
+                                 {"reference_o2_pct", &p.reference_o2_pct},
+                                 {"annual_total_t", &p.annual_total_t}}) {
+    if (auto r = num(*o, key, *out); !r) return bad(r.error());
+  }
+  if (auto r = boolean(*o, "converted", p.converted); !r) return bad(r.error());
+  auto from = time_member(*o, "from", INT64_MIN);
+  if (!from) return bad(from.error());
+  auto until = time_member(*o, "until", INT64_MAX);
+  if (!until) return bad(until.error());
+  p.from_ms = *from;
+  p.until_ms = *until;
+  return commit(
+      s, [&](const registry::Registry& reg) { return reg.with_permit(p); },
+      "{\"outlet\":" + json::serialize(json::string(p.outlet)) +
+          ",\"factor\":" + json::serialize(json::string(p.factor)) + "}");
 }
 
 }  // namespace ecomon::api

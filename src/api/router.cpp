@@ -417,6 +417,59 @@ Response assign(const Ctx& c) {
   return r;
 }
 
+// Key polluters. A new enterprise needs an unrestricted caller, an existing one must be visible;
+// an outlet's or a permit's site must be in the caller's scopes.
+Response edit_enterprise(const Ctx& c) {
+  {
+    auto reg = c.s.registry->get();
+    const registry::Enterprise* e = reg->find_enterprise(c.params.at(0));
+    bool visible = auth::unrestricted(c.who->scopes);
+    if (e && !visible) {
+      for (const auto& o : reg->outlets()) {
+        const registry::Site* site = reg->find_site(o.site);
+        if (o.enterprise == e->code && site && detail::in_scope(c, *reg, *site)) visible = true;
+      }
+    }
+    if (!visible) {
+      return error(403, "forbidden", "enterprise '" + c.params.at(0) + "' is outside your scope");
+    }
+  }
+  Response r = put_enterprise(c.s, c.params.at(0), c.req.body);
+  audit_edit(c, r, "enterprise.edit", c.params.at(0));
+  return r;
+}
+
+// The site named by `key` in the body must be in the caller's scopes (or the caller
+// unrestricted); the site code, or the answer to give.
+core::Result<std::string, Response> body_site_in_scope(const Ctx& c, const char* key) {
+  std::string code;
+  if (auto body = parse_object(c.req.body)) code = member(*body, key);
+  if (!auth::unrestricted(c.who->scopes)) {
+    auto reg = c.s.registry->get();
+    const registry::Site* site = reg->find_site(code);
+    if (!site || !detail::in_scope(c, *reg, *site)) {
+      return core::fail(error(403, "forbidden", "site '" + code + "' is outside your scope"));
+    }
+  }
+  return code;
+}
+
+Response add_outlet(const Ctx& c) {
+  auto site = body_site_in_scope(c, "site");
+  if (!site) return site.error();
+  Response r = post_outlet(c.s, c.req.body);
+  audit_edit(c, r, "outlet.edit", *site);
+  return r;
+}
+
+Response add_permit(const Ctx& c) {
+  auto site = body_site_in_scope(c, "outlet");
+  if (!site) return site.error();
+  Response r = post_permit(c.s, c.req.body);
+  audit_edit(c, r, "permit.edit", *site);
+  return r;
+}
+
 Response healthz(const Ctx&) {
   return Response{200, "application/json", "{\"status\":\"ok\"}", {}};
 }
@@ -457,6 +510,13 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/v1/screening", Access::kAction, A::kDataRead}, detail::screening},
       {{"GET", "/api/v1/aggregates", Access::kAction, A::kDataRead}, detail::aggregates},
       {{"GET", "/api/v1/revisions", Access::kAction, A::kDataRead}, detail::revisions},
+      {{"GET", "/api/v1/enterprises", Access::kAction, A::kDataRead}, detail::enterprises},
+      {{"GET", "/api/v1/enterprises/{code}", Access::kAction, A::kDataRead}, detail::enterprise},
+      {{"PUT", "/api/v1/enterprises/{code}", Access::kAction, A::kRegistryWrite}, edit_enterprise},
+      {{"POST", "/api/v1/outlets", Access::kAction, A::kRegistryWrite}, add_outlet},
+      {{"POST", "/api/v1/permits", Access::kAction, A::kRegistryWrite}, add_permit},
+      {{"GET", "/api/v1/enterprises/{code}/emissions", Access::kAction, A::kDataRead},
+       detail::enterprise_emissions},
       {{"GET", "/api/v1/backfill", Access::kAction, A::kDataRead}, detail::backfill},
       {{"GET", "/api/v1/dust-storm-days", Access::kAction, A::kDataRead}, detail::dust_storm_days},
       {{"GET", "/api/v1/devices", Access::kAction, A::kDeviceRead}, detail::devices},

@@ -91,6 +91,10 @@ Response screening(const Ctx& c);
 // Stored hourly and daily means and their revisions (derived_routes.cpp).
 Response aggregates(const Ctx& c);
 Response revisions(const Ctx& c);
+// Key polluters: enterprises, outlets, permits, emissions (enterprise_routes.cpp).
+Response enterprises(const Ctx& c);
+Response enterprise(const Ctx& c);
+Response enterprise_emissions(const Ctx& c);
 // Automatic backfill requests (backfill_routes.cpp).
 Response backfill(const Ctx& c);
 // The public API (public_api.cpp).
@@ -156,5 +160,8 @@ bool final_release_only(const registry::Registry& reg, const std::string& site,
 Response put_site(const ApiSources& s, const std::string& code, const std::string& body);
 Response put_device(const ApiSources& s, const std::string& mn, const std::string& body);
 Response post_assignment(const ApiSources& s, const std::string& body);
+Response put_enterprise(const ApiSources& s, const std::string& code, const std::string& body);
+Response post_outlet(const ApiSources& s, const std::string& body);
+Response post_permit(const ApiSources& s, const std::string& body);
 
 }  // namespace ecomon::api

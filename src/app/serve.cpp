@@ -193,6 +193,9 @@ std::string alarm_metrics(const alarm::AlarmCounters& a) {
        a.notifications_delivered);
   line("ecomon_alarm_notification_failures_total", "Webhook delivery attempts that failed.",
        "counter", a.notification_failures);
+  line("ecomon_alarm_permit_unjudged_total",
+       "Outlet values a permit rule could not judge (no O2 to convert, O2 >= 20.9 %, ...).",
+       "counter", a.permit_unjudged);
   return m.str();
 }
 
@@ -480,6 +483,17 @@ int run_serve(ServeOptions o) {
     }
     return f;
   });
+  // permit and emission_total rules, screening's flag_cover: the outlet's permit of a factor in
+  // force at the data's time (registry permits.csv).
+  (*alarms)->set_permits(
+      [&registry](const std::string& site, const std::string& factor,
+                  std::int64_t measured_ms) -> std::optional<alarm::PermitTerms> {
+        const auto current = registry.get();
+        const registry::Permit* p = current->permit(site, factor, measured_ms);
+        if (!p) return std::nullopt;
+        return alarm::PermitTerms{
+            p->limit, p->unit, p->standard, p->converted, p->reference_o2_pct, p->annual_total_t};
+      });
   sources.devices = [&gw] {
     std::vector<api::DeviceInfo> out;
     for (const auto& d : gw.devices()) {

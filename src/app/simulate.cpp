@@ -420,6 +420,51 @@ int run_simulate(const SimulateOptions& o) {
       for (std::int64_t h : hours) s.cps.emplace_back(generated_cp(h, 6, rng), h);
       scripts.push_back(std::move(s));
     }
+    // Outlets of key polluters (the demo's fictional enterprise): hourly flue-gas or wastewater
+    // data with the fields a real logger sends — measured and converted means, O2, the flow's
+    // volume and each pollutant's emission amount (Cou, kg) for the hour — below the demo permits.
+    for (const auto& site : reg->sites()) {
+      const bool gas = site.kind == "polluter_waste_gas";
+      if (!gas && site.kind != "polluter_wastewater") continue;
+      const registry::Device* d = device_of(site.code);
+      if (!d) continue;
+      Script s;
+      s.mn = d->mn;
+      s.st = d->st;
+      std::normal_distribution<double> wobble(1.0, 0.08);
+      for (std::int64_t h : hours) {
+        std::string cp = "DataTime=" + dt_text(h);
+        char b[200];
+        if (gas) {
+          const double flow_m3 = 1.2e6 * wobble(rng);  // standard dry flue gas in the hour
+          const double o2 = 8.0 * wobble(rng);
+          std::snprintf(b, sizeof b, ";a00000-Cou=%.0f,a00000-Flag=N;a19001-Avg=%.2f,a19001-Flag=N",
+                        flow_m3, o2);
+          cp += b;
+          for (const auto& [factor, mean] :
+               {std::pair<const char*, double>{"a21026", 45}, {"a21002", 60}, {"a34013", 8}}) {
+            const double c = mean * wobble(rng);
+            // The converted value to 6 % O2 (GB 13223-2011 §5.2) and the hour's mass in kg.
+            std::snprintf(b, sizeof b, ";%s-Avg=%.2f,%s-ZsAvg=%.2f,%s-Cou=%.3f,%s-Flag=N", factor,
+                          c, factor, c * 15.0 / (21.0 - o2), factor, c * flow_m3 * 1e-6, factor);
+            cp += b;
+          }
+        } else {
+          const double flow_m3 = 60.0 * wobble(rng);
+          std::snprintf(b, sizeof b, ";w00000-Cou=%.2f,w00000-Flag=N", flow_m3);
+          cp += b;
+          for (const auto& [factor, mean] :
+               {std::pair<const char*, double>{"w01018", 40}, {"w21003", 3}}) {
+            const double c = mean * wobble(rng);
+            std::snprintf(b, sizeof b, ";%s-Avg=%.2f,%s-Cou=%.4f,%s-Flag=N", factor, c, factor,
+                          c * flow_m3 * 1e-3, factor);
+            cp += b;
+          }
+        }
+        s.cps.emplace_back(cp, h);
+      }
+      scripts.push_back(std::move(s));
+    }
     // Water sections: hourly values around the real snapshot.
     if (!o.snapshot_csv.empty()) {
       std::ifstream snap(o.snapshot_csv);

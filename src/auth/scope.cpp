@@ -99,6 +99,10 @@ bool site_in_scope(const std::vector<Scope>& scopes, const registry::Registry& r
     } else if (s.kind == "site") {
       if (site.code == s.value) return true;
     } else if (s.kind == "enterprise") {
+      // Its outlets (outlets.csv), and any site one of its devices was assigned to.
+      if (const registry::Outlet* o = reg.find_outlet(site.code); o && o->enterprise == s.value) {
+        return true;
+      }
       for (const auto& a : reg.assignments()) {
         if (a.site != site.code) continue;
         const registry::Device* d = reg.find_device(a.mn);

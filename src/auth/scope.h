@@ -6,8 +6,9 @@
 //   city:510800           the sites of one city (by administrative code; for a province)
 //   county:510802         the sites of one county or district
 //   department:NAME       the sites owned by one department (Site::department)
-//   enterprise:CODE       the sites of one enterprise: sites that one of its devices was assigned
-//   to site:2523A            one site (site:A,B,C is three scopes)
+//   enterprise:CODE       the sites of one enterprise: its outlets (registry outlets.csv) and the
+//                         sites that one of its devices was assigned to
+//   site:2523A            one site (site:A,B,C is three scopes)
 #pragma once
 
 #include <string>

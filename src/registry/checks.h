@@ -22,6 +22,10 @@ std::optional<Problem> check_site(const Site& site);
 std::optional<Problem> check_device(const Device& device);
 std::optional<Problem> check_factor(const Factor& factor);
 std::optional<Problem> check_enterprise(const Enterprise& enterprise);
+// An outlet is a site of a polluter kind; a permit needs a factor, a limit or an annual total,
+// and a reference O2 below 21 % when it applies to the converted concentration.
+std::optional<Problem> check_outlet(const Outlet& outlet, const Site* site);
+std::optional<Problem> check_permit(const Permit& permit);
 // An effective range [from_ms, until_ms) must not be empty.
 std::optional<Problem> check_range(std::int64_t from_ms, std::int64_t until_ms);
 

@@ -396,6 +396,16 @@ constexpr FileSpec kAssignmentsFile{"assignments.csv", kAssignmentsRequired, kRa
 constexpr std::string_view kSettingsRequired[] = {"site", "key", "value"};
 constexpr FileSpec kSettingsFile{"settings.csv", kSettingsRequired, kRangeColumns};
 
+constexpr std::string_view kOutletsRequired[] = {"site", "enterprise"};
+constexpr std::string_view kOutletsOptional[] = {"permit_code"};
+constexpr FileSpec kOutletsFile{"outlets.csv", kOutletsRequired, kOutletsOptional};
+
+constexpr std::string_view kPermitsRequired[] = {"outlet", "factor"};
+constexpr std::string_view kPermitsOptional[] = {
+    "limit",          "unit", "standard", "converted", "reference_o2_pct",
+    "annual_total_t", "from", "until"};
+constexpr FileSpec kPermitsFile{"permits.csv", kPermitsRequired, kPermitsOptional};
+
 // Fills one Registry file by file; each step checks the references to the files before it.
 class Loader {
  public:
@@ -610,6 +620,79 @@ class Loader {
     return {};
   }
 
+  core::Result<void> outlets() {
+    auto table = read_table(dir_, kOutletsFile, false);
+    if (!table) return core::fail(table.error());
+    std::map<std::string, std::size_t, std::less<>> seen;
+    for (const Record& record : table->rows) {
+      const Row row(*table, record);
+      Outlet o{std::string(row.get("site")), std::string(row.get("enterprise")),
+               std::string(row.get("permit_code"))};
+      if (auto p = internal::check_outlet(o, registry_.find_site(o.site))) {
+        return row.error(p->field, p->message);
+      }
+      if (registry_.find_enterprise(o.enterprise) == nullptr) {
+        return row.error("enterprise", "no enterprise '" + o.enterprise + "' in enterprises.csv");
+      }
+      if (auto r = unique(seen, o.site, row, "site"); !r) return r;
+      registry_.mutable_outlets().push_back(std::move(o));
+    }
+    return {};
+  }
+
+  core::Result<void> permits() {
+    auto table = read_table(dir_, kPermitsFile, false);
+    if (!table) return core::fail(table.error());
+    std::map<std::pair<std::string, std::string>, std::vector<std::pair<Permit, std::size_t>>>
+        by_key;
+    for (const Record& record : table->rows) {
+      const Row row(*table, record);
+      Permit p;
+      p.outlet = row.get("outlet");
+      p.factor = row.get("factor");
+      p.unit = row.get("unit");
+      p.standard = row.get("standard");
+      if (!p.outlet.empty() && registry_.find_outlet(p.outlet) == nullptr) {
+        return row.error("outlet", "no outlet '" + p.outlet + "' in outlets.csv");
+      }
+      for (const auto& [column, target] :
+           {std::pair<std::string_view, std::optional<double>*>{"limit", &p.limit},
+            {"reference_o2_pct", &p.reference_o2_pct},
+            {"annual_total_t", &p.annual_total_t}}) {
+        const auto text = row.get(column);
+        if (text.empty()) continue;
+        const auto v = parse_double(text);
+        if (!v) return row.error(column, "'" + std::string(text) + "' is not a number");
+        *target = *v;
+      }
+      if (const auto text = row.get("converted"); !text.empty()) {
+        const auto b = parse_bool(text);
+        if (!b) return row.error("converted", "'" + std::string(text) + "' is not true or false");
+        p.converted = *b;
+      }
+      if (auto problem = internal::check_permit(p)) {
+        return row.error(problem->field, problem->message);
+      }
+      auto range = parse_range(row);
+      if (!range) return core::fail(range.error());
+      std::tie(p.from_ms, p.until_ms) = *range;
+      // Two permits in force at once would make permit() depend on the row order.
+      auto& earlier = by_key[{p.outlet, p.factor}];
+      for (const auto& [other, other_line] : earlier) {
+        if (internal::overlaps(p.from_ms, p.until_ms, other.from_ms, other.until_ms)) {
+          return row.error("from", p.outlet + " " + p.factor + " " +
+                                       internal::describe_range(p.from_ms, p.until_ms) +
+                                       " overlaps the permit on line " +
+                                       std::to_string(other_line) + " " +
+                                       internal::describe_range(other.from_ms, other.until_ms));
+        }
+      }
+      earlier.emplace_back(p, row.line());
+      registry_.mutable_permits().push_back(std::move(p));
+    }
+    return {};
+  }
+
   Registry take() {
     registry_.reindex();
     return std::move(registry_);
@@ -644,9 +727,10 @@ core::Result<Registry> load_registry(const std::string& dir, const SecretCodec& 
     return registry_error("registry directory '" + dir + "' does not exist");
   }
   Loader loader(dir, &secrets);
-  // Order matters: devices name enterprises; assignments and settings name sites and devices.
+  // Order matters: devices name enterprises; assignments and settings name sites and devices;
+  // outlets name sites and enterprises; permits name outlets.
   for (auto step : {&Loader::enterprises, &Loader::sites, &Loader::devices, &Loader::factors,
-                    &Loader::assignments, &Loader::settings}) {
+                    &Loader::assignments, &Loader::settings, &Loader::outlets, &Loader::permits}) {
     if (auto r = (loader.*step)(); !r) return core::fail(r.error());
   }
   return loader.take();

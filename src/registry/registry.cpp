@@ -177,6 +177,40 @@ std::optional<Problem> check_enterprise(const Enterprise& enterprise) {
   return std::nullopt;
 }
 
+std::optional<Problem> check_outlet(const Outlet& outlet, const Site* site) {
+  if (outlet.site.empty()) return Problem{"site", "is empty"};
+  if (site == nullptr) return Problem{"site", "no site '" + outlet.site + "' in sites.csv"};
+  if (site->kind != "polluter_waste_gas" && site->kind != "polluter_wastewater") {
+    return Problem{"site", "site " + outlet.site + " is of kind " + site->kind +
+                               "; an outlet is a polluter_waste_gas or polluter_wastewater site"};
+  }
+  if (outlet.enterprise.empty()) return Problem{"enterprise", "is empty"};
+  return std::nullopt;
+}
+
+std::optional<Problem> check_permit(const Permit& permit) {
+  if (permit.outlet.empty()) return Problem{"outlet", "is empty"};
+  if (permit.factor.empty()) return Problem{"factor", "is empty"};
+  if (!permit.limit && !permit.annual_total_t) {
+    return Problem{"limit", "a permit row needs a limit, an annual_total_t, or both"};
+  }
+  if (permit.limit && !(*permit.limit >= 0)) return Problem{"limit", "must be at least 0"};
+  if (permit.limit && permit.unit.empty()) return Problem{"unit", "is empty (the limit's unit)"};
+  if (permit.annual_total_t && !(*permit.annual_total_t >= 0)) {
+    return Problem{"annual_total_t", "must be at least 0"};
+  }
+  if (permit.converted && !permit.reference_o2_pct) {
+    return Problem{"reference_o2_pct",
+                   "is required when the limit applies to the converted "
+                   "concentration (converted = true)"};
+  }
+  if (permit.reference_o2_pct &&
+      !(*permit.reference_o2_pct >= 0 && *permit.reference_o2_pct < 21)) {
+    return Problem{"reference_o2_pct", "must be 0 to below 21 (% O2)"};
+  }
+  return std::nullopt;
+}
+
 std::optional<Problem> check_range(std::int64_t from_ms, std::int64_t until_ms) {
   if (from_ms < until_ms) return std::nullopt;
   return Problem{"until", "ends at or before it starts: " + describe_range(from_ms, until_ms)};
@@ -211,6 +245,36 @@ void Registry::reindex() {
                    [](const SiteSetting& a, const SiteSetting& b) {
                      return std::tie(a.site, a.key, a.from_ms) < std::tie(b.site, b.key, b.from_ms);
                    });
+  std::stable_sort(permits_.begin(), permits_.end(), [](const Permit& a, const Permit& b) {
+    return std::tie(a.outlet, a.factor, a.from_ms) < std::tie(b.outlet, b.factor, b.from_ms);
+  });
+}
+
+const Enterprise* Registry::find_enterprise(std::string_view code) const {
+  for (const auto& e : enterprises_) {
+    if (e.code == code) return &e;
+  }
+  return nullptr;
+}
+
+const Outlet* Registry::find_outlet(std::string_view site) const {
+  for (const auto& o : outlets_) {
+    if (o.site == site) return &o;
+  }
+  return nullptr;
+}
+
+const Permit* Registry::permit(std::string_view outlet, std::string_view factor,
+                               std::int64_t measured_ms) const {
+  auto it = std::lower_bound(
+      permits_.begin(), permits_.end(), std::pair{outlet, factor},
+      [](const Permit& p, const std::pair<std::string_view, std::string_view>& k) {
+        return std::pair<std::string_view, std::string_view>(p.outlet, p.factor) < k;
+      });
+  for (; it != permits_.end() && it->outlet == outlet && it->factor == factor; ++it) {
+    if (it->from_ms <= measured_ms && measured_ms < it->until_ms) return &*it;
+  }
+  return nullptr;
 }
 
 const Site* Registry::find_site(std::string_view code) const {
@@ -259,6 +323,13 @@ core::Result<Registry> Registry::with_site(Site site) const {
   if (auto p = internal::check_site(site)) {
     return edit_error("bad_site", "site " + site.code + " " + p->field + ": " + p->message);
   }
+  // An outlet stays a polluter site: its permits would otherwise judge an air station.
+  if (const Outlet* o = find_outlet(site.code)) {
+    if (auto p = internal::check_outlet(*o, &site)) {
+      return edit_error("bad_site", "site " + site.code + " is an outlet of " + o->enterprise +
+                                        " (outlets.csv): " + p->message);
+    }
+  }
   Registry next = *this;
   if (const auto it = site_index_.find(site.code); it != site_index_.end()) {
     next.sites_[it->second] = std::move(site);
@@ -285,6 +356,84 @@ core::Result<Registry> Registry::with_device(Device device) const {
     next.devices_[it->second] = std::move(device);
   } else {
     next.devices_.push_back(std::move(device));
+  }
+  next.reindex();
+  return next;
+}
+
+core::Result<Registry> Registry::with_enterprise(Enterprise enterprise) const {
+  if (enterprise.code.empty()) return edit_error("empty_code", "an enterprise needs a code");
+  if (auto p = internal::check_enterprise(enterprise)) {
+    return edit_error("bad_enterprise",
+                      "enterprise " + enterprise.code + " " + p->field + ": " + p->message);
+  }
+  Registry next = *this;
+  auto it = std::find_if(next.enterprises_.begin(), next.enterprises_.end(),
+                         [&](const Enterprise& e) { return e.code == enterprise.code; });
+  if (it != next.enterprises_.end()) {
+    *it = std::move(enterprise);
+  } else {
+    next.enterprises_.push_back(std::move(enterprise));
+  }
+  return next;
+}
+
+core::Result<Registry> Registry::with_outlet(Outlet outlet) const {
+  if (outlet.site.empty()) return edit_error("empty_code", "an outlet needs a site code");
+  const Site* site = find_site(outlet.site);
+  if (site == nullptr) return edit_error("unknown_site", "no site " + outlet.site);
+  if (auto p = internal::check_outlet(outlet, site)) {
+    return edit_error("bad_outlet", "outlet " + outlet.site + " " + p->field + ": " + p->message);
+  }
+  if (find_enterprise(outlet.enterprise) == nullptr) {
+    return edit_error("unknown_enterprise",
+                      "outlet " + outlet.site + ": no enterprise " + outlet.enterprise);
+  }
+  Registry next = *this;
+  auto it = std::find_if(next.outlets_.begin(), next.outlets_.end(),
+                         [&](const Outlet& o) { return o.site == outlet.site; });
+  if (it != next.outlets_.end()) {
+    *it = std::move(outlet);
+  } else {
+    next.outlets_.push_back(std::move(outlet));
+  }
+  return next;
+}
+
+core::Result<Registry> Registry::with_permit(Permit permit) const {
+  if (permit.outlet.empty()) return edit_error("empty_code", "a permit needs an outlet");
+  if (find_outlet(permit.outlet) == nullptr) {
+    return edit_error("unknown_outlet", "no outlet " + permit.outlet);
+  }
+  if (auto p = internal::check_permit(permit)) {
+    return edit_error("bad_permit", "permit of " + permit.outlet + " " + permit.factor + " " +
+                                        p->field + ": " + p->message);
+  }
+  if (auto p = internal::check_range(permit.from_ms, permit.until_ms)) {
+    return edit_error("bad_range", "permit of " + permit.outlet + " " + p->message);
+  }
+  // The same outlet, factor and start identify a permit: giving them again edits it.
+  std::optional<std::size_t> replaced;
+  for (std::size_t i = 0; i < permits_.size(); ++i) {
+    const Permit& other = permits_[i];
+    if (other.outlet != permit.outlet || other.factor != permit.factor) continue;
+    if (other.from_ms == permit.from_ms) {
+      replaced = i;
+      continue;
+    }
+    if (internal::overlaps(other.from_ms, other.until_ms, permit.from_ms, permit.until_ms)) {
+      return edit_error("overlapping_permit",
+                        "permit of " + permit.outlet + " " + permit.factor + " " +
+                            internal::describe_range(permit.from_ms, permit.until_ms) +
+                            " overlaps the one " +
+                            internal::describe_range(other.from_ms, other.until_ms));
+    }
+  }
+  Registry next = *this;
+  if (replaced) {
+    next.permits_[*replaced] = std::move(permit);
+  } else {
+    next.permits_.push_back(std::move(permit));
   }
   next.reindex();
   return next;

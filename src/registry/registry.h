@@ -102,6 +102,30 @@ struct Enterprise {
   std::string county;
 };
 
+// An outlet (排放口) of a key polluter: a site of kind polluter_waste_gas or polluter_wastewater
+// that belongs to an enterprise. The outlet IS a registry site, so its devices are assigned to it
+// like any site's and every stored value, alarm and scope check carries its code as `site`.
+struct Outlet {
+  std::string site;        // the site's code: the outlet's code in ecomon
+  std::string enterprise;  // Enterprise::code
+  std::string permit_code;  // 排放口编号 on the permit (DA001 waste gas, DW001 wastewater), or ""
+};
+
+// One permitted item (排污许可) of one factor at one outlet, for data measured in
+// [from_ms, until_ms): the permitted concentration limit and/or the annual permitted total.
+struct Permit {
+  std::string outlet;                      // Outlet::site
+  std::string factor;                      // HJ 212-2017 code (a21026, w01018)
+  std::optional<double> limit;             // permitted concentration, in `unit`
+  std::string unit;                        // mg/m³ (waste gas), mg/L (wastewater)
+  std::string standard;                    // where the limit comes from: "GB 13223-2011 表1"
+  bool converted = false;                  // limit applies to the converted concentration (折算)
+  std::optional<double> reference_o2_pct;  // the reference O2 of the conversion, % (converted only)
+  std::optional<double> annual_total_t;    // 许可排放量, tonnes per calendar year
+  std::int64_t from_ms = INT64_MIN;
+  std::int64_t until_ms = INT64_MAX;
+};
+
 class Registry {
  public:
   Registry() = default;
@@ -112,12 +136,20 @@ class Registry {
   const std::vector<Factor>& factors() const { return factors_; }
   const std::vector<SiteSetting>& settings() const { return settings_; }
   const std::vector<Enterprise>& enterprises() const { return enterprises_; }
+  const std::vector<Outlet>& outlets() const { return outlets_; }
+  const std::vector<Permit>& permits() const { return permits_; }  // by (outlet, factor, from)
 
   const Site* find_site(std::string_view code) const;
   const Device* find_device(std::string_view mn) const;
   const Factor* find_factor(std::string_view code) const;
   // The site device `mn` served at `measured_ms`, if any.
   const Site* site_of(std::string_view mn, std::int64_t measured_ms) const;
+  const Enterprise* find_enterprise(std::string_view code) const;
+  // The outlet that site `site` is, if it is one.
+  const Outlet* find_outlet(std::string_view site) const;
+  // The permit of (outlet site, factor) in force for data measured at `measured_ms`, if any.
+  const Permit* permit(std::string_view outlet, std::string_view factor,
+                       std::int64_t measured_ms) const;
   // The value of a site setting for data measured at `measured_ms`.
   std::optional<std::string> setting(std::string_view site, std::string_view key,
                                      std::int64_t measured_ms) const;
@@ -128,6 +160,13 @@ class Registry {
   core::Result<Registry> with_site(Site site) const;
   core::Result<Registry> with_device(Device device) const;
   core::Result<Registry> with_assignment(Assignment assignment) const;
+  // Key polluters. An enterprise with an existing code replaces it; an outlet is keyed by its
+  // site (a polluter_* site; its enterprise must exist); a permit by (outlet, factor, from_ms),
+  // and must not overlap another permit of the same outlet and factor. Extra reasons:
+  // bad_enterprise, bad_outlet, bad_permit, unknown_outlet, overlapping_permit.
+  core::Result<Registry> with_enterprise(Enterprise enterprise) const;
+  core::Result<Registry> with_outlet(Outlet outlet) const;
+  core::Result<Registry> with_permit(Permit permit) const;
   // A commissioning device (unknown-device policy `accept`): a pending device and a provisional
   // site whose code is its MN and whose kind follows its ST, assigned from `from_ms` on.
   Registry with_pending_device(std::string_view mn, std::string_view st,
@@ -140,6 +179,8 @@ class Registry {
   std::vector<Factor>& mutable_factors() { return factors_; }
   std::vector<SiteSetting>& mutable_settings() { return settings_; }
   std::vector<Enterprise>& mutable_enterprises() { return enterprises_; }
+  std::vector<Outlet>& mutable_outlets() { return outlets_; }
+  std::vector<Permit>& mutable_permits() { return permits_; }
   // Rebuilds the lookup indexes; the loader calls it after filling the vectors.
   void reindex();
 
@@ -150,6 +191,8 @@ class Registry {
   std::vector<Factor> factors_;
   std::vector<SiteSetting> settings_;
   std::vector<Enterprise> enterprises_;
+  std::vector<Outlet> outlets_;
+  std::vector<Permit> permits_;
   std::map<std::string, std::size_t, std::less<>> site_index_;
   std::map<std::string, std::size_t, std::less<>> device_index_;
   std::map<std::string, std::size_t, std::less<>> factor_index_;
@@ -160,8 +203,8 @@ class Registry {
 std::string_view site_kind_for_st(std::string_view st);
 
 // Loads a registry directory: sites.csv, devices.csv, assignments.csv, factors.csv,
-// settings.csv, enterprises.csv (each optional except sites.csv; formats in config/registry/
-// README.md). Errors name the file, line and column.
+// settings.csv, enterprises.csv, outlets.csv, permits.csv (each optional except sites.csv; formats
+// in config/registry/ README.md). Errors name the file, line and column.
 core::Result<Registry> load_registry(const std::string& dir);
 
 // Secrets in the files (the SM4 keys): how they are sealed on save and opened on load. The

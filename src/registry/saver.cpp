@@ -1,5 +1,6 @@
 // Writes a registry in the format load_registry() reads (config/registry/README.md), so edits
 // made through the API survive a restart.
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -42,6 +43,14 @@ std::string number_cell(const std::optional<double>& v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.7g", *v);
   return b;
+}
+
+// The shortest text that reads back as the same double (limits and totals must round-trip).
+std::string exact_cell(const std::optional<double>& v) {
+  if (!v) return "";
+  char b[32];
+  const auto r = std::to_chars(b, b + sizeof b, *v);
+  return std::string(b, r.ptr);
 }
 
 std::string flag(bool b) { return b ? "true" : "false"; }
@@ -99,6 +108,17 @@ core::Result<void> save_registry(const Registry& r, const std::string& dir,
   std::string& enterprises = files["enterprises.csv"];
   enterprises = row({"code", "name", "county"});
   for (const Enterprise& e : r.enterprises()) enterprises += row({e.code, e.name, e.county});
+  std::string& outlets = files["outlets.csv"];
+  outlets = row({"site", "enterprise", "permit_code"});
+  for (const Outlet& o : r.outlets()) outlets += row({o.site, o.enterprise, o.permit_code});
+  std::string& permits = files["permits.csv"];
+  permits = row({"outlet", "factor", "limit", "unit", "standard", "converted", "reference_o2_pct",
+                 "annual_total_t", "from", "until"});
+  for (const Permit& p : r.permits()) {
+    permits += row({p.outlet, p.factor, exact_cell(p.limit), p.unit, p.standard, flag(p.converted),
+                    exact_cell(p.reference_o2_pct), exact_cell(p.annual_total_t),
+                    time_cell(p.from_ms), time_cell(p.until_ms)});
+  }
 
   // Each file is written beside its final name and renamed over it, so a crash never leaves a
   // half-written file.
