@@ -899,5 +899,213 @@ TEST_F(AlarmEngineTest, ScreeningOpensOnANegativeOrOutOfRangeValueAndACleanOneCl
   EXPECT_EQ(events->front().note.rfind("future_time", 0), 0u) << events->front().note;
 }
 
+
+// --- drinking_water, radiation_dose, water_deteriorating; review actions in derived rules ---
+
+Rule drinking_rule(const std::string& factor = "") {
+  Rule r;
+  r.name = "表2 supplementary item";
+  r.kind = RuleKind::kDrinkingWater;
+  r.factor = factor;
+  return r;
+}
+
+TEST_F(AlarmEngineTest, DrinkingWaterOpensOneEpisodePerTable2ItemAtSourceSitesOnly) {
+  alarms_->set_sites([](const std::string& site, std::int64_t) -> std::optional<SiteFacts> {
+    if (site == "D01") return SiteFacts{"drinking_water_source", "reservoir", 2};
+    return SiteFacts{"surface_water", "river", 3};
+  });
+  auto stored = alarms_->create_rule(drinking_rule(), "tester");
+  ASSERT_TRUE(stored.ok()) << stored.error().detail;
+  EXPECT_EQ(stored->field, "Avg");
+  // GB 3838-2002 表2: sulfate ≤ 250 mg/L, iron ≤ 0.3 mg/L. A river section is not a source.
+  write({hourly("w21038", t0_, 300, "N", "W01")});
+  // At the source: sulfate exactly 250 meets the limit; iron 0.31 exceeds it.
+  write({hourly("w21038", t0_, 250, "N", "D01"), hourly("w20125", t0_, 0.31, "N", "D01")});
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].subject, "site:D01/w20125");
+  EXPECT_EQ(a[0].factor, "w20125");
+  EXPECT_EQ(a[0].limit, 0.3);
+  // Sulfate 260 opens its own episode; a flagged-M iron value neither clears nor counts.
+  write({hourly("w21038", t0_ + kHour, 260, "N", "D01"),
+         hourly("w20125", t0_ + kHour, 0.1, "M", "D01")});
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].subject, "site:D01/w21038");
+  EXPECT_EQ(a[0].limit, 250);
+  EXPECT_TRUE(a[1].active);
+  // Iron back within its limit clears iron only.
+  write({hourly("w20125", t0_ + 2 * kHour, 0.2, "N", "D01")});
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(a[0].active);  // sulfate
+  EXPECT_FALSE(a[1].active);
+  EXPECT_EQ(*a[1].cleared_ms, t0_ + 2 * kHour);
+  auto events = alarms_->events(a[0].id);
+  ASSERT_TRUE(events.ok());
+  EXPECT_NE(events->front().note.find("GB 3838-2002 表2 第1项"), std::string::npos)
+      << events->front().note;
+}
+
+TEST_F(AlarmEngineTest, DrinkingWaterRulesAreChecked) {
+  EXPECT_FALSE(alarms_->create_rule(drinking_rule("w21003"), "t").ok());  // NH3-N: 表1
+  auto one = alarms_->create_rule(drinking_rule("w20124"), "t");
+  ASSERT_TRUE(one.ok());
+  // Only manganese is watched by this rule: 0.2 mg/L manganese opens (表2 第5项 ≤ 0.1), sulfate
+  // 300 does not.
+  write({hourly("w20124", t0_, 0.2, "N", "D01"), hourly("w21038", t0_, 300, "N", "D01")});
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].factor, "w20124");
+}
+
+Rule radiation_rule(double k = 0) {
+  Rule r;
+  r.name = "γ dose rate above baseline";
+  r.kind = RuleKind::kRadiationDose;
+  r.site = "R01";
+  r.factor = "rad001";
+  r.limit = k;
+  return r;
+}
+
+TEST_F(AlarmEngineTest, RadiationDoseAboveMeanPlusKSigmaOfTheSiteBaseline) {
+  alarms_->set_sites([](const std::string& site, std::int64_t) -> std::optional<SiteFacts> {
+    SiteFacts f{"radiation", "", std::nullopt};
+    if (site == "R01") {
+      f.radiation_mean_ngy_h = 100;
+      f.radiation_sd_ngy_h = 5;
+    }
+    return f;
+  });
+  auto stored = alarms_->create_rule(radiation_rule(), "tester");
+  ASSERT_TRUE(stored.ok()) << stored.error().detail;
+  EXPECT_EQ(stored->limit, 3);  // k defaults to 3 (radiation.md §3: mean + 3σ)
+  // Investigation level 100 + 3 × 5 = 115 nGy/h: 115 itself is not above it.
+  write({hourly("rad001", t0_, 115, "N", "R01")});
+  process();
+  EXPECT_TRUE(all().empty());
+  write({hourly("rad001", t0_ + kHour, 116, "N", "R01")});
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].limit, 115);
+  EXPECT_EQ(*a[0].value, 116);
+  auto events = alarms_->events(a[0].id);
+  EXPECT_EQ(events->front().note.rfind("abnormal", 0), 0u) << events->front().note;
+  // 250 > 2 × mean: the same episode, worst value kept.
+  write({hourly("rad001", t0_ + 2 * kHour, 250, "N", "R01")});
+  write({hourly("rad001", t0_ + 3 * kHour, 104, "N", "R01")});  // back within: clears
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(*a[0].max_value, 250);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].cleared_ms, t0_ + 3 * kHour);
+}
+
+TEST_F(AlarmEngineTest, RadiationDoseWithoutARegisteredBaselineIsNotJudged) {
+  Rule r = radiation_rule(2);
+  r.site.clear();
+  ASSERT_TRUE(alarms_->create_rule(r, "t").ok());
+  write({hourly("rad001", t0_, 5000, "N", "R02")});
+  process();
+  EXPECT_TRUE(all().empty());
+  r.factor.clear();
+  EXPECT_FALSE(alarms_->create_rule(r, "t").ok());  // factor required: HJ 212 has no code
+}
+
+Rule deteriorating_rule(double classes = 0) {
+  Rule r;
+  r.name = "water class deteriorating";
+  r.kind = RuleKind::kWaterDeteriorating;
+  r.site = "W01";
+  r.limit = classes;
+  return r;
+}
+
+TEST_F(AlarmEngineTest, WaterDeterioratingComparesWithThePreviousSampleAndHoldsItsReference) {
+  auto stored = alarms_->create_rule(deteriorating_rule(), "tester");
+  ASSERT_TRUE(stored.ok()) << stored.error().detail;
+  EXPECT_EQ(stored->limit, 1);
+  // water_sample's other items are I–II; NH3-N decides: 0.5 → II, 1.0 → III, 2.0 → V.
+  write(water_sample(t0_, 0.5));  // II: the first sample, nothing to compare with
+  process();
+  EXPECT_TRUE(all().empty());
+  write(water_sample(t0_ + kHour, 1.0));  // III, one worse than II → opens
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].kind, RuleKind::kWaterDeteriorating);
+  EXPECT_EQ(*a[0].value, 3);
+  EXPECT_EQ(a[0].opened_ms, t0_ + kHour);
+  // Still III: still one class worse than the II before the drop → the episode holds.
+  write(water_sample(t0_ + 2 * kHour, 1.0));
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_TRUE(a[0].active);
+  EXPECT_EQ(a[0].count, 2);
+  // Back to II: recovered, clears.
+  write(water_sample(t0_ + 3 * kHour, 0.5));
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].cleared_ms, t0_ + 3 * kHour);
+}
+
+TEST_F(AlarmEngineTest, WaterDeterioratingByAtLeastNClasses) {
+  ASSERT_TRUE(alarms_->create_rule(deteriorating_rule(2), "tester").ok());
+  EXPECT_FALSE(alarms_->create_rule(deteriorating_rule(6), "t").ok());
+  write(water_sample(t0_, 0.5));              // II
+  write(water_sample(t0_ + kHour, 1.0));      // III: one worse, not two
+  write(water_sample(t0_ + 2 * kHour, 2.0));  // V: two worse than III → opens
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(*a[0].value, 5);
+  EXPECT_EQ(a[0].opened_ms, t0_ + 2 * kHour);
+}
+
+TEST_F(AlarmEngineTest, AqiLevelAppliesReviewActions) {
+  // The applier stands for derive's review actions (the app wires the real one): PM2.5 of the
+  // first hour invalidated, of the second corrected to 80, of the third corrected to 30.
+  alarms_->set_review([this](std::vector<storage::Value>& values) {
+    std::vector<storage::Value> kept;
+    for (auto& v : values) {
+      if (v.factor == "a34004" && v.measured_ms == t0_) continue;
+      if (v.factor == "a34004" && v.measured_ms == t0_ + kHour) v.number = 80;
+      if (v.factor == "a34004" && v.measured_ms == t0_ + 2 * kHour) v.number = 30;
+      kept.push_back(v);
+    }
+    values = std::move(kept);
+  });
+  add(aqi_rule());
+  // Hour 1: PM2.5 300 stored but invalidated → the other items give NA (HJ 633-2026 §5.3.1).
+  write(air_hour(t0_, 300));
+  process();
+  EXPECT_TRUE(all().empty());
+  // Hour 2: stored 20, corrected to 80 → AQI 119 (see above) opens.
+  write(air_hour(t0_ + kHour, 20));
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(*a[0].value, 119);
+  EXPECT_EQ(a[0].opened_ms, t0_ + kHour);
+  // Hour 3: stored 200, corrected to 30 → AQI 43 clears.
+  write(air_hour(t0_ + 2 * kHour, 200));
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].max_value, 119);
+}
+
 }  // namespace
 }  // namespace ecomon::alarm

@@ -48,6 +48,38 @@
 //                   Values are judged in arrival order (no late-data handling: a future-stamped
 //                   value must not make the honest ones after it late).
 //
+// --- kinds added for issue #6 §2 (drinking-water sources, radiation, deterioration) ---
+//   drinking_water  a value of a GB 3838-2002 表2 supplementary item (集中式生活饮用水地表水源地
+//                   补充项目) above its 表2 limit (standards::water::table2(), mg/L; a value equal
+//                   to the limit meets it): HJ 212 codes w21038 sulfate 250, w21022 chloride 250,
+//                   w21007 nitrate (as N) 10, w20125 iron 0.3, w20124 manganese 0.1. `factor`
+//                   one of them, or empty for all five; `site` empty: every site of kind
+//                   drinking_water_source (or unknown to the registry). data_kind and field as
+//                   for threshold (default hour, Avg). op and limit are the standard's (not
+//                   read). The subject is the site AND the item ("site:CODE/w21038"): each item
+//                   is its own episode, cleared by a value of that item within its limit.
+//                   表3 (specific items) is not included: the reference sheet marks its values
+//                   as unconfirmed.
+//   radiation_dose  an ambient gamma dose rate (nGy/h, `factor` required: HJ 212 has no code for
+//                   it, so the station's own) above the site's baseline (standards/radiation.h):
+//                   "above baseline" means above the investigation level mean + k·σ of the
+//                   site's own history, k = `limit` (default 3), and above the site's reference
+//                   background upper bound when one is registered; a reading above 2 × mean is
+//                   reported too (assess_dose_rate's investigate/emergency tiers, named in the
+//                   alarm's opening note). The baseline comes from the registry settings
+//                   radiation_mean_ngy_h, radiation_sd_ngy_h (and optionally
+//                   radiation_background_upper_ngy_h) at the value's time; a site without them
+//                   is not judged (like a water_class rule without a designated class).
+//   water_deteriorating
+//                   the GB 3838 section class (as water_class computes it, same items, same
+//                   sites) worse than the class of the section's PREVIOUS sample (of the same
+//                   data kind) by at least `limit` classes (1..5, default 1). The class before
+//                   the drop stays the reference while the episode lasts: it clears when a
+//                   sample is better than reference + limit (i.e. the section recovered), not
+//                   merely when the class stops falling. Samples are judged in measured-time
+//                   order (late samples are ignored); after a restart the first sample is the
+//                   reference again. op is not read.
+//
 // aqi_level and water_class are episodes exactly like threshold rules (late values, hold-off,
 // retroactive marking); the subject is the site, the alarm's value the AQI or the class number.
 // A later version of a value of the same hour (a correction) evaluates the hour again, so it can
@@ -81,13 +113,17 @@ enum class RuleKind : std::uint8_t {
   kFactorMissing,
   kAqiLevel,
   kWaterClass,
-  kScreening
+  kScreening,
+  // Issue #6 §2 additions (alarm-more), numbered apart so other additions above do not collide.
+  kDrinkingWater = 32,
+  kRadiationDose = 33,
+  kWaterDeteriorating = 34,
 };
 enum class Op : std::uint8_t { kGreater, kGreaterEqual, kLess, kLessEqual };
 enum class Severity : std::uint8_t { kInfo, kMinor, kMajor, kCritical };
 
 // threshold, sustained, rate_of_change, offline, factor_missing, aqi_level, water_class,
-// screening
+// screening, drinking_water, radiation_dose, water_deteriorating
 std::string_view kind_name(RuleKind k);
 std::optional<RuleKind> parse_rule_kind(std::string_view s);
 std::string_view op_name(Op op);  // ">", ">=", "<", "<="
@@ -121,8 +157,10 @@ struct Rule {
 };
 
 // True for the kinds whose value is computed from several stored values (aqi_level,
-// water_class) rather than read from the triggering one.
+// water_class, water_deteriorating) rather than read from the triggering one.
 bool is_derived(RuleKind k);
+// True for the kinds judged on a section class (water_class, water_deteriorating).
+bool is_water_class(RuleKind k);
 
 // Checks a rule and fills its defaults (field). nullopt when acceptable, otherwise why not.
 std::optional<std::string> normalise_rule(Rule& rule);
@@ -139,7 +177,9 @@ struct SeriesState {
   std::int64_t last_ms = 0;          // newest measured time evaluated
   std::int64_t streak = 0;           // sustained: consecutive exceeding values up to last_ms
   std::int64_t streak_start_ms = 0;  // measured time of the streak's first value
-  std::optional<double> previous;    // rate_of_change: the value at last_ms
+  std::optional<double> previous;    // rate_of_change: the value at last_ms;
+                                     // water_deteriorating: the reference class
+  std::optional<double> current;     // water_deteriorating: the class of the sample at last_ms
 };
 
 // The verdict on one value of a value rule.
@@ -155,6 +195,9 @@ struct Evaluation {
   double observed = 0;        // the value (rate_of_change: the change)
   std::int64_t since_ms = 0;  // when the condition began (sustained: the streak's start)
   std::string finding;        // screening: the findings and their evidence ("" otherwise)
+  // drinking_water: the item's 表2 limit; radiation_dose: the investigation level (nGy/h);
+  // absent when the rule's own limit applies.
+  std::optional<double> limit;
 };
 
 // Evaluates one value against a value rule (threshold, sustained, rate_of_change; aqi_level and
@@ -164,5 +207,18 @@ struct Evaluation {
 // `now_ms` is the engine's clock (screening's future_time).
 Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& state,
                     std::int64_t now_ms = 0);
+
+// A site's dose-rate baseline (radiation_dose rules), from the registry.
+struct RadiationBaseline {
+  double mean_ngy_h = 0;
+  double sd_ngy_h = 0;
+  std::optional<double> background_upper_ngy_h;
+};
+
+// radiation_dose: judges one value against the site's baseline (standards::radiation::
+// assess_dose_rate with k = rule.limit) and advances `state` as threshold does. The finding names
+// the tier (abnormal, investigate, emergency) and the investigation level.
+Evaluation evaluate_dose_rate(const Rule& rule, const storage::Value& v, SeriesState& state,
+                              const RadiationBaseline& baseline);
 
 }  // namespace ecomon::alarm

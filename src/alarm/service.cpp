@@ -393,7 +393,14 @@ class AlarmService::Impl {
         }
         continue;
       }
-      if (r.kind == RuleKind::kWaterClass) {
+      if (r.kind == RuleKind::kDrinkingWater) {
+        for (const auto& [code, item] : standards::water::kHj212SupplementaryItems) {
+          if (!r.factor.empty() && r.factor != code) continue;
+          index_[index_key(r.site, code, r.data_kind, r.field)].push_back(id);
+        }
+        continue;
+      }
+      if (is_water_class(r.kind)) {
         for (const auto& [code, item] : standards::water::kHj212WaterItems) {
           for (const auto kind : {storage::DataKind::kHour, storage::DataKind::kDay}) {
             index_[index_key(r.site, code, kind, "Avg")].push_back(id);
@@ -609,6 +616,15 @@ class AlarmService::Impl {
 
   std::string describe(const Rule& rule, double x) {
     char buf[160];
+    if (rule.kind == RuleKind::kWaterDeteriorating) {
+      std::snprintf(buf, sizeof buf,
+                    "water class %g (%s) worse by at least %g than the previous sample's", x,
+                    std::string(standards::water::class_name(
+                                    static_cast<standards::water::Class>(static_cast<int>(x))))
+                        .c_str(),
+                    rule.limit);
+      return buf;
+    }
     if (is_derived(rule.kind)) {
       std::snprintf(buf, sizeof buf, "%s %s %g (value %g)",
                     rule.kind == RuleKind::kAqiLevel ? "AQI" : "water class",
@@ -620,11 +636,17 @@ class AlarmService::Impl {
     return std::string(buf) + " (value " + std::to_string(x) + ")";
   }
 
-  core::Result<void> on_value(const Rule& rule, const storage::Value& v, std::int64_t now) {
-    const std::string subject = "site:" + v.site;
+  // `baseline`: radiation_dose rules only (the site's, from the registry).
+  core::Result<void> on_value(const Rule& rule, const storage::Value& v, std::int64_t now,
+                              const RadiationBaseline* baseline = nullptr) {
+    // drinking_water: each 表2 item of the site is its own episode.
+    const std::string subject = rule.kind == RuleKind::kDrinkingWater
+                                    ? "site:" + v.site + "/" + v.factor
+                                    : "site:" + v.site;
     const std::string key = rule_key(rule.id, subject);
     SeriesState& st = series_[key];
-    const Evaluation ev = evaluate(rule, v, st, now);
+    const Evaluation ev =
+        baseline ? evaluate_dose_rate(rule, v, st, *baseline) : evaluate(rule, v, st, now);
     if (ev.verdict == Verdict::kIgnored) return {};
     const bool retro = ev.late || (v.quality & storage::kQualityResend);
     auto it = episodes_.find(key);
@@ -673,6 +695,8 @@ class AlarmService::Impl {
     Alarm a = new_alarm(rule, subject, now);
     a.site = v.site;
     a.mn = v.mn;
+    if (a.factor.empty() && !is_derived(rule.kind)) a.factor = v.factor;
+    if (ev.limit) a.limit = *ev.limit;
     a.opened_ms = ev.since_ms;
     a.value = ev.observed;
     a.max_value = ev.observed;
@@ -680,8 +704,15 @@ class AlarmService::Impl {
     a.last_ms = v.measured_ms;
     a.retroactive = retro;
     a.latency_ms = std::max<std::int64_t>(0, now - v.received_ms);
-    auto e = insert_episode(key, std::move(a),
-                            ev.finding.empty() ? describe(rule, ev.observed) : ev.finding, now);
+    std::string note = ev.finding;
+    if (note.empty() && rule.kind == RuleKind::kDrinkingWater) {
+      const auto* item = standards::water::supplementary_by_hj212(v.factor);
+      note = v.factor + " " + (item ? std::string(item->name_zh) : std::string()) + " " +
+             std::to_string(ev.observed) + " mg/L > " + std::to_string(ev.limit.value_or(0)) +
+             " mg/L (" + (item ? std::string(item->clause) : std::string()) + ")";
+    }
+    if (note.empty()) note = describe(rule, ev.observed);
+    auto e = insert_episode(key, std::move(a), note, now);
     if (!e) return core::fail(e.error());
     if (ev.late && st.seen) {
       // Newer values of this subject were judged good already: the episode ended at the newest.
@@ -710,6 +741,19 @@ class AlarmService::Impl {
       for (const std::int64_t id : it->second) {
         const Rule& rule = all_rules_.at(id);
         if (!counts && rule.kind != RuleKind::kScreening) continue;
+        if (rule.kind == RuleKind::kDrinkingWater && rule.site.empty() && sites_fn_) {
+          const auto facts = sites_fn_(v.site, v.measured_ms);
+          if (facts && facts->kind != "drinking_water_source") continue;
+        }
+        if (rule.kind == RuleKind::kRadiationDose) {
+          // Judged only against a registered baseline.
+          const auto facts = sites_fn_ ? sites_fn_(v.site, v.measured_ms) : std::nullopt;
+          if (!facts || !facts->radiation_mean_ngy_h || !facts->radiation_sd_ngy_h) continue;
+          const RadiationBaseline b{*facts->radiation_mean_ngy_h, *facts->radiation_sd_ngy_h,
+                                    facts->radiation_background_upper_ngy_h};
+          if (auto r = on_value(rule, v, now, &b); !r) return r;
+          continue;
+        }
         if (is_derived(rule.kind)) {
           Touched& t = touched_[TouchKey{id, v.site, v.measured_ms, v.kind}];
           t.mn = v.mn;
@@ -746,6 +790,8 @@ class AlarmService::Impl {
       }
       if (found) out.push_back(*found);
     }
+    // Review actions: an invalidated mean is left out, a corrected one counts with its value.
+    if (review_fn_ && !out.empty()) review_fn_(out);
     return out;
   }
 
@@ -823,7 +869,7 @@ class AlarmService::Impl {
             facts->kind != "drinking_water_source") {
           continue;
         }
-        if (rule.limit == 0) {
+        if (rule.kind == RuleKind::kWaterClass && rule.limit == 0) {
           if (!facts || !facts->water_class) continue;  // no designated class: not judged
           rule.limit = *facts->water_class;
         }
@@ -1304,6 +1350,7 @@ class AlarmService::Impl {
   std::map<TouchKey, Touched> touched_;
   std::size_t screening_rules_ = 0;  // enabled screening rules (they see clock-suspect values)
   SiteLookup sites_fn_;
+  ReviewApplier review_fn_;
   std::uint64_t cursor_ = 0;
   bool outbox_added_ = false;
   std::function<std::vector<DeviceSeen>()> devices_fn_;
@@ -1346,6 +1393,11 @@ void AlarmService::set_poster(Poster poster) {
 void AlarmService::set_sites(SiteLookup sites) {
   std::lock_guard lock(impl_->mu_);
   impl_->sites_fn_ = std::move(sites);
+}
+
+void AlarmService::set_review(ReviewApplier review) {
+  std::lock_guard lock(impl_->mu_);
+  impl_->review_fn_ = std::move(review);
 }
 
 void AlarmService::start() { impl_->start(); }

@@ -163,9 +163,20 @@ struct SiteFacts {
   std::string kind;                // registry site kind: ambient_air, surface_water, ...
   std::string waterbody;           // river, lake, reservoir ("" = river)
   std::optional<int> water_class;  // designated class at the time asked: 1..6 (I..V, 劣V)
+  // radiation_dose rules: the site's dose-rate baseline at the time asked (registry settings
+  // radiation_mean_ngy_h, radiation_sd_ngy_h, radiation_background_upper_ngy_h).
+  std::optional<double> radiation_mean_ngy_h = {};
+  std::optional<double> radiation_sd_ngy_h = {};
+  std::optional<double> radiation_background_upper_ngy_h = {};
 };
 using SiteLookup =
     std::function<std::optional<SiteFacts>(const std::string& site, std::int64_t measured_ms)>;
+
+// Data review (数据审核) for the stored means derived rules read: given a site's items of one
+// measured time, removes the invalidated ones and replaces the numbers of corrected ones (the app
+// wires it to derive::ReviewService; `alarm` may not include `derive`). Called on the engine
+// thread with the engine's lock held: it must not call back into this service.
+using ReviewApplier = std::function<void(std::vector<storage::Value>& values)>;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 // Delivers one notification: the HTTP status, or an error (unreachable, ...).
@@ -221,6 +232,9 @@ class AlarmService {
   // (unset: every site counts as unknown). Called on the engine thread with the engine's lock
   // held: it must not call back into this service.
   void set_sites(SiteLookup sites);
+  // Review actions applied to the items of aqi_level, water_class and water_deteriorating rules
+  // (unset: the stored values as they are).
+  void set_review(ReviewApplier review);
 
   // Starts the engine thread and the notifier thread; stop() ends both (idempotent).
   void start();

@@ -144,7 +144,7 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
   if (!k) {
     return bad(
         "kind: threshold, sustained, rate_of_change, offline, factor_missing, aqi_level, "
-        "water_class or screening");
+        "water_class, screening, drinking_water, radiation_dose or water_deteriorating");
   }
   r.kind = *k;
   const auto dk = storage::parse_kind(data_kind);
@@ -159,8 +159,13 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
   const bool clock_driven =
       r.kind == alarm::RuleKind::kOffline || r.kind == alarm::RuleKind::kFactorMissing;
   // water_class without a limit judges against the site's designated class (limit 0).
-  if (!clock_driven && r.kind != alarm::RuleKind::kWaterClass &&
-      r.kind != alarm::RuleKind::kScreening && !has_limit) {
+  // drinking_water uses the standard's limits, radiation_dose defaults k = 3,
+  // water_deteriorating 1 class.
+  const bool limit_optional =
+      r.kind == alarm::RuleKind::kWaterClass || r.kind == alarm::RuleKind::kScreening ||
+      r.kind == alarm::RuleKind::kDrinkingWater || r.kind == alarm::RuleKind::kRadiationDose ||
+      r.kind == alarm::RuleKind::kWaterDeteriorating;
+  if (!clock_driven && !limit_optional && !has_limit) {
     return bad("limit is required");
   }
   return r;
@@ -182,7 +187,13 @@ void write_rule(core::JsonWriter& w, const alarm::Rule& r) {
   } else if (r.kind == alarm::RuleKind::kWaterClass) {
     w.key("limit");
     r.limit > 0 ? w.value(r.limit) : w.null();  // null: the site's designated class
-  } else if (r.kind == alarm::RuleKind::kScreening) {
+  } else if (r.kind == alarm::RuleKind::kWaterDeteriorating) {
+    w.key("limit").value(r.limit);  // classes worse than the previous sample's
+  } else if (r.kind == alarm::RuleKind::kRadiationDose) {
+    w.key("factor").value(r.factor).key("field").value(r.field);
+    w.key("data_kind").value(storage::kind_name(r.data_kind));
+    w.key("limit").value(r.limit);  // k of mean + k·σ
+  } else if (r.kind == alarm::RuleKind::kScreening || r.kind == alarm::RuleKind::kDrinkingWater) {
     w.key("factor").value(r.factor).key("field").value(r.field);
     w.key("data_kind").value(storage::kind_name(r.data_kind));
   } else {

@@ -3,6 +3,8 @@
 #include <toml++/toml.h>
 
 #include <boost/asio.hpp>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -411,7 +413,54 @@ int run_serve(ServeOptions o) {
         }
       }
     }
+    // radiation_dose rules: the site's dose-rate baseline (nGy/h), when registered.
+    auto number = [&](const char* key) -> std::optional<double> {
+      const auto text = current->setting(code, key, measured_ms);
+      if (!text) return std::nullopt;
+      double x = 0;
+      const char* end = text->data() + text->size();
+      const auto [p, ec] = std::from_chars(text->data(), end, x);
+      if (ec != std::errc() || p != end || !std::isfinite(x) || x < 0) return std::nullopt;
+      return x;
+    };
+    f.radiation_mean_ngy_h = number("radiation_mean_ngy_h");
+    f.radiation_sd_ngy_h = number("radiation_sd_ngy_h");
+    f.radiation_background_upper_ngy_h = number("radiation_background_upper_ngy_h");
     return f;
+  });
+  // The hourly AQI and the section classes the alarm engine computes apply data review actions:
+  // an invalidated mean is left out, a corrected one counts with its corrected value.
+  (*alarms)->set_review([r = reviews->get()](std::vector<storage::Value>& values) {
+    if (values.empty()) return;
+    derive::ReviewQuery q;
+    q.site = values.front().site;
+    q.from_ms = INT64_MAX;
+    q.to_ms = INT64_MIN;
+    for (const auto& v : values) {
+      q.from_ms = std::min(q.from_ms, v.measured_ms);
+      q.to_ms = std::max(q.to_ms, v.measured_ms + 1);
+    }
+    auto actions = r->covering(q);
+    if (!actions) {
+      // Judging the stored values is better than judging nothing; the failure is visible.
+      std::fprintf(stderr, "ecomon serve: review actions for alarms: %s\n",
+                   actions.error().detail.c_str());
+      return;
+    }
+    if (actions->empty()) return;
+    std::vector<storage::Value> kept;
+    for (auto& v : values) {
+      std::vector<derive::ReviewAction> mine;
+      for (const auto& a : *actions) {
+        if (a.factor == v.factor && a.site == v.site) mine.push_back(a);
+      }
+      const auto st =
+          derive::review_state(mine, storage::kind_name(v.kind), v.field, v.measured_ms);
+      if (st.invalid) continue;
+      if (st.corrected) v.number = st.corrected;
+      kept.push_back(std::move(v));
+    }
+    values = std::move(kept);
   });
   sources.devices = [&gw] {
     std::vector<api::DeviceInfo> out;
