@@ -899,7 +899,6 @@ TEST_F(AlarmEngineTest, ScreeningOpensOnANegativeOrOutOfRangeValueAndACleanOneCl
   EXPECT_EQ(events->front().note.rfind("future_time", 0), 0u) << events->front().note;
 }
 
-
 // --- drinking_water, radiation_dose, water_deteriorating; review actions in derived rules ---
 
 Rule drinking_rule(const std::string& factor = "") {
@@ -1105,6 +1104,86 @@ TEST_F(AlarmEngineTest, AqiLevelAppliesReviewActions) {
   ASSERT_EQ(a.size(), 1u);
   EXPECT_FALSE(a[0].active);
   EXPECT_EQ(*a[0].max_value, 119);
+}
+
+// --- rules from the config file (sync_config_rules) ---
+
+TEST_F(AlarmEngineTest, ConfigRulesAreIdempotentByNameUpdatedInPlaceAndDisabledWhenGone) {
+  add(threshold(75));  // an API rule of the same name stays untouched throughout
+  Rule pm = threshold(100);
+  Rule aqi = aqi_rule();
+  auto first = alarms_->sync_config_rules({pm, aqi}, "config");
+  ASSERT_TRUE(first.ok()) << first.error().detail;
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].action, "created");
+  EXPECT_EQ((*first)[0].rule.source, "config");
+  const std::int64_t pm_id = (*first)[0].rule.id;
+
+  // The same file again: nothing changes.
+  auto again = alarms_->sync_config_rules({pm, aqi}, "config");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].action, "unchanged");
+  EXPECT_EQ((*again)[1].action, "unchanged");
+
+  // An open episode of the config rule; then the file changes its limit: the same rule id,
+  // updated, and the episode of the old condition is cleared.
+  write_one(t0_, 120);
+  process();
+  AlarmQuery active;
+  active.active = true;
+  auto open_now = alarms_->alarms(active);
+  ASSERT_EQ(open_now->size(), 2u);  // the API rule (75) and the config rule (100)
+  pm.limit = 150;
+  auto changed = alarms_->sync_config_rules({pm, aqi}, "config");
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ((*changed)[0].action, "updated");
+  EXPECT_EQ((*changed)[0].rule.id, pm_id);
+  EXPECT_EQ((*changed)[0].rule.limit, 150);
+  AlarmQuery by_rule;
+  by_rule.rule_id = pm_id;
+  auto a = alarms_->alarms(by_rule);
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_FALSE((*a)[0].active);
+  // The new limit judges the next value: 120 no longer exceeds.
+  write_one(t0_ + kMinute, 120);
+  process();
+  EXPECT_EQ(alarms_->alarms(by_rule)->size(), 1u);
+
+  // The AQI rule left the file: disabled; the API rule is not a config rule and stays.
+  auto gone = alarms_->sync_config_rules({pm}, "config");
+  ASSERT_TRUE(gone.ok());
+  ASSERT_EQ(gone->size(), 2u);
+  EXPECT_EQ((*gone)[1].action, "disabled");
+  EXPECT_EQ((*gone)[1].rule.name, aqi.name);
+  int enabled = 0;
+  const auto after_gone = alarms_->rules();
+  for (const auto& r : *after_gone) enabled += r.enabled ? 1 : 0;
+  EXPECT_EQ(enabled, 2);
+  // Back in the file: enabled again (the same rule).
+  auto back = alarms_->sync_config_rules({pm, aqi}, "config");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ((*back)[1].action, "updated");
+  EXPECT_EQ((*back)[1].rule.id, (*first)[1].rule.id);
+  EXPECT_TRUE((*back)[1].rule.enabled);
+  // Survives a reopen with its source.
+  reopen();
+  const auto reopened = alarms_->rules();
+  for (const auto& r : *reopened) {
+    EXPECT_EQ(r.source, r.id == (*first)[1].rule.id || r.id == pm_id ? "config" : "api");
+  }
+}
+
+TEST_F(AlarmEngineTest, ConfigRulesRefuseBadEntriesAndDuplicateNamesAndChangeNothing) {
+  Rule bad = threshold();
+  bad.factor.clear();
+  auto r = alarms_->sync_config_rules({threshold(), bad}, "config");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().reason, "bad_rule");
+  EXPECT_NE(r.error().detail.find("factor is required"), std::string::npos);
+  r = alarms_->sync_config_rules({threshold(), threshold(90)}, "config");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().detail.find("two rules named"), std::string::npos);
+  EXPECT_TRUE(alarms_->rules()->empty());
 }
 
 }  // namespace

@@ -175,6 +175,14 @@ std::optional<std::string> normalise_rule(Rule& r) {
   return std::nullopt;
 }
 
+bool same_definition(const Rule& a, const Rule& b) {
+  return a.name == b.name && a.kind == b.kind && a.site == b.site && a.device == b.device &&
+         a.factor == b.factor && a.field == b.field && a.data_kind == b.data_kind && a.op == b.op &&
+         a.limit == b.limit && a.count == b.count && a.interval_s == b.interval_s &&
+         a.tolerance == b.tolerance && a.severity == b.severity && a.hold_off_s == b.hold_off_s &&
+         a.renotify_s == b.renotify_s && a.recipients == b.recipients;
+}
+
 bool compare(Op op, double x, double limit) {
   switch (op) {
     case Op::kGreater:

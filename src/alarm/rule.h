@@ -154,7 +154,13 @@ struct Rule {
   std::int64_t created_ms = 0;
   std::string created_by;
   std::int64_t updated_ms = 0;
+  std::string source = "api";  // api | config (ecomon serve --config FILE, [[rules]])
 };
+
+// True when two rules define the same condition and delivery (every field a user sets: name,
+// kind, site, device, factor, field, data_kind, op, limit, count, interval_s, tolerance,
+// severity, hold_off_s, renotify_s, recipients), whatever their id, times, source and state.
+bool same_definition(const Rule& a, const Rule& b);
 
 // True for the kinds whose value is computed from several stored values (aqi_level,
 // water_class, water_deteriorating) rather than read from the triggering one.

@@ -214,7 +214,7 @@ Alarm read_alarm(const Query& q) {
 constexpr const char* kRuleColumns =
     "SELECT id, name, kind, site, device, factor, field, data_kind, op, limit_value, count, "
     "interval_s, tolerance, severity, hold_off_s, renotify_s, recipients, enabled, created_ms, "
-    "created_by, updated_ms FROM alarm_rules ";
+    "created_by, updated_ms, source FROM alarm_rules ";
 
 Rule read_rule(const Query& q) {
   Rule r;
@@ -239,6 +239,7 @@ Rule read_rule(const Query& q) {
   r.created_ms = q.integer(18);
   r.created_by = q.text(19);
   r.updated_ms = q.integer(20);
+  r.source = q.text(21);
   return r;
 }
 
@@ -305,9 +306,22 @@ class AlarmService::Impl {
     db_ = std::move(*db);
     const std::string schema(kSchema);
     if (!exec(db_.get(), schema.c_str())) return core::fail(db_error(db_.get(), path + ": schema"));
+    // Added after the first release: where a rule comes from (api | config).
+    if (!has_column("alarm_rules", "source") &&
+        !exec(db_.get(), "ALTER TABLE alarm_rules ADD COLUMN source TEXT NOT NULL DEFAULT 'api'")) {
+      return core::fail(db_error(db_.get(), path + ": schema (alarm_rules.source)"));
+    }
     started_ms_ = clock_.now_ms();
     std::lock_guard lock(mu_);
     return load();
+  }
+
+  bool has_column(const char* table, std::string_view column) {
+    Query q(stmt(std::string("SELECT name FROM pragma_table_info('") + table + "')"));
+    while (q.step() == SQLITE_ROW) {
+      if (q.text(0) == column) return true;
+    }
+    return false;
   }
 
   // Rules, open episodes, the cursor and the delivered count from the database. Caller holds mu_.
@@ -1422,13 +1436,15 @@ core::Result<Rule> AlarmService::create_rule(Rule rule, const std::string& actor
   Query q(I.stmt(
       "INSERT INTO alarm_rules(name, kind, site, device, factor, field, data_kind, op, "
       "limit_value, count, interval_s, tolerance, severity, hold_off_s, renotify_s, recipients, "
-      "enabled, created_ms, created_by, updated_ms) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)"));
+      "enabled, created_ms, created_by, updated_ms, source) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)"));
   q.bind(rule.name).bind(kind_name(rule.kind)).bind(rule.site).bind(rule.device).bind(rule.factor);
   q.bind(rule.field).bind(storage::kind_name(rule.data_kind)).bind(op_name(rule.op));
   q.bind(rule.limit).bind(rule.count).bind(rule.interval_s).bind(rule.tolerance);
   q.bind(severity_name(rule.severity)).bind(rule.hold_off_s).bind(rule.renotify_s);
   q.bind(join_lines(rule.recipients)).bind(now).bind(actor).bind(now);
+  if (rule.source != "config") rule.source = "api";
+  q.bind(rule.source);
   if (q.step() != SQLITE_DONE) return core::fail(db_error(I.db_.get(), "rule"));
   rule.id = sqlite3_last_insert_rowid(I.db_.get());
   I.all_rules_[rule.id] = rule;
@@ -1480,6 +1496,118 @@ core::Result<Rule> AlarmService::disable_rule(std::int64_t id, const std::string
   I.rebuild_index();
   I.wake_notifier();
   return it->second;
+}
+
+core::Result<std::vector<AlarmService::ConfigChange>> AlarmService::sync_config_rules(
+    std::vector<Rule> rules, const std::string& actor) {
+  std::set<std::string> names;
+  for (auto& r : rules) {
+    if (auto problem = normalise_rule(r)) {
+      return core::fail(core::Error{"bad_rule", r.name + ": " + *problem});
+    }
+    if (!names.insert(r.name).second) {
+      return core::fail(core::Error{"bad_rule", "two rules named '" + r.name + "'"});
+    }
+  }
+  auto& I = *impl_;
+  std::lock_guard engine(I.engine_mu_);
+  std::lock_guard lock(I.mu_);
+  std::map<std::string, std::int64_t> existing;  // config rules by name
+  for (const auto& [id, r] : I.all_rules_) {
+    if (r.source == "config") existing[r.name] = id;
+  }
+  const std::int64_t now = I.clock_.now_ms();
+  std::vector<ConfigChange> changes;
+  std::vector<std::int64_t> changed_ids;  // updated or disabled: their episodes end
+  if (auto r = I.begin(); !r) return core::fail(r.error());
+  auto fail = [&](const core::Error& e) -> core::Result<std::vector<ConfigChange>> {
+    I.rollback();
+    (void)I.load();
+    return core::fail(e);
+  };
+  auto write_fields = [&](Query& q, const Rule& rule) {
+    q.bind(rule.name).bind(kind_name(rule.kind)).bind(rule.site).bind(rule.device);
+    q.bind(rule.factor).bind(rule.field).bind(storage::kind_name(rule.data_kind));
+    q.bind(op_name(rule.op)).bind(rule.limit).bind(rule.count).bind(rule.interval_s);
+    q.bind(rule.tolerance).bind(severity_name(rule.severity)).bind(rule.hold_off_s);
+    q.bind(rule.renotify_s).bind(join_lines(rule.recipients));
+  };
+  for (auto& rule : rules) {
+    rule.source = "config";
+    rule.enabled = true;
+    rule.updated_ms = now;
+    const auto found = existing.find(rule.name);
+    if (found == existing.end()) {
+      rule.created_ms = now;
+      rule.created_by = actor;
+      Query q(
+          I.stmt("INSERT INTO alarm_rules(name, kind, site, device, factor, field, data_kind, op, "
+                 "limit_value, count, interval_s, tolerance, severity, hold_off_s, renotify_s, "
+                 "recipients, enabled, created_ms, created_by, updated_ms, source) "
+                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,'config')"));
+      write_fields(q, rule);
+      q.bind(now).bind(actor).bind(now);
+      if (q.step() != SQLITE_DONE) return fail(db_error(I.db_.get(), "config rule"));
+      rule.id = sqlite3_last_insert_rowid(I.db_.get());
+      changes.push_back(ConfigChange{"created", rule});
+      continue;
+    }
+    const Rule& old = I.all_rules_.at(found->second);
+    existing.erase(found);
+    if (same_definition(old, rule) && old.enabled) {
+      changes.push_back(ConfigChange{"unchanged", old});
+      continue;
+    }
+    rule.id = old.id;
+    rule.created_ms = old.created_ms;
+    rule.created_by = old.created_by;
+    Query q(
+        I.stmt("UPDATE alarm_rules SET name=?, kind=?, site=?, device=?, factor=?, field=?, "
+               "data_kind=?, op=?, limit_value=?, count=?, interval_s=?, tolerance=?, "
+               "severity=?, hold_off_s=?, renotify_s=?, recipients=?, enabled=1, updated_ms=? "
+               "WHERE id=?"));
+    write_fields(q, rule);
+    q.bind(now).bind(rule.id);
+    if (q.step() != SQLITE_DONE) return fail(db_error(I.db_.get(), "config rule"));
+    changed_ids.push_back(rule.id);
+    changes.push_back(ConfigChange{"updated", rule});
+  }
+  for (const auto& [name, id] : existing) {
+    Rule gone = I.all_rules_.at(id);
+    if (!gone.enabled) continue;
+    Query q(I.stmt("UPDATE alarm_rules SET enabled=0, updated_ms=? WHERE id=?"));
+    q.bind(now).bind(id);
+    if (q.step() != SQLITE_DONE) return fail(db_error(I.db_.get(), "config rule"));
+    gone.enabled = false;
+    gone.updated_ms = now;
+    changed_ids.push_back(id);
+    changes.push_back(ConfigChange{"disabled", gone});
+  }
+  for (const std::int64_t id : changed_ids) {
+    std::vector<std::string> keys;
+    for (const auto& [key, e] : I.episodes_) {
+      if (e.alarm.rule_id == id) keys.push_back(key);
+    }
+    for (const auto& key : keys) {
+      if (auto r = I.clear_episode(key, now, "rule changed in the config file", now); !r) {
+        return fail(r.error());
+      }
+    }
+  }
+  if (auto r = I.commit(); !r) {
+    (void)I.load();
+    return core::fail(r.error());
+  }
+  for (const auto& c : changes) I.all_rules_[c.rule.id] = c.rule;
+  // A changed rule's evaluation state (streaks, previous values) belongs to the old condition.
+  for (const std::int64_t id : changed_ids) {
+    const std::string prefix = std::to_string(id) + '\n';
+    std::erase_if(I.series_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+    std::erase_if(I.cleared_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+  }
+  I.rebuild_index();
+  I.wake_notifier();
+  return changes;
 }
 
 core::Result<std::vector<Alarm>> AlarmService::alarms(const AlarmQuery& query) {

@@ -256,6 +256,21 @@ class AlarmService {
   core::Result<std::vector<Rule>> rules();
   core::Result<Rule> disable_rule(std::int64_t id, const std::string& actor);
 
+  // Rules from the config file ([[rules]] of `ecomon serve --config`), idempotent by name among
+  // the rules whose source is "config": a new name is created (source config), a changed one
+  // updated in place (same id; its open episodes are cleared with the note "rule changed" and its
+  // evaluation state forgotten, as the old condition no longer applies), a disabled one enabled
+  // again, an unchanged one left alone; config rules whose name is no longer in the file are
+  // disabled. The rules must have passed normalise_rule (bad_rule otherwise, nothing changed) and
+  // have distinct names (bad_rule). One transaction. Returns what was done, in file order, then
+  // the disabled ones.
+  struct ConfigChange {
+    std::string action;  // created, updated, unchanged, disabled
+    Rule rule;           // as stored now
+  };
+  core::Result<std::vector<ConfigChange>> sync_config_rules(std::vector<Rule> rules,
+                                                            const std::string& actor);
+
   core::Result<std::vector<Alarm>> alarms(const AlarmQuery& query);
   core::Result<std::optional<Alarm>> alarm(std::int64_t id);
   core::Result<std::vector<AlarmEvent>> events(std::int64_t alarm_id);

@@ -24,6 +24,7 @@
 #include "api/http_api.h"
 #include "api/json_body.h"
 #include "api/routes_internal.h"
+#include "api/rule_json.h"
 #include "core/civil_time.h"
 
 namespace ecomon::api::detail {
@@ -210,6 +211,7 @@ void write_rule(core::JsonWriter& w, const alarm::Rule& r) {
   w.end_array();
   w.key("enabled").value(r.enabled).key("created_at").value(iso(r.created_ms));
   w.key("created_by").value(r.created_by).key("updated_at").value(iso(r.updated_ms));
+  w.key("source").value(r.source);
   w.end_object();
 }
 
@@ -517,3 +519,13 @@ Response alarm_handle(const Ctx& c) { return transition(c, "handle"); }
 Response alarm_close(const Ctx& c) { return transition(c, "close"); }
 
 }  // namespace ecomon::api::detail
+
+namespace ecomon::api {
+
+core::Result<alarm::Rule> rule_from_json_text(const std::string& text) {
+  auto body = detail::parse_json_object(text, false);
+  if (!body) return core::fail(body.error());
+  return detail::rule_from_json(*body);
+}
+
+}  // namespace ecomon::api

@@ -15,6 +15,7 @@
 #include "alarm/incident.h"
 #include "alarm/service.h"
 #include "api/http_api.h"
+#include "api/rule_json.h"
 #include "app/data_lock.h"
 #include "app/device_commands.h"
 #include "app/key_rotation.h"
@@ -92,6 +93,23 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
     num("max_connections", o.max_connections);
     num("max_buffered_bytes", o.max_buffered_bytes);
     num("future_tolerance_s", o.future_tolerance_s);
+    o.config_path = path;
+    o.config_rules_given = true;
+    o.config_rules.clear();
+    if (const toml::node* rules = t.get("rules")) {
+      const toml::array* list = rules->as_array();
+      if (!list || !list->is_array_of_tables()) {
+        std::fprintf(stderr, "ecomon serve: %s line %u: rules must be [[rules]] tables\n",
+                     path.c_str(), static_cast<unsigned>(rules->source().begin.line));
+        return false;
+      }
+      for (const toml::node& n : *list) {
+        std::ostringstream json;
+        json << toml::json_formatter{*n.as_table()};
+        o.config_rules.push_back(
+            ServeOptions::ConfigRule{json.str(), static_cast<unsigned>(n.source().begin.line)});
+      }
+    }
   } catch (const toml::parse_error& e) {
     std::fprintf(stderr, "ecomon serve: %s line %u: %s\n", path.c_str(),
                  static_cast<unsigned>(e.source().begin.line), e.what());
@@ -101,6 +119,55 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
 }
 
 namespace {
+
+// The config file's [[rules]] → the stored config rules (alarm/service.h sync_config_rules). Every
+// entry is checked first (the API's parser and checks, and that its site and device exist); a bad
+// one stops the start with the file, the line and the reason. Each change is audited as an API
+// change is, with the actor "config".
+bool sync_config_rules(const ServeOptions& o, alarm::AlarmService& alarms, auth::AuthService& auth,
+                       const registry::RegistryHolder& registry) {
+  std::vector<alarm::Rule> rules;
+  const auto reg = registry.get();
+  for (const auto& entry : o.config_rules) {
+    auto refuse = [&](const std::string& why) {
+      std::fprintf(stderr, "ecomon serve: %s line %u: rule refused: %s\n", o.config_path.c_str(),
+                   entry.line, why.c_str());
+      return false;
+    };
+    auto rule = api::rule_from_json_text(entry.json);
+    if (!rule) return refuse(rule.error().detail);
+    if (auto problem = alarm::normalise_rule(*rule)) return refuse(*problem);
+    if (!rule->site.empty() && !reg->find_site(rule->site)) {
+      return refuse("no site '" + rule->site + "' in the registry");
+    }
+    if (!rule->device.empty() && !reg->find_device(rule->device)) {
+      return refuse("no device '" + rule->device + "' in the registry");
+    }
+    for (const auto& earlier : rules) {
+      if (earlier.name == rule->name) return refuse("a second rule named '" + rule->name + "'");
+    }
+    rules.push_back(std::move(*rule));
+  }
+  auto changes = alarms.sync_config_rules(std::move(rules), "config");
+  if (!changes) {
+    std::fprintf(stderr, "ecomon serve: %s: rules: %s\n", o.config_path.c_str(),
+                 changes.error().detail.c_str());
+    return false;
+  }
+  std::size_t changed = 0;
+  for (const auto& c : *changes) {
+    if (c.action == "unchanged") continue;
+    ++changed;
+    const std::string action = c.action == "created"   ? "rule.create"
+                               : c.action == "updated" ? "rule.update"
+                                                       : "rule.disable";
+    (void)auth.audit("config", action, std::to_string(c.rule.id),
+                     "from " + o.config_path + ": " + c.rule.name, "config");
+  }
+  std::fprintf(stderr, "ecomon serve: %zu rule(s) from %s, %zu changed\n", o.config_rules.size(),
+               o.config_path.c_str(), changed);
+  return true;
+}
 
 std::string metrics_text(const gateway::GatewayCounters& g, const ingest::Ingestor::Counters& i,
                          std::uint64_t values, std::uint64_t frames, std::uint64_t http_requests,
@@ -325,6 +392,7 @@ int run_serve(ServeOptions o) {
                  alarms.error().detail.c_str());
     return 2;
   }
+  if (o.config_rules_given && !sync_config_rules(o, **alarms, **auth_service, registry)) return 2;
   // Emergency monitoring incidents (alarm/incident.h), in the same file.
   auto incidents = alarm::IncidentService::open(db, clock);
   if (!incidents) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ecomon::app {
 
@@ -34,6 +35,17 @@ struct ServeOptions {
   double public_burst = 60;
   double login_rate_per_s = 5;
   double login_burst = 30;
+  // Alarm rules of the config file's [[rules]] tables, each as JSON (the members of
+  // POST /api/v1/rules) with the line its table begins on; synchronised with the stored config
+  // rules at start (alarm::AlarmService::sync_config_rules) when config_rules_given — i.e. a
+  // config file was read, even one without [[rules]] (its config rules are then disabled).
+  struct ConfigRule {
+    std::string json;
+    unsigned line = 0;
+  };
+  std::vector<ConfigRule> config_rules;
+  bool config_rules_given = false;
+  std::string config_path;
 };
 
 // Where `serve` looks for the web front-end when --web-root is not given ("" if nowhere).
@@ -42,8 +54,9 @@ std::string default_web_root();
 // Applies a TOML config file (keys: data, registry, hj212_listen, http_listen, tls_cert, tls_key,
 // allow_plain_http, unknown_devices, webhook_secret, web_root, public_rate_per_s, public_burst,
 // login_rate_per_s, login_burst, idle_timeout_s, max_connections, max_buffered_bytes,
-// future_tolerance_s). False (with a message on stderr naming the line) if the file cannot be read
-// or parsed.
+// future_tolerance_s, and [[rules]] tables: alarm rules with the members of POST /api/v1/rules).
+// False (with a message on stderr naming the line) if the file cannot be read or parsed, or
+// `rules` is not an array of tables.
 bool apply_serve_config(ServeOptions& options, const std::string& path);
 
 // Runs until SIGTERM/SIGINT; returns the exit status.
