@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -243,12 +244,51 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void read() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->options_.max_header_bytes));
-    parser_->body_limit(server_->options_.max_body_bytes);
+    // Beast checks a Content-Length against the body limit while it reads the header, so the
+    // header is read under the larger limit and the limit is lowered once the route is known.
+    parser_->body_limit(
+        std::max(server_->options_.max_body_bytes, server_->options_.max_upload_bytes));
     lowest().expires_after(std::chrono::milliseconds(server_->options_.request_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    // The header first: an evidence upload from a request with a credential may carry a larger
+    // body (HttpOptions::max_upload_bytes); everything else keeps max_body_bytes.
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) {
+            self->on_read(ec);
+            return;
+          }
+          if (!self->is_upload(self->parser_->get())) {
+            const std::size_t limit = self->server_->options_.max_body_bytes;
+            const auto length = self->parser_->content_length();
+            if (length && *length > limit) {
+              self->on_read(http::error::body_limit);
+              return;
+            }
+            self->parser_->body_limit(limit);
+          }
+          http::async_read(self->stream_, self->buffer_, *self->parser_,
+                           [self](beast::error_code ec2, std::size_t) { self->on_read(ec2); });
+        });
+  }
+
+  // POST /api/v1/alarms/{id}/evidence[?…] with an Authorization or Cookie header.
+  template <class Header>
+  static bool is_upload(const Header& req) {
+    if (req.method() != http::verb::post) return false;
+    if (req[http::field::authorization].empty() && req[http::field::cookie].empty()) return false;
+    std::string_view target(req.target().data(), req.target().size());
+    target = target.substr(0, target.find('?'));
+    constexpr std::string_view kPrefix = "/api/v1/alarms/";
+    constexpr std::string_view kSuffix = "/evidence";
+    if (target.size() <= kPrefix.size() + kSuffix.size() ||
+        target.substr(0, kPrefix.size()) != kPrefix ||
+        target.substr(target.size() - kSuffix.size()) != kSuffix) {
+      return false;
+    }
+    const std::string_view id =
+        target.substr(kPrefix.size(), target.size() - kPrefix.size() - kSuffix.size());
+    return id.size() <= 18 && id.find_first_not_of("0123456789") == std::string_view::npos;
   }
 
   void on_read(beast::error_code ec) {
@@ -283,6 +323,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.host = std::string(req[http::field::host]);
     request.last_event_id = std::string(req["Last-Event-ID"]);
     request.accept_encoding = std::string(req[http::field::accept_encoding]);
+    request.content_type = std::string(req[http::field::content_type]);
     request.client = peer();
     request.tls = kTls;
     // Store reads and registry saves run on the API's worker threads, never on the event loop the

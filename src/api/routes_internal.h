@@ -110,6 +110,10 @@ Response alarm_ack(const Ctx& c);
 Response alarm_dispatch(const Ctx& c);
 Response alarm_handle(const Ctx& c);
 Response alarm_close(const Ctx& c);
+// Evidence files of an alarm (alarm_routes.cpp, alarm/evidence.h).
+Response upload_evidence(const Ctx& c);
+Response list_evidence(const Ctx& c);
+Response download_evidence(const Ctx& c);
 Response tasks(const Ctx& c);
 // Server-sent events of alarm changes (a streaming Response).
 Response events(const Ctx& c);

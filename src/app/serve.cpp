@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "alarm/evidence.h"
 #include "alarm/incident.h"
 #include "alarm/service.h"
 #include "api/http_api.h"
@@ -260,6 +261,18 @@ std::string derived_metrics(const derive::DerivedCounters& d) {
 }
 
 // GET /api/v1/events: the streams open and those refused at the limit (HttpOptions).
+std::string evidence_metrics(const std::map<std::string, std::uint64_t>& refused) {
+  std::ostringstream m;
+  m << "# HELP ecomon_evidence_refused_total Evidence uploads refused, by reason.\n"
+       "# TYPE ecomon_evidence_refused_total counter\n";
+  for (const char* reason : {"too_large", "empty", "bad_type", "type_mismatch", "too_many"}) {
+    const auto it = refused.find(reason);
+    m << "ecomon_evidence_refused_total{reason=\"" << reason << "\"} "
+      << (it == refused.end() ? 0 : it->second) << '\n';
+  }
+  return m.str();
+}
+
 std::string stream_metrics(std::size_t open, std::uint64_t refused) {
   std::ostringstream m;
   m << "# HELP ecomon_event_streams_open Server-sent event streams open.\n"
@@ -400,6 +413,14 @@ int run_serve(ServeOptions o) {
                  incidents.error().detail.c_str());
     return 2;
   }
+  // Evidence files of alarm handling (alarm/evidence.h): rows in the same file, bytes under
+  // DIR/evidence by SHA-256.
+  auto evidence = alarm::EvidenceService::open(db, o.data_dir + "/evidence", clock);
+  if (!evidence) {
+    std::fprintf(stderr, "ecomon serve: evidence %s: %s\n", o.data_dir.c_str(),
+                 evidence.error().detail.c_str());
+    return 2;
+  }
   // Data review actions (derive/review.h), in the same file.
   auto reviews = derive::ReviewService::open(db, clock);
   if (!reviews) {
@@ -448,6 +469,7 @@ int run_serve(ServeOptions o) {
   sources.login_limiter = &login_limiter;
   sources.alarms = alarms->get();
   sources.incidents = incidents->get();
+  sources.evidence = evidence->get();
   sources.reviews = reviews->get();
   sources.derived = derived->get();
   sources.web_root = o.web_root.empty() ? default_web_root() : o.web_root;
@@ -578,6 +600,7 @@ int run_serve(ServeOptions o) {
                         frames ? *frames : 0, http_ptr ? http_ptr->requests_served() : 0,
                         http_ptr ? http_ptr->tls_handshake_failures() : 0) +
            alarm_metrics((*alarms)->counters()) + derived_metrics((*derived)->counters()) +
+           evidence_metrics((*evidence)->refused()) +
            stream_metrics(http_ptr ? http_ptr->open_streams() : 0,
                           http_ptr ? http_ptr->streams_refused() : 0);
   };

@@ -13,6 +13,9 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from ecomon_harness import ECOMON, REPO, Server, create_key, frame, read_frames  # noqa: E402
@@ -149,6 +152,147 @@ class ConfigRulesTest(unittest.TestCase):
         write_config(self.config, "")
         self.server = Server("--config", self.config, data=data)
         self.assertEqual(self.config_rules(), {})
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + os.urandom(3000)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class EvidenceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+        srv = cls.server
+        status, rule = srv.send("POST", "/api/v1/rules", {
+            "name": "PM2.5 evidence", "site": SITE, "factor": "a34004", "data_kind": "rtd", "limit": 75})
+        assert status == 201, rule
+        s = srv.connect()
+        s.sendall(rtd("20260101000000101", datatime(900), "120"))
+        read_frames(s, 1)
+        s.close()
+        cls.alarm = wait_for("an alarm", lambda: srv.get("/api/v1/alarms?rule=%d" % rule["id"])[1]["alarms"])[0]
+        cls.base = "/api/v1/alarms/%d/evidence" % cls.alarm["id"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def upload(self, body, ctype, name=None, key=None):
+        path = self.base + ("?name=" + urllib.parse.quote(name) if name is not None else "")
+        status, out, _ = self.server.request("POST", path, body=body, key=key, headers={"Content-Type": ctype})
+        return status, out
+
+    def download(self, eid, key=None):
+        url = "http://127.0.0.1:%d%s/%d" % (self.server.http_port, self.base, eid)
+        req = urllib.request.Request(url, headers=self.server.auth_headers(key))
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read(), r.headers
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), e.headers
+
+    def test_upload_list_download_and_the_handle_transition(self):
+        status, png = self.upload(PNG, "image/png", "现场照片 1.png")
+        self.assertEqual(status, 201, png)
+        self.assertEqual((png["name"], png["content_type"], png["size"]), ("现场照片 1.png", "image/png", len(PNG)))
+        self.assertEqual(png["sha256"], hashlib.sha256(PNG).hexdigest())
+        self.assertEqual(png["alarm_id"], self.alarm["id"])
+        status, pdf = self.upload(PDF, "application/pdf; charset=binary", "lab-sheet.pdf")
+        self.assertEqual(status, 201, pdf)
+        status, jpg = self.upload(JPEG, "image/jpeg")  # no name
+        self.assertEqual((status, jpg["name"]), (201, "evidence"), jpg)
+
+        status, listed = self.server.get(self.base)
+        self.assertEqual(status, 200, listed)
+        mine = [e["id"] for e in listed["evidence"]]
+        self.assertTrue({png["id"], pdf["id"], jpg["id"]} <= set(mine))
+
+        status, data, headers = self.download(png["id"])
+        self.assertEqual((status, data), (200, PNG))
+        self.assertEqual(headers["Content-Type"], "image/png")
+        disposition = headers["Content-Disposition"]
+        self.assertTrue(disposition.startswith("attachment;"), disposition)
+        self.assertIn("filename*=UTF-8''" + urllib.parse.quote("现场照片 1.png", safe=""), disposition)
+        self.assertIn("sandbox", headers["Content-Security-Policy"])
+        # Stored once by its hash under the data directory.
+        sha = png["sha256"]
+        with open(os.path.join(self.server.dir, "evidence", sha[:2], sha), "rb") as f:
+            self.assertEqual(f.read(), PNG)
+        status, _, _ = self.download(999999)
+        self.assertEqual(status, 404)
+
+        # The disposal refers to the files; a file of another alarm is refused.
+        path = "/api/v1/alarms/%d/" % self.alarm["id"]
+        status, body = self.server.send("POST", path + "ack", {})
+        self.assertEqual(status, 200, body)
+        status, body = self.server.send("POST", path + "handle", {"note": "photos taken", "evidence": [424242]})
+        self.assertEqual(status, 400, body)
+        status, body = self.server.send("POST", path + "handle", {"note": "photos taken",
+                                                                  "evidence": [png["id"], pdf["id"]]})
+        self.assertEqual((status, body["state"]), (200, "handled"), body)
+        status, detail = self.server.get("/api/v1/alarms/%d" % self.alarm["id"])
+        handle = [e for e in detail["events"] if e["action"] == "handle"][0]
+        self.assertIn("[evidence %d,%d]" % (png["id"], pdf["id"]), handle["note"])
+
+        status, audit = self.server.get("/api/v1/audit?limit=200")
+        uploads = [e for e in audit["entries"] if e["action"] == "alarm.evidence"]
+        self.assertGreaterEqual(len(uploads), 3)
+        self.assertIn(sha, " ".join(e["detail"] for e in uploads))
+
+    def test_hostile_names_are_sanitised(self):
+        cases = [("../../etc/passwd", "passwd"), ("..\\..\\win.ini", "win.ini"),
+                 ("a\r\nSet-Cookie: x=1.png", "aSet-Cookie x=1.png"), ('"quoted";.png', "quoted.png"),
+                 ("...hidden", "hidden"), ("\x00\x01", "evidence"), ("长" * 100 + ".png", "长" * 40)]
+        for raw, expected in cases:
+            status, out = self.upload(PNG, "image/png", raw)
+            self.assertEqual(status, 201, out)
+            self.assertEqual(out["name"], expected, raw)
+            status, data, headers = self.download(out["id"])
+            self.assertEqual((status, data), (200, PNG))
+            self.assertNotIn("\n", headers["Content-Disposition"])
+        # Nothing was written outside the evidence directory.
+        self.assertFalse(os.path.exists(os.path.join(self.server.dir, "passwd")))
+
+    def test_limits_types_and_counters(self):
+        status, out = self.upload(b"MZ\x90\x00" + b"\x00" * 100, "application/x-msdownload", "tool.exe")
+        self.assertEqual((status, out["error"]["code"]), (415, "bad_type"), out)
+        status, out = self.upload(b"MZ\x90\x00" + b"\x00" * 100, "image/png", "photo.png")
+        self.assertEqual((status, out["error"]["code"]), (415, "type_mismatch"), out)
+        status, out = self.upload(b"a,b\n\xff\xfe\n", "text/csv", "lab.csv")
+        self.assertEqual((status, out["error"]["code"]), (415, "type_mismatch"), out)
+        status, out = self.upload(b"site,value\n2526A,1.5\n", "text/csv", "lab.csv")
+        self.assertEqual(status, 201, out)
+        status, out = self.upload(b"", "image/png", "empty.png")
+        self.assertEqual((status, out["error"]["code"]), (400, "empty"), out)
+        big = PNG + b"\x00" * (10 * 1024 * 1024 + 1 - len(PNG))  # one byte over 10 MiB
+        status, out = self.upload(big, "image/png", "big.png")
+        self.assertEqual((status, out["error"]["code"]), (413, "too_large"), out)
+        bigger = big + b"\x00" * (1024 * 1024)  # beyond what the server reads at all
+        try:
+            status, out = self.upload(bigger, "image/png", "bigger.png")
+            self.assertEqual(status, 413, out)
+        except (ConnectionError, urllib.error.URLError):
+            pass  # the server may close before the client finished sending: also refused
+        self.assertGreaterEqual(self.server.metric('ecomon_evidence_refused_total{reason="bad_type"}'), 1)
+        self.assertGreaterEqual(self.server.metric('ecomon_evidence_refused_total{reason="type_mismatch"}'), 2)
+        self.assertGreaterEqual(self.server.metric('ecomon_evidence_refused_total{reason="too_large"}'), 1)
+        # Without a credential a large body is not read at all: 401 or 413, never stored.
+        try:
+            status, out = self.upload(big, "image/png", "anon.png", key="")
+            self.assertIn(status, (401, 413), out)
+        except (ConnectionError, urllib.error.URLError):
+            pass  # closed before the body was read: refused too
+
+    def test_roles_and_scopes(self):
+        other = create_key(self.server.dir, "enforcer", "site:2525A")
+        status, out = self.upload(PNG, "image/png", "x.png", key=other)
+        self.assertEqual(status, 403, out)
+        status, out = self.server.get(self.base, key=other)
+        self.assertEqual(status, 403, out)
+        viewer = create_key(self.server.dir, "viewer")
+        status, out = self.upload(PNG, "image/png", "x.png", key=viewer)
+        self.assertEqual(status, 403, out)
 
 
 if __name__ == "__main__":
