@@ -48,6 +48,7 @@ class io_context;
 namespace ecomon::alarm {
 class AlarmService;
 class IncidentService;
+struct Incident;
 class EvidenceService;
 }  // namespace ecomon::alarm
 namespace ecomon::derive {

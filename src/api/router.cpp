@@ -498,6 +498,8 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/v1/incidents", Access::kAction, A::kAlarmRead}, detail::incidents},
       {{"POST", "/api/v1/incidents", Access::kAction, A::kAlarmHandle}, detail::create_incident},
       {{"GET", "/api/v1/incidents/{id}", Access::kAction, A::kAlarmRead}, detail::incident},
+      {{"GET", "/api/v1/incidents/{id}/report", Access::kAction, A::kAlarmRead},
+       detail::incident_report},
       {{"POST", "/api/v1/incidents/{id}/actions", Access::kAction, A::kAlarmHandle},
        detail::incident_action},
       {{"POST", "/api/v1/incidents/{id}/close", Access::kAction, A::kAlarmHandle},

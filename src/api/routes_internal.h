@@ -122,6 +122,9 @@ Response incidents(const Ctx& c);
 Response create_incident(const Ctx& c);
 Response incident(const Ctx& c);
 Response incident_action(const Ctx& c);
+Response incident_report(const Ctx& c);
+// The report of an incident the caller may see (incident_report.cpp).
+Response incident_report(const Ctx& c, const alarm::Incident& incident);
 Response close_incident(const Ctx& c);
 // Data review (review_routes.cpp).
 Response post_review_action(const Ctx& c);

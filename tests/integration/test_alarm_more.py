@@ -295,5 +295,71 @@ class EvidenceTest(unittest.TestCase):
         self.assertEqual(status, 403, out)
 
 
+class IncidentReportTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def test_report_html_and_json(self):
+        srv = self.server
+        status, rule = srv.send("POST", "/api/v1/rules", {
+            "name": "PM2.5 report", "site": SITE, "factor": "a34004", "data_kind": "rtd", "limit": 75})
+        self.assertEqual(status, 201, rule)
+        status, inc = srv.send("POST", "/api/v1/incidents", {
+            "title": "<script>alert(1)</script> 化工厂泄漏", "location": "利州区 嘉陵江 上游 2 km",
+            "pollutant": "a34004", "sites": [SITE], "note": "启动应急监测", "rtd_interval_s": 60})
+        self.assertEqual(status, 201, inc)
+        iid = inc["id"]
+        time.sleep(4)  # the values below are measured after the incident opened (DataTime: seconds)
+        s = srv.connect()
+        s.sendall(b"".join(rtd("2026010100000020%d" % k, datatime(3 - k), v)
+                           for k, v in enumerate(["50", "150", "100"])))
+        self.assertEqual([a["CN"] for a in read_frames(s, 3)], ["9014"] * 3)
+        s.close()
+        wait_for("the alarm", lambda: srv.get("/api/v1/alarms?rule=%d" % rule["id"])[1]["alarms"])
+        status, _ = srv.send("POST", "/api/v1/incidents/%d/actions" % iid, {"text": "布设围堰，下游取样"})
+        self.assertEqual(status, 200)
+        status, _ = srv.send("POST", "/api/v1/incidents/%d/close" % iid, {"note": "警报解除"})
+        self.assertEqual(status, 200)
+
+        status, html, headers = srv.request("GET", "/api/v1/incidents/%d/report" % iid)
+        self.assertEqual(status, 200, html)
+        self.assertTrue(headers["Content-Type"].startswith("text/html"))
+        self.assertEqual(headers["Content-Disposition"], 'attachment; filename="incident-%d-report.html"' % iid)
+        for text in ("应急监测报告", "一、事件基本情况", "利州区 嘉陵江 上游 2 km", "a34004", "三、加密监测设备",
+                     "四、处置过程", "布设围堰，下游取样", "五、监测数据", "小时均值", "六、超标及预警情况",
+                     "PM2.5 report", MN):
+            self.assertIn(text, html)
+        self.assertNotIn("<script>", html)
+        self.assertIn("&lt;script&gt;", html)
+
+        status, rep = srv.get("/api/v1/incidents/%d/report?format=json" % iid)
+        self.assertEqual(status, 200, rep)
+        self.assertEqual((rep["incident"]["location"], rep["incident"]["state"]), ("利州区 嘉陵江 上游 2 km", "closed"))
+        self.assertEqual([x["code"] for x in rep["sites"]], [SITE])
+        self.assertTrue(rep["sites"][0]["registered"])
+        self.assertEqual([(d["mn"], d["outcome"]) for d in rep["devices"]], [(MN, "offline")])
+        kinds = [e["kind"] for e in rep["timeline"]]
+        self.assertEqual((kinds[0], kinds[-1]), ("opened", "closed"))
+        self.assertIn("alarm", kinds)
+        self.assertIn("action", kinds)
+        pm = [m for m in rep["measurements"] if m["site"] == SITE and m["factor"] == "a34004"]
+        self.assertEqual(len(pm), 1, rep["measurements"])
+        pm = pm[0]
+        self.assertEqual((pm["count"], pm["mean"], pm["min"], pm["max"], pm["data_kind"]), (3, 100, 50, 150, "rtd"))
+        self.assertEqual(sum(h["count"] for h in pm["hourly"]), 3)
+        self.assertEqual([(a["rule_name"], a["max_value"]) for a in rep["exceedances"]], [("PM2.5 report", 150)])
+
+        status, body = srv.get("/api/v1/incidents/%d/report?format=xml" % iid)
+        self.assertEqual(status, 400, body)
+        other = create_key(srv.dir, "enforcer", "site:2525A")
+        status, body = srv.get("/api/v1/incidents/%d/report" % iid, key=other)
+        self.assertEqual(status, 403, body)
+
+
 if __name__ == "__main__":
     unittest.main()
