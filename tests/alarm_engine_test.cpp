@@ -486,7 +486,12 @@ TEST_F(AlarmEngineTest, HmacMatchesRfc4231) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   EXPECT_EQ(parse_http_url("http://127.0.0.1:8081/hook?x=1")->port, "8081");
   EXPECT_EQ(parse_http_url("http://example.org")->target, "/");
-  EXPECT_EQ(parse_http_url("https://example.org/").error().reason, "unsupported");
+  const auto https = parse_http_url("https://example.org/hook");
+  ASSERT_TRUE(https.ok());
+  EXPECT_TRUE(https->tls);
+  EXPECT_EQ(https->port, "443");
+  EXPECT_EQ(parse_http_url("https://[::1]:8443")->port, "8443");
+  EXPECT_EQ(parse_http_url("ftp://example.org/").error().reason, "bad_url");
 }
 
 TEST_F(AlarmEngineTest, CursorAndEpisodesSurviveAReopen) {

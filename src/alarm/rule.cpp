@@ -77,10 +77,11 @@ std::optional<std::string> normalise_rule(Rule& r) {
   if (r.renotify_s > 0 && r.renotify_s < 10) return "renotify_s: at least 10 s (or 0 = never)";
   if (r.recipients.size() > 20) return "recipients: at most 20";
   for (const auto& url : r.recipients) {
-    if (url.rfind("http://", 0) != 0 || url.size() <= 7 || url.size() > 2000 ||
-        has_control_or_empty(url) || url.find(' ') != std::string::npos) {
-      return "recipients: http:// URLs (https:// is not supported yet): '" + url.substr(0, 100) +
-             "'";
+    const bool http = url.rfind("http://", 0) == 0 && url.size() > 7;
+    const bool https = url.rfind("https://", 0) == 0 && url.size() > 8;
+    if (!(http || https) || url.size() > 2000 || has_control_or_empty(url) ||
+        url.find(' ') != std::string::npos) {
+      return "recipients: http:// or https:// URLs: '" + url.substr(0, 100) + "'";
     }
   }
   if (!std::isfinite(r.limit)) return "limit must be a finite number";

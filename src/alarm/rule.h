@@ -149,7 +149,7 @@ struct Rule {
   Severity severity = Severity::kMajor;
   std::int64_t hold_off_s = 0;  // value rules: a cleared episode resumes within this (data) time
   std::int64_t renotify_s = 0;  // re-send while open and not acknowledged; 0 = never
-  std::vector<std::string> recipients;  // webhook URLs (http://)
+  std::vector<std::string> recipients;  // webhook URLs (http:// or https://)
   bool enabled = true;
   std::int64_t created_ms = 0;
   std::string created_by;

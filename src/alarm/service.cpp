@@ -1178,7 +1178,8 @@ class AlarmService::Impl {
       }
       headers.emplace_back("X-Ecomon-Delivery", std::to_string(row.id));
       auto r = poster ? poster(row.url, row.body, headers)
-                      : post_json(row.url, row.body, headers, options_.http_timeout_ms);
+                      : post_json(row.url, row.body, headers, options_.http_timeout_ms,
+                                  WebhookTls{options_.webhook_ca_file});
       Outcome o{row.id, false, std::nullopt, "", row.attempts + 1};
       if (r) {
         o.status = *r;

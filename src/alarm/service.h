@@ -191,6 +191,8 @@ struct AlarmOptions {
   std::int64_t backoff_first_ms = 1000;
   std::int64_t backoff_max_ms = 5 * 60 * 1000;
   std::int64_t http_timeout_ms = 5000;
+  // https:// recipients: a PEM file of CAs trusted besides the system's (webhook.h WebhookTls).
+  std::string webhook_ca_file;
 };
 
 struct AlarmCounters {

@@ -82,6 +82,7 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
     if (auto v = t["allow_plain_http"].value<bool>()) o.allow_plain_http = *v;
     str("unknown_devices", o.unknown_devices);
     str("webhook_secret", o.webhook_secret);
+    str("webhook_ca_file", o.webhook_ca_file);
     str("web_root", o.web_root);
     auto real = [&](const char* key, double& target) {
       if (auto v = t[key].value<double>()) target = *v;
@@ -399,6 +400,16 @@ int run_serve(ServeOptions o) {
   // Alarms tail the change feed; each ingest commit wakes them (alarm/service.h).
   alarm::AlarmOptions alarm_options;
   alarm_options.webhook_secret = o.webhook_secret;
+  if (!o.webhook_ca_file.empty()) {
+    std::FILE* ca = std::fopen(o.webhook_ca_file.c_str(), "rb");
+    if (!ca) {
+      std::fprintf(stderr, "ecomon serve: webhook CA file %s cannot be read\n",
+                   o.webhook_ca_file.c_str());
+      return 2;
+    }
+    std::fclose(ca);
+    alarm_options.webhook_ca_file = o.webhook_ca_file;
+  }
   auto alarms = alarm::AlarmService::open(db, **store, clock, alarm_options);
   if (!alarms) {
     std::fprintf(stderr, "ecomon serve: alarms %s: %s\n", db.c_str(),

@@ -25,6 +25,9 @@ struct ServeOptions {
   std::int64_t future_tolerance_s = 600;
   // HMAC-SHA256 key of the alarm webhooks' X-Ecomon-Signature header; empty: unsigned.
   std::string webhook_secret;
+  // https:// webhooks: a PEM file of CAs trusted besides the system's (config key
+  // webhook_ca_file); checked readable at start.
+  std::string webhook_ca_file;
   // The built web front-end (web/dist). Empty: the first of `<binary>/../share/ecomon/web` and
   // the source tree's web/dist that holds an index.html (default_web_root()).
   std::string web_root;
@@ -52,8 +55,8 @@ struct ServeOptions {
 std::string default_web_root();
 
 // Applies a TOML config file (keys: data, registry, hj212_listen, http_listen, tls_cert, tls_key,
-// allow_plain_http, unknown_devices, webhook_secret, web_root, public_rate_per_s, public_burst,
-// login_rate_per_s, login_burst, idle_timeout_s, max_connections, max_buffered_bytes,
+// allow_plain_http, unknown_devices, webhook_secret, webhook_ca_file, web_root, public_rate_per_s,
+// public_burst, login_rate_per_s, login_burst, idle_timeout_s, max_connections, max_buffered_bytes,
 // future_tolerance_s, and [[rules]] tables: alarm rules with the members of POST /api/v1/rules).
 // False (with a message on stderr naming the line) if the file cannot be read or parsed, or
 // `rules` is not an array of tables.

@@ -6,11 +6,17 @@ the receiver was down.
 
 No wall-clock limits are asserted: every wait polls with a generous deadline."""
 import hashlib
+import hmac
+import http.server
 import json
 import os
+import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -359,6 +365,118 @@ class IncidentReportTest(unittest.TestCase):
         other = create_key(srv.dir, "enforcer", "site:2525A")
         status, body = srv.get("/api/v1/incidents/%d/report" % iid, key=other)
         self.assertEqual(status, 403, body)
+
+
+SECRET = "tls-webhook-secret"
+
+
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=60)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class TlsReceiver:
+    """An HTTPS webhook receiver (http.server + ssl) recording every POST and its signature check."""
+
+    def __init__(self, port, cert, key):
+        self.received = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                outer.received.append({"body": json.loads(body),
+                                       "signed": hmac.compare_digest(self.headers.get("X-Ecomon-Signature", ""),
+                                                                     expected)})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class HttpsWebhookTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp(prefix="ecomon-hook-tls-")
+        c = lambda name: os.path.join(cls.certs, name)  # noqa: E731
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost", "-keyout", c("key.pem"), "-out", c("cert.pem"))
+        # Trusted too, but issued for another name: the host name check must refuse it.
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other.example",
+                "-addext", "subjectAltName=DNS:other.example", "-keyout", c("other_key.pem"),
+                "-out", c("other_cert.pem"))
+        with open(c("ca.pem"), "w") as out:
+            for name in ("cert.pem", "other_cert.pem"):
+                with open(c(name)) as f:
+                    out.write(f.read())
+        cls.c = staticmethod(c)
+        cls.server = Server("--webhook-secret", SECRET, "--webhook-ca-file", c("ca.pem"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def test_delivered_after_the_receiver_was_down_with_verification(self):
+        srv = self.server
+        port, wrong_port = free_port(), free_port()
+        status, rule = srv.send("POST", "/api/v1/rules", {
+            "name": "PM2.5 https", "site": SITE, "factor": "a34004", "data_kind": "rtd", "limit": 75,
+            "recipients": ["https://localhost:%d/hook" % port, "https://127.0.0.1:%d/hook" % wrong_port]})
+        self.assertEqual(status, 201, rule)
+        wrong = TlsReceiver(wrong_port, self.c("other_cert.pem"), self.c("other_key.pem"))
+        try:
+            failures_before = srv.metric("ecomon_alarm_notification_failures_total")
+            s = srv.connect()
+            s.sendall(rtd("20260101000000301", datatime(1200), "99") + rtd("20260101000000302", datatime(1190), "20"))
+            read_frames(s, 2)
+            s.close()
+            # Nobody listens on `port` yet, and the other receiver's certificate names another host.
+            wait_for("failed deliveries",
+                     lambda: srv.metric("ecomon_alarm_notification_failures_total") >= failures_before + 2)
+            receiver = TlsReceiver(port, self.c("cert.pem"), self.c("key.pem"))
+            try:
+                got = wait_for("both notifications over https", lambda: len(receiver.received) >= 2 and receiver.received)
+                self.assertEqual([r["body"]["event"] for r in got], ["opened", "cleared"])
+                self.assertTrue(all(r["signed"] for r in got))
+                self.assertEqual(got[0]["body"]["alarm"]["rule_name"], "PM2.5 https")
+            finally:
+                receiver.close()
+            # The receiver whose certificate does not name 127.0.0.1 never got a request.
+            self.assertEqual(wrong.received, [])
+            self.assertGreaterEqual(srv.metric("ecomon_alarm_notifications_pending"), 2)
+        finally:
+            wrong.close()
+
+    def test_unreadable_ca_file_refused_at_start(self):
+        data = tempfile.mkdtemp(prefix="ecomon-hook-data-")
+        p = subprocess.run([ECOMON, "serve", "--data", data, "--registry", os.path.join(REPO, "config", "registry"),
+                            "--hj212-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+                            "--webhook-ca-file", os.path.join(data, "missing.pem")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("webhook CA file", p.stderr)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":
