@@ -479,5 +479,51 @@ class HttpsWebhookTest(unittest.TestCase):
         shutil.rmtree(data, ignore_errors=True)
 
 
+def hourly_air(qn, hour_start, pm25):
+    """An hourly (CN 2061) upload of the six AQI items of the hour starting at `hour_start` (epoch
+    s): PM2.5 as given, SO2 10, NO2 40, CO 0.5 mg/m3, O3 100, PM10 40 µg/m3."""
+    dt = time.strftime("%Y%m%d%H%M%S", time.gmtime(hour_start + 8 * 3600))
+    items = [("a21026", 10), ("a21004", 40), ("a21005", 0.5), ("a05024", 100), ("a34002", 40), ("a34004", pm25)]
+    cp = ";".join("%s-Avg=%s,%s-Flag=N" % (code, value, code) for code, value in items)
+    return frame("QN=%s;ST=22;CN=2061;PW=%s;MN=%s;Flag=5;CP=&&DataTime=%s;%s&&" % (qn, PW, MN, dt, cp))
+
+
+def iso_utc8(epoch_s):
+    return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(epoch_s + 8 * 3600))
+
+
+class ReviewedAqiTest(unittest.TestCase):
+    """The app wires data review actions into aqi_level rules: an invalidated hourly PM2.5 is left
+    out of the AQI, a corrected one counts corrected."""
+
+    def test_invalidated_and_corrected_hours(self):
+        srv = Server()
+        try:
+            status, rule = srv.send("POST", "/api/v1/rules", {
+                "name": "AQI reviewed", "kind": "aqi_level", "site": SITE, "op": ">", "limit": 100})
+            self.assertEqual(status, 201, rule)
+            first = (int(time.time()) // 3600 - 30) * 3600
+            for start, action, extra in ((first, "invalidate", {}), (first + 3600, "correct", {"value": 30})):
+                body = {"site": SITE, "factor": "a34004", "kind": "hour", "from": iso_utc8(start),
+                        "to": iso_utc8(start + 3600), "action": action, "reason": "运维核查"}
+                body.update(extra)
+                status, reply = srv.send("POST", "/api/v1/audit/actions", body)
+                self.assertEqual(status, 201, reply)
+            dev = srv.connect()
+            # Stored PM2.5 300 (invalidated → NA, HJ 633-2026 §5.3.1), 200 (corrected to 30 → AQI 43),
+            # then an unreviewed 80 (AQI 119) that must open the alarm.
+            dev.sendall(hourly_air("20260101000000401", first, 300) +
+                        hourly_air("20260101000000402", first + 3600, 200) +
+                        hourly_air("20260101000000403", first + 7200, 80))
+            self.assertEqual([f["CN"] for f in read_frames(dev, 3, timeout=60)], ["9014"] * 3)
+            dev.close()
+            alarms = wait_for("the AQI alarm", lambda: srv.get("/api/v1/alarms?rule=%d" % rule["id"])[1]["alarms"])
+            self.assertEqual(len(alarms), 1)
+            self.assertEqual((alarms[0]["value"], alarms[0]["opened_at"]), (119, iso_utc8(first + 7200)))
+            self.assertEqual(alarms[0]["max_value"], 119)
+        finally:
+            srv.close()
+
+
 if __name__ == "__main__":
     unittest.main()
