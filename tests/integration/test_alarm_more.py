@@ -246,6 +246,25 @@ class EvidenceTest(unittest.TestCase):
         self.assertGreaterEqual(len(uploads), 3)
         self.assertIn(sha, " ".join(e["detail"] for e in uploads))
 
+    def test_backup_carries_the_files(self):
+        status, png = self.upload(PNG + b"backup", "image/png", "backup.png")
+        self.assertEqual(status, 201, png)
+        out = tempfile.mkdtemp(prefix="ecomon-evbak-")
+        try:
+            backup = os.path.join(out, "b.db")
+            p = subprocess.run([ECOMON, "backup", "--data", self.server.dir, "--to", backup],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            restored = os.path.join(out, "restored")
+            p = subprocess.run([ECOMON, "restore", "--from", backup, "--data", restored],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            sha = png["sha256"]
+            with open(os.path.join(restored, "evidence", sha[:2], sha), "rb") as f:
+                self.assertEqual(f.read(), PNG + b"backup")
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
     def test_hostile_names_are_sanitised(self):
         cases = [("../../etc/passwd", "passwd"), ("..\\..\\win.ini", "win.ini"),
                  ("a\r\nSet-Cookie: x=1.png", "aSet-Cookie x=1.png"), ('"quoted";.png', "quoted.png"),
