@@ -544,5 +544,72 @@ class ReviewedAqiTest(unittest.TestCase):
             srv.close()
 
 
+class SourceAndRadiationRulesTest(unittest.TestCase):
+    """drinking_water and radiation_dose over real HJ 212, with the registry facts the app hands the
+    engine: the site's kind (a drinking-water source) and the radiation baseline settings."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.registry = tempfile.mkdtemp(prefix="ecomon-reg-")
+        src = os.path.join(REPO, "config", "registry")
+        for name in os.listdir(src):
+            if name.endswith(".csv"):
+                shutil.copy(os.path.join(src, name), cls.registry)
+
+        def append(name, line):
+            with open(os.path.join(cls.registry, name), "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+
+        append("sites.csv", "RAD001,测试辐射站,radiation,city,,,,四川省,510000,广元市,510800,,,,,"
+                            "广元市生态环境局,test,test station")
+        append("devices.csv", "GYRAD00000000001,22,123456,2017,hj212,3600,test radiation logger")
+        append("devices.csv", "GYDW010000000001,21,123456,2017,hj212,3600,test source logger")
+        append("assignments.csv", "GYRAD00000000001,RAD001,2020-01-01,,test")
+        append("assignments.csv", "GYDW010000000001,510800DW01,2020-01-01,,test")
+        append("settings.csv", "RAD001,radiation_mean_ngy_h,100,,,test,baseline of the test station")
+        append("settings.csv", "RAD001,radiation_sd_ngy_h,5,,,test,baseline of the test station")
+        cls.server = Server(registry=cls.registry)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+        shutil.rmtree(cls.registry, ignore_errors=True)
+
+    def send(self, mn, st, qn, seconds_ago, items):
+        cp = ";".join("%s-Rtd=%s,%s-Flag=N" % (code, value, code) for code, value in items)
+        s = self.server.connect()
+        s.sendall(frame("QN=%s;ST=%s;CN=2011;PW=123456;MN=%s;Flag=5;CP=&&DataTime=%s;%s&&"
+                        % (qn, st, mn, datatime(seconds_ago), cp)))
+        self.assertEqual(read_frames(s, 1)[0]["CN"], "9014")
+        s.close()
+
+    def alarms(self, rule):
+        return self.server.get("/api/v1/alarms?rule=%d" % rule["id"])[1]["alarms"]
+
+    def test_drinking_water_items_at_a_source(self):
+        status, rule = self.server.send("POST", "/api/v1/rules", {
+            "name": "水源地补充项目", "kind": "drinking_water", "data_kind": "rtd"})
+        self.assertEqual(status, 201, rule)
+        # GB 3838-2002 表2: iron ≤ 0.3, sulfate ≤ 250 mg/L.
+        self.send("GYDW010000000001", "21", "20260101000000501", 600, [("w20125", "0.45"), ("w21038", "120")])
+        got = wait_for("the iron alarm", lambda: self.alarms(rule))
+        self.assertEqual([(a["subject"], a["factor"], a["value"], a["limit"]) for a in got],
+                         [("site:510800DW01/w20125", "w20125", 0.45, 0.3)])
+
+    def test_radiation_dose_above_the_registered_baseline(self):
+        status, rule = self.server.send("POST", "/api/v1/rules", {
+            "name": "γ剂量率异常", "kind": "radiation_dose", "site": "RAD001", "factor": "rad001",
+            "data_kind": "rtd"})
+        self.assertEqual(status, 201, rule)
+        self.assertEqual(rule["limit"], 3)
+        # Baseline 100 ± 5 nGy/h: the investigation level is 115.
+        self.send("GYRAD00000000001", "22", "20260101000000601", 600, [("rad001", "112")])
+        self.send("GYRAD00000000001", "22", "20260101000000602", 590, [("rad001", "131")])
+        got = wait_for("the dose-rate alarm", lambda: self.alarms(rule))
+        self.assertEqual([(a["value"], a["limit"]) for a in got], [(131, 115)])
+        status, detail = self.server.get("/api/v1/alarms/%d" % got[0]["id"])
+        self.assertTrue(detail["events"][0]["note"].startswith("abnormal"), detail["events"][0])
+
+
 if __name__ == "__main__":
     unittest.main()
