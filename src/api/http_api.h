@@ -122,6 +122,9 @@ struct HttpOptions {
   // carries a credential (Authorization or Cookie); every other request keeps max_body_bytes.
   // Slightly above EvidenceOptions::max_bytes so the service, not the parser, names the limit.
   std::size_t max_upload_bytes = 10 * 1024 * 1024 + 1;
+  // Upload bodies read at once (each is held in memory); one more is answered 503 busy with
+  // Retry-After.
+  std::size_t max_concurrent_uploads = 4;
   // PEM files; both empty = plain HTTP, both set = HTTPS only (listen() loads and checks them).
   std::string tls_cert_file;  // the server's certificate, then any intermediates
   std::string tls_key_file;   // its private key (unencrypted)

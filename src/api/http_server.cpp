@@ -181,6 +181,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   HttpOptions options_;
   std::unique_ptr<ssl::context> tls_;  // set by listen() when HTTPS is configured
   std::size_t open_ = 0;
+  std::size_t uploads_reading_ = 0;  // evidence bodies being read (the loop thread only)
   std::atomic<std::uint64_t> served_{0};
   std::atomic<std::uint64_t> tls_handshake_failures_{0};
   std::int64_t last_failure_log_ms_ = 0;  // the loop thread only
@@ -258,7 +259,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
             self->on_read(ec);
             return;
           }
-          if (!self->is_upload(self->parser_->get())) {
+          const bool upload = self->is_upload(self->parser_->get());
+          if (upload &&
+              self->server_->uploads_reading_ >= self->server_->options_.max_concurrent_uploads) {
+            // Each large body is held in memory: a bounded number at once.
+            self->busy_ = true;
+            self->on_read(http::error::body_limit);
+            return;
+          }
+          if (upload) {
+            ++self->server_->uploads_reading_;
+            self->upload_slot_ = true;
+          } else {
             const std::size_t limit = self->server_->options_.max_body_bytes;
             const auto length = self->parser_->content_length();
             if (length && *length > limit) {
@@ -292,6 +304,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void on_read(beast::error_code ec) {
+    if (upload_slot_) {
+      --server_->uploads_reading_;
+      upload_slot_ = false;
+    }
     // Only a request the parser refused gets an answer; a closed, reset or timed-out connection
     // (or a TLS one cut without close_notify) is just closed.
     const bool parse_error =
@@ -305,6 +321,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       // Oversized or malformed requests get an answer with a reason, then the connection closes.
       const bool too_large = ec == http::error::header_limit || ec == http::error::body_limit;
       Response r;
+      if (busy_) {
+        r.status = 503;
+        r.headers.emplace_back("Retry-After", "5");
+        r.body = "{\"error\":{\"code\":\"busy\",\"message\":\"too many uploads at once; retry\"}}";
+        send(r, false, http::verb::get);
+        return;
+      }
       r.status = too_large ? 413 : 400;
       r.body = std::string("{\"error\":{\"code\":\"") + (too_large ? "too_large" : "bad_request") +
                "\",\"message\":\"" + (too_large ? "request too large" : "malformed request") +
@@ -511,6 +534,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  bool upload_slot_ = false;  // this request holds one of max_concurrent_uploads
+  bool busy_ = false;         // an upload refused for want of a slot (answered 503)
   // Event stream state (start_stream); the loop thread only, but producer_ runs on the pool.
   std::uint64_t stream_id_ = 0;
   StreamProducer producer_;

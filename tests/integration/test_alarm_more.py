@@ -309,6 +309,35 @@ class EvidenceTest(unittest.TestCase):
         except (ConnectionError, urllib.error.URLError):
             pass  # closed before the body was read: refused too
 
+    def test_concurrent_uploads_are_bounded(self):
+        path = self.base + "?name=slow.png"
+        held = []
+
+        def start_upload():
+            sock = socket.create_connection(("127.0.0.1", self.server.http_port), timeout=10)
+            head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                    "Content-Type: image/png\r\nContent-Length: %d\r\n\r\n" % (path, self.server.key, 1 << 20))
+            sock.sendall(head.encode() + PNG)  # the rest of the body never comes (yet)
+            return sock
+
+        try:
+            for _ in range(4):  # HttpOptions::max_concurrent_uploads
+                held.append(start_upload())
+            time.sleep(0.5)  # let the server read their headers
+            fifth = start_upload()
+            answer = fifth.recv(4096).decode(errors="replace")
+            fifth.close()
+            self.assertTrue(answer.startswith("HTTP/1.1 503"), answer)
+            self.assertIn('"busy"', answer)
+            self.assertIn("Retry-After", answer)
+        finally:
+            for sock in held:
+                sock.close()
+        # The slots are free again once those connections ended.
+        status, out = wait_for("an upload slot", lambda: (lambda r: r[0] == 201 and r)(
+            self.upload(PNG, "image/png", "after.png")))
+        self.assertEqual(status, 201, out)
+
     def test_roles_and_scopes(self):
         other = create_key(self.server.dir, "enforcer", "site:2525A")
         status, out = self.upload(PNG, "image/png", "x.png", key=other)
