@@ -54,11 +54,12 @@ layers:
 
 bench: deps web
 	cmake --preset release >/dev/null
-	cmake --build --preset release -j $(JOBS) --target hj212_bench standards_bench storage_bench alarm_bench
+	cmake --build --preset release -j $(JOBS) --target hj212_bench standards_bench storage_bench alarm_bench derived_bench
 	build/release/bench/hj212_bench --capture $(CAPTURE)
 	build/release/bench/standards_bench
 	build/release/bench/storage_bench
 	build/release/bench/alarm_bench
+	build/release/bench/derived_bench
 	cmake --build --preset release -j $(JOBS) --target ecomon
 	bash scripts/bench_ingest.sh
 	ECOMON=build/release/ecomon python3 scripts/bench_alarm_latency.py

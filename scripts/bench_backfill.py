@@ -122,7 +122,8 @@ def main():
         # Catch-up: the whole feed recomputed by a fresh service (as after an upgrade).
         srv.stop()
         db = sqlite3.connect(os.path.join(srv.dir, "ecomon.db"))
-        for table in ("derived_hours", "derived_days", "derived_revisions", "derived_cursor"):
+        for table in ("derived_hours", "derived_days", "derived_indices", "derived_revisions",
+                      "derived_cursor"):
             db.execute("DROP TABLE " + table)
         db.commit()
         db.close()

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "derive/aggregates.h"
+#include "derive/review.h"
 #include "standards/aggregation.h"
 #include "storage/memory/memory_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -58,6 +59,11 @@ class DerivedAggregatesTest : public ::testing::Test {
     v.flag = flag;
     return v;
   }
+  storage::Value minute_of(const std::string& factor, std::int64_t t, double x) {
+    storage::Value v = minute(t, x);
+    v.factor = factor;
+    return v;
+  }
   storage::Value hourly(std::int64_t t, double x) {
     storage::Value v = minute(t, x);
     v.kind = storage::DataKind::kHour;
@@ -85,6 +91,18 @@ class DerivedAggregatesTest : public ::testing::Test {
     return test::ok(derived_->process_changes());
   }
 
+  Aggregate row_of(const std::string& factor, Period p, std::int64_t start) {
+    AggregateQuery q;
+    q.site = kSite;
+    q.factor = factor;
+    q.period = p;
+    q.from_ms = start;
+    q.to_ms = start + 1;
+    auto rows = test::ok(derived_->aggregates(q));
+    EXPECT_EQ(rows.size(), 1u);
+    return rows.empty() ? Aggregate{} : rows.front();
+  }
+
   std::optional<Aggregate> row(Period p, std::int64_t start) {
     AggregateQuery q;
     q.site = kSite;
@@ -96,8 +114,34 @@ class DerivedAggregatesTest : public ::testing::Test {
     return rows.empty() ? std::nullopt : std::optional<Aggregate>(rows.front());
   }
 
-  std::vector<Revision> revisions(std::optional<Period> p = std::nullopt) {
+  std::optional<IndexRow> index(const std::string& name, std::int64_t start,
+                                std::optional<std::int64_t> as_of = std::nullopt) {
+    IndexQuery q;
+    q.site = kSite;
+    q.name = name;
+    q.from_ms = start;
+    q.to_ms = start + 1;
+    q.as_of_ms = as_of;
+    auto rows = test::ok(derived_->indices(q));
+    return rows.empty() ? std::nullopt : std::optional<IndexRow>(rows.front());
+  }
+
+  // The revisions of one stored row (factor = the factor or the index name), newest first.
+  std::vector<Revision> revisions_of(const std::string& factor, std::int64_t start) {
     auto all = test::ok(derived_->revisions(RevisionQuery{}));
+    std::erase_if(all,
+                  [&](const Revision& r) { return r.factor != factor || r.start_ms != start; });
+    return all;
+  }
+
+  // Every revision: means and indices, newest first.
+  std::vector<Revision> all_revisions() { return test::ok(derived_->revisions(RevisionQuery{})); }
+
+  // The revisions of the series' hours and days (PM2.5 also has indices: revisions_of()).
+  std::vector<Revision> revisions(std::optional<Period> p = std::nullopt) {
+    RevisionQuery q;
+    q.factor = kFactor;
+    auto all = test::ok(derived_->revisions(q));
     if (p) std::erase_if(all, [&](const Revision& r) { return r.period != *p; });
     return all;
   }
@@ -127,7 +171,7 @@ TEST_F(DerivedAggregatesTest, AnHourNeeds45ValidMinutes) {
   ASSERT_TRUE(b);
   EXPECT_TRUE(b->valid);
   EXPECT_EQ(b->value, 20.0);
-  EXPECT_TRUE(revisions().empty());  // data arriving in order is not a revision
+  EXPECT_TRUE(all_revisions().empty());  // data arriving in order is not a revision
 }
 
 TEST_F(DerivedAggregatesTest, AMinuteFlaggedMIsNotValid) {
@@ -147,7 +191,7 @@ TEST_F(DerivedAggregatesTest, ALateMinuteThatMakesAnHourValidLeavesALateValueRev
   process();
   write({minute(h0_ + 3 * kHour, 30)});  // the series moved on
   process();
-  EXPECT_TRUE(revisions().empty());
+  EXPECT_TRUE(all_revisions().empty());
   write({minute(h0_ + 44 * kMinute, 55)});  // the 45th minute of 10:00, late
   process();
   const auto a = row(Period::kHour, h0_);
@@ -181,7 +225,7 @@ TEST_F(DerivedAggregatesTest, ANewVersionLeavesANewVersionRevisionAndADuplicateN
   process();
   write({minute(h0_ + 10 * kMinute, 10)});  // the same value again: a duplicate
   EXPECT_EQ(process(), 0u);
-  EXPECT_TRUE(revisions().empty());
+  EXPECT_TRUE(all_revisions().empty());
   write({minute(h0_ + 10 * kMinute, 55)});  // re-sent with another value
   process();
   const auto hours = revisions(Period::kHour);
@@ -215,8 +259,8 @@ TEST_F(DerivedAggregatesTest, TheDayFollowsItsHours) {
   ASSERT_TRUE(day);
   EXPECT_TRUE(day->valid);
   EXPECT_EQ(day->valid_count, 20);
-  EXPECT_DOUBLE_EQ(*day->value, 15.0);  // 10 hours of 10, 10 of 20
-  EXPECT_TRUE(revisions().empty());     // the day filled in; nothing published moved
+  EXPECT_DOUBLE_EQ(*day->value, 15.0);   // 10 hours of 10, 10 of 20
+  EXPECT_TRUE(all_revisions().empty());  // the day filled in; nothing published moved
   // The next day is a day of its own.
   write({hourly(day0_ + 24 * kHour, 40)});
   process();
@@ -255,6 +299,262 @@ TEST_F(DerivedAggregatesTest, ARestartFromTheSavedCursorComputesNothingTwice) {
   EXPECT_EQ(derived_->counters().revisions_added, 0u);
   EXPECT_EQ(revisions().size(), before.size());
   EXPECT_EQ(row(Period::kHour, h0_)->computed_at_ms, computed_at);
+}
+
+TEST_F(DerivedAggregatesTest, AReviewActionRevisesTheStoredHourAndDayAndARestoreBringsThemBack) {
+  // Minute m of 10:00 has the value m: the hour's mean is 29.5 over 60 valid minutes.
+  std::vector<storage::Value> values;
+  for (int m = 0; m < 60; ++m) values.push_back(minute(h0_ + m * kMinute, m));
+  write(std::move(values));
+  process();
+  ASSERT_EQ(row(Period::kHour, h0_)->value, 29.5);
+  auto reviews = test::ok(ReviewService::open(path_, clock_));
+  ReviewAction inv;
+  inv.site = kSite;
+  inv.factor = kFactor;
+  inv.kind = "minute";
+  inv.from_ms = h0_;
+  inv.to_ms = h0_ + 20 * kMinute;
+  inv.verb = ReviewVerb::kInvalidate;
+  inv.reason = "仪器故障";
+  const auto stored = test::ok(reviews->record(inv));
+  const std::int64_t before_review = clock_.now;
+  process();
+  // 40 valid minutes left (20 … 59): the hour is no longer valid; its raw mean is kept beside.
+  auto a = row(Period::kHour, h0_);
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(a->valid);
+  EXPECT_EQ(a->valid_count, 40);
+  EXPECT_EQ(a->received, 60);
+  EXPECT_DOUBLE_EQ(*a->value, 39.5);
+  EXPECT_EQ(a->raw_value, 29.5);
+  EXPECT_TRUE(a->raw_valid);
+  auto hour_revs = revisions(Period::kHour);
+  ASSERT_EQ(hour_revs.size(), 1u);
+  EXPECT_EQ(hour_revs[0].reason, "review");
+  EXPECT_EQ(hour_revs[0].review_action, stored.id);
+  EXPECT_EQ(hour_revs[0].cause_sequence, 0u);
+  EXPECT_EQ(hour_revs[0].old_value, 29.5);
+  EXPECT_TRUE(hour_revs[0].old_valid);
+  EXPECT_DOUBLE_EQ(*hour_revs[0].new_value, 39.5);
+  EXPECT_FALSE(hour_revs[0].new_valid);
+  const auto day_revs = revisions(Period::kDay);
+  ASSERT_EQ(day_revs.size(), 1u);
+  EXPECT_EQ(day_revs[0].reason, "review");
+  EXPECT_EQ(day_revs[0].review_action, stored.id);
+  EXPECT_EQ(day_revs[0].start_ms, day0_);
+  EXPECT_EQ(row(Period::kDay, day0_)->raw_value, 29.5);
+
+  // As of before the action was applied: the hour as it was.
+  AggregateQuery q;
+  q.site = kSite;
+  q.factor = kFactor;
+  q.from_ms = h0_;
+  q.to_ms = h0_ + 1;
+  q.as_of_ms = before_review;
+  auto old = test::ok(derived_->aggregates(q));
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].value, 29.5);
+  EXPECT_TRUE(old[0].valid);
+  EXPECT_EQ(old[0].valid_count, 60);
+
+  // Approving changes no mean: no revision.
+  ReviewAction approve = inv;
+  approve.verb = ReviewVerb::kApprove;
+  approve.reason.clear();
+  test::ok(reviews->record(approve));
+  process();
+  EXPECT_EQ(revisions().size(), 2u);
+  EXPECT_EQ(derived_->counters().review_cursor, static_cast<std::uint64_t>(stored.id + 1));
+
+  // A restore brings the hour and the day back, again as revisions for the review.
+  ReviewAction restore = inv;
+  restore.verb = ReviewVerb::kRestore;
+  restore.reason = "复核无误";
+  const auto restored = test::ok(reviews->record(restore));
+  process();
+  a = row(Period::kHour, h0_);
+  EXPECT_TRUE(a->valid);
+  EXPECT_EQ(a->value, 29.5);
+  hour_revs = revisions(Period::kHour);
+  ASSERT_EQ(hour_revs.size(), 2u);
+  EXPECT_EQ(hour_revs[0].reason, "review");
+  EXPECT_EQ(hour_revs[0].review_action, restored.id);
+  EXPECT_TRUE(hour_revs[0].new_valid);
+
+  // A restart finds the review cursor where it was: nothing is applied twice.
+  reopen();
+  EXPECT_EQ(process(), 0u);
+  EXPECT_EQ(revisions().size(), 4u);
+  // A crash before the review cursor moved: the actions are applied again from an older cursor
+  // and find every row as they would write it.
+  const std::size_t all_before = all_revisions().size();
+  derived_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "UPDATE derived_cursor SET sequence=0 WHERE name='review'", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  reopen();
+  EXPECT_EQ(process(), 3u);  // the three actions, read again
+  EXPECT_EQ(derived_->counters().rows_written, 0u);
+  EXPECT_EQ(derived_->counters().revisions_added, 0u);
+  EXPECT_EQ(all_revisions().size(), all_before);
+  EXPECT_EQ(row(Period::kHour, h0_)->value, 29.5);
+}
+
+TEST_F(DerivedAggregatesTest, AReviewActionAppliesToValuesThatArriveAfterIt) {
+  auto reviews = test::ok(ReviewService::open(path_, clock_));
+  ReviewAction c;
+  c.site = kSite;
+  c.factor = kFactor;
+  c.from_ms = h0_;
+  c.to_ms = h0_ + kHour;
+  c.verb = ReviewVerb::kCorrect;
+  c.value = 7;
+  c.reason = "校准后修正";
+  test::ok(reviews->record(c));
+  process();  // no hour stored yet: nothing to revise
+  write_minutes(h0_, 0, 50, 10);
+  process();
+  const auto a = row(Period::kHour, h0_);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->value, 7.0);
+  EXPECT_EQ(a->raw_value, 10.0);
+  EXPECT_TRUE(all_revisions().empty());  // a first computation is not a revision
+}
+
+// O3 minutes of a whole day at 250 µg/m³, but the hour 03:00 has only 45 of them; 15 late minutes
+// of 410 make it (45 × 250 + 15 × 410) / 60 = 290 after the series moved on.
+TEST_F(DerivedAggregatesTest, ALateValueRevisesItsHourDayO3WindowsAndAqiAndAsOfGivesTheOldOnes) {
+  const std::string o3 = "a05024";
+  for (int h = 0; h < 24; ++h) {
+    std::vector<storage::Value> values;
+    for (int m = 0; m < (h == 3 ? 45 : 60); ++m) {
+      values.push_back(minute_of(o3, day0_ + h * kHour + m * kMinute, 250));
+    }
+    write(std::move(values));
+  }
+  process();
+  const std::int64_t h3 = day0_ + 3 * kHour;
+  const std::int64_t before = clock_.now;
+  // HJ 633-2026 表3 (2026-05-28): O3 1-h 250 → 100 + 50·50/100 = 125; daily max 8-h 250 →
+  // 150 + 50·35/50 = 185 (only O3 is present; both exceed 100, so §5.3.1 gives an AQI).
+  ASSERT_TRUE(index("aqi_hour", h3));
+  EXPECT_EQ(index("aqi_hour", h3)->value, 125);
+  EXPECT_EQ(index("aqi_hour", h3)->inputs[3], 250.0);
+  EXPECT_EQ(index("aqi_day", day0_)->value, 185);
+  EXPECT_EQ(index("o3_8h_max", day0_)->value, 250);
+  EXPECT_EQ(index("o3_8h", day0_ + 7 * kHour)->value, 250);
+  EXPECT_FALSE(index("o3_8h", day0_ + 4 * kHour));  // 5 valid hours: no window (GB 3095 表4: 6)
+  EXPECT_TRUE(all_revisions().empty());
+
+  std::vector<storage::Value> late;
+  for (int m = 45; m < 60; ++m) late.push_back(minute_of(o3, h3 + m * kMinute, 410));
+  write(std::move(late));
+  process();
+  const auto hour = row_of(o3, Period::kHour, h3);
+  EXPECT_EQ(hour.value, 290.0);
+  // 1-h 290 → 100 + 50·90/100 = 145; the 8-h window of 00:00–08:00 (255) is the day's max now:
+  // 150 + 50·40/50 = 190.
+  EXPECT_EQ(index("aqi_hour", h3)->value, 145);
+  EXPECT_EQ(index("aqi_day", day0_)->value, 190);
+  EXPECT_EQ(index("o3_8h_max", day0_)->value, 255);
+  EXPECT_DOUBLE_EQ(*index("o3_8h", day0_ + 5 * kHour)->value, (5 * 250 + 290) / 6.0);
+  EXPECT_EQ(index("o3_8h", day0_ + 10 * kHour)->value, 255);
+  EXPECT_EQ(index("o3_8h", day0_ + 11 * kHour)->value, 250);  // 04:00–12:00: not touched
+
+  auto one = [&](const std::string& name, std::int64_t start) {
+    const auto r = revisions_of(name, start);
+    EXPECT_EQ(r.size(), 1u) << name;
+    if (!r.empty()) {
+      EXPECT_EQ(r[0].reason, "late_value") << name;
+      EXPECT_GT(r[0].cause_sequence, 0u) << name;
+    }
+    return r.empty() ? Revision{} : r[0];
+  };
+  EXPECT_EQ(one(o3, h3).old_value, 250.0);
+  EXPECT_EQ(one("aqi_hour", h3).old_value, 125);
+  EXPECT_EQ(one("aqi_day", day0_).new_value, 190);
+  EXPECT_EQ(one("o3_8h_max", day0_).old_value, 250);
+  for (int last = 5; last <= 10; ++last) one("o3_8h", day0_ + last * kHour);
+  EXPECT_EQ(all_revisions().size(), 1u + 1 + 1 + 1 + 1 + 6);  // hour, day, AQI ×2, max, 6 windows
+
+  // As of before the late minutes: the old numbers, the concentrations with them.
+  const auto old_aqi = index("aqi_hour", h3, before);
+  ASSERT_TRUE(old_aqi);
+  EXPECT_EQ(old_aqi->value, 125);
+  EXPECT_EQ(old_aqi->inputs[3], 250.0);
+  EXPECT_EQ(index("aqi_day", day0_, before)->value, 185);
+  EXPECT_EQ(index("o3_8h", day0_ + 7 * kHour, before)->value, 250);
+  AggregateQuery q;
+  q.site = kSite;
+  q.factor = o3;
+  q.from_ms = h3;
+  q.to_ms = h3 + 1;
+  q.as_of_ms = before;
+  auto old = test::ok(derived_->aggregates(q));
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].value, 250.0);
+  EXPECT_EQ(old[0].received, 45);
+  // Before anything was computed, nothing was known.
+  EXPECT_FALSE(index("aqi_hour", h3, before - 1'000'000));
+}
+
+TEST_F(DerivedAggregatesTest, AFileWithTheFirstReleasesTablesGetsTheNewColumns) {
+  // The derived tables as the first release created them, with one stored hour.
+  derived_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    const char* old_schema = R"sql(
+      DROP TABLE derived_hours; DROP TABLE derived_days; DROP TABLE derived_revisions;
+      DROP TABLE derived_indices; DROP TABLE derived_cursor;
+      CREATE TABLE derived_hours(site TEXT NOT NULL, factor TEXT NOT NULL,
+        kind_source TEXT NOT NULL, hour_start_ms INTEGER NOT NULL, value REAL,
+        valid INTEGER NOT NULL, expected INTEGER NOT NULL, received INTEGER NOT NULL,
+        valid_count INTEGER NOT NULL, computed_at_ms INTEGER NOT NULL,
+        PRIMARY KEY(site, factor, hour_start_ms));
+      CREATE TABLE derived_days(site TEXT NOT NULL, factor TEXT NOT NULL,
+        day_start_ms INTEGER NOT NULL, value REAL, valid INTEGER NOT NULL,
+        expected INTEGER NOT NULL, received INTEGER NOT NULL, valid_count INTEGER NOT NULL,
+        computed_at_ms INTEGER NOT NULL, PRIMARY KEY(site, factor, day_start_ms));
+      CREATE TABLE derived_revisions(id INTEGER PRIMARY KEY, site TEXT NOT NULL,
+        factor TEXT NOT NULL, period TEXT NOT NULL, start_ms INTEGER NOT NULL, old_value REAL,
+        new_value REAL, old_valid INTEGER NOT NULL, new_valid INTEGER NOT NULL,
+        reason TEXT NOT NULL, cause_sequence INTEGER NOT NULL, at_ms INTEGER NOT NULL);
+      CREATE TABLE derived_cursor(name TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
+      INSERT INTO derived_hours VALUES('2526A', 'a34004', 'minute', 0, 5, 1, 60, 60, 60, 1);
+    )sql";
+    EXPECT_EQ(sqlite3_exec(db, old_schema, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  reopen();
+  // The old row reads with the new columns' defaults (known since ever: created_at 0).
+  AggregateQuery q;
+  q.site = kSite;
+  q.factor = kFactor;
+  q.from_ms = 0;
+  q.to_ms = 1;
+  q.as_of_ms = 2;
+  auto old = test::ok(derived_->aggregates(q));
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].value, 5.0);
+  EXPECT_FALSE(old[0].raw_value);
+  EXPECT_EQ(old[0].created_at_ms, 0);
+  // New rows are written with every column.
+  write_minutes(h0_, 0, 45, 10);
+  process();
+  const auto a = row(Period::kHour, h0_);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->raw_value, 10.0);
+  EXPECT_EQ(a->created_at_ms, clock_.now);
+  ASSERT_TRUE(index("aqi_hour", h0_));
+  EXPECT_EQ(index("aqi_hour", h0_)->inputs[6], 10.0);
 }
 
 }  // namespace

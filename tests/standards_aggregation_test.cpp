@@ -104,5 +104,71 @@ TEST(Aggregation, AValueReceivedTwiceKeepsTheLastValidOne) {
   EXPECT_TRUE(h[0].is_valid);
 }
 
+// Valid daily buckets of `n` days from the Beijing date y-m-d, each `value`; `invalid_every`
+// marks every k-th day invalid (0: none).
+std::vector<Bucket> days_from(int y, int m, int d, int n, double value = 10) {
+  const std::int64_t first = core::to_unix_ms(
+      core::CivilTime{y, static_cast<std::uint8_t>(m), static_cast<std::uint8_t>(d), 0, 0, 0, 0},
+      core::kChinaUtcOffsetSeconds);
+  std::vector<Bucket> out;
+  for (int i = 0; i < n; ++i) {
+    Bucket b;
+    b.start_ms = first + i * 24 * kHourMs;
+    b.mean = value;
+    b.is_valid = true;
+    out.push_back(b);
+  }
+  return out;
+}
+
+TEST(Aggregation, AMonthNeeds27ValidDaysAndFebruary25_Gb3095Table4) {
+  auto m26 = months_from_days(days_from(2026, 3, 1, 26));
+  ASSERT_EQ(m26.size(), 1u);
+  EXPECT_FALSE(m26[0].is_valid);
+  EXPECT_EQ((std::tuple{m26[0].expected, m26[0].received, m26[0].valid}), (std::tuple{31, 26, 26}));
+  EXPECT_EQ(m26[0].mean, 10.0);
+  auto m27 = months_from_days(days_from(2026, 3, 1, 27));
+  EXPECT_TRUE(m27[0].is_valid);
+  EXPECT_EQ(m27[0].start_ms, beijing_month_start(days_from(2026, 3, 15, 1)[0].start_ms));
+  // An invalid day is received, not counted.
+  auto days = days_from(2026, 3, 1, 27);
+  days[3].is_valid = false;
+  days[3].mean = 1000;
+  auto m = months_from_days(days);
+  EXPECT_FALSE(m[0].is_valid);
+  EXPECT_EQ((std::tuple{m[0].received, m[0].valid}), (std::tuple{27, 26}));
+  EXPECT_EQ(m[0].mean, 10.0);
+  // February (28 days in 2026): 25 valid days are enough, 24 are not.
+  auto feb25 = months_from_days(days_from(2026, 2, 1, 25));
+  EXPECT_TRUE(feb25[0].is_valid);
+  EXPECT_EQ(feb25[0].expected, 28);
+  EXPECT_FALSE(months_from_days(days_from(2026, 2, 1, 24))[0].is_valid);
+}
+
+TEST(Aggregation, AYearNeeds324ValidDaysAndEveryMonth_Gb3095Table4) {
+  // 27 days of every month = 324 days: valid.
+  std::vector<Bucket> year;
+  for (int m = 1; m <= 12; ++m) {
+    for (const auto& b : days_from(2026, m, 1, 27, m)) year.push_back(b);
+  }
+  auto y = years_from_days(year);
+  ASSERT_EQ(y.size(), 1u);
+  EXPECT_TRUE(y[0].is_valid);
+  EXPECT_EQ((std::tuple{y[0].expected, y[0].valid}), (std::tuple{365, 324}));
+  EXPECT_DOUBLE_EQ(*y[0].mean, 6.5);  // months weighted by their days: 27 days each
+  // One day fewer: 323 days — not valid (and March short of 27 as well).
+  std::vector<Bucket> short_year = year;
+  short_year.erase(short_year.begin() + 27 * 2);
+  EXPECT_FALSE(years_from_days(short_year)[0].is_valid);
+  // 330 days but one month with 26: not valid, as the table's annual row reads.
+  std::vector<Bucket> uneven;
+  for (int m = 1; m <= 12; ++m) {
+    for (const auto& b : days_from(2026, m, 1, m == 5 ? 26 : 28)) uneven.push_back(b);
+  }
+  const auto u = years_from_days(uneven);
+  EXPECT_EQ(u[0].valid, 334);
+  EXPECT_FALSE(u[0].is_valid);
+}
+
 }  // namespace
 }  // namespace ecomon::standards::aggregation

@@ -3,6 +3,8 @@
 // proxies the API to a running `ecomon serve` on 127.0.0.1:8080.
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
+import Components from 'unplugin-vue-components/vite'
+import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
 import { resolve } from 'node:path'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
@@ -28,7 +30,9 @@ function gzipCopies() {
 }
 
 export default defineConfig({
-  plugins: [vue(), gzipCopies()],
+  // Element Plus on demand: each <el-…> tag used in a template is imported with its CSS, so the
+  // dashboard ships the components it uses, not the whole library.
+  plugins: [vue(), Components({ resolvers: [ElementPlusResolver({ importStyle: 'css' })], dts: false }), gzipCopies()],
   base: '/',
   build: {
     outDir: 'dist',
@@ -40,7 +44,7 @@ export default defineConfig({
         manualChunks(id) {
           if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts'
           if (id.includes('/src/geo/')) return 'geo'
-          if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element-plus'
+          // (Element Plus is left to Rollup: a manual chunk would keep every component, used or not.)
           // Vue and vue-i18n on their own, so the portal does not pull in Element Plus with them.
           if (/node_modules\/(vue|@vue|vue-i18n|@intlify|vue-router)\//.test(id)) return 'vue'
           return undefined

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -628,6 +629,13 @@ class AlarmService::Impl {
     return a;
   }
 
+  // A value as the device wrote it (612, 0.35), not std::to_string's "612.000000".
+  static std::string shortest(double x) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, x);
+    return std::string(buf, r.ptr);
+  }
+
   std::string describe(const Rule& rule, double x) {
     char buf[160];
     if (rule.kind == RuleKind::kWaterDeteriorating) {
@@ -647,7 +655,7 @@ class AlarmService::Impl {
     }
     std::snprintf(buf, sizeof buf, "%s %s %s %g", rule.factor.c_str(), rule.field.c_str(),
                   std::string(op_name(rule.op)).c_str(), rule.limit);
-    return std::string(buf) + " (value " + std::to_string(x) + ")";
+    return std::string(buf) + " (value " + shortest(x) + ")";
   }
 
   // `baseline`: radiation_dose rules only (the site's, from the registry).
@@ -666,7 +674,7 @@ class AlarmService::Impl {
     auto it = episodes_.find(key);
     if (ev.verdict == Verdict::kGood) {
       if (it != episodes_.end() && !ev.late) {
-        return clear_episode(key, v.measured_ms, "value " + std::to_string(ev.observed), now);
+        return clear_episode(key, v.measured_ms, "value " + shortest(ev.observed), now);
       }
       return {};
     }

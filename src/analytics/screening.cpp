@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -161,6 +162,119 @@ void low_variation(std::vector<Finding>& out, const std::vector<Sample>& s, std:
   });
 }
 
+// near_detection_limit: windows [t_i, t_i + window) with enough values, most of them in the band.
+void near_detection_limit(std::vector<Finding>& out, const std::vector<Sample>& s,
+                          std::int64_t step_ms, const FactorLimits& f, const ScreeningConfig& c) {
+  if (!f.detection_limit || *f.detection_limit <= 0 || s.empty()) return;
+  const double band = c.detection_limit_multiple * *f.detection_limit;
+  const std::int64_t window_ms = c.low_variation_window_s * 1000;
+  const double needed =
+      c.low_variation_min_coverage * static_cast<double>(window_ms) / static_cast<double>(step_ms);
+  std::vector<Hit> hits;
+  std::size_t j = 0;
+  int in_band = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    while (j < s.size() && s[j].time_ms < s[i].time_ms + window_ms) {
+      if (s[j].value <= band) ++in_band;
+      ++j;
+    }
+    const auto n = static_cast<double>(j - i);
+    if (n >= needed && n >= 2 && in_band >= c.detection_limit_share * n) {
+      hits.push_back(
+          make_hit(s[i].time_ms, s[j - 1].time_ms + step_ms, 0, in_band / n, in_band / n, n));
+    }
+    if (s[i].value <= band) --in_band;
+  }
+  auto groups = merge(hits);
+  recount(groups, s);
+  emit(out, Rule::kNearDetectionLimit, Severity::kWarning, groups, [&](const Hit& g) {
+    return "up to " + num(g.value * 100) + " % of a " +
+           num(static_cast<double>(c.low_variation_window_s) / 3600) + "-h window at or below " +
+           num(band) + " (" + num(c.detection_limit_multiple) + " × detection limit " +
+           num(*f.detection_limit) + "; limit " + num(c.detection_limit_share * 100) + " %)";
+  });
+}
+
+// small_jitter: windows whose values all lie within ±fraction of their median, not all equal.
+void small_jitter(std::vector<Finding>& out, const std::vector<Sample>& s, std::int64_t step_ms,
+                  const ScreeningConfig& c) {
+  if (c.jitter_fraction <= 0 || s.empty()) return;
+  const std::int64_t window_ms = c.jitter_window_s * 1000;
+  const double needed =
+      c.jitter_min_coverage * static_cast<double>(window_ms) / static_cast<double>(step_ms);
+  std::vector<Hit> hits;
+  std::vector<double> w;
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    while (j < s.size() && s[j].time_ms < s[i].time_ms + window_ms) ++j;
+    const auto n = static_cast<double>(j - i);
+    if (n < needed || n < 2) continue;
+    w.clear();
+    for (std::size_t k = i; k < j; ++k) w.push_back(s[k].value);
+    std::sort(w.begin(), w.end());
+    const double median =
+        w.size() % 2 ? w[w.size() / 2] : (w[w.size() / 2 - 1] + w[w.size() / 2]) / 2;
+    if (median <= 0 || same_value(w.front(), w.back())) continue;
+    const double deviation = std::max(median - w.front(), w.back() - median);
+    if (deviation <= c.jitter_fraction * median * (1 + 1e-12)) {
+      hits.push_back(make_hit(s[i].time_ms, s[j - 1].time_ms + step_ms, 0, -deviation / median,
+                              median, deviation));
+    }
+  }
+  auto groups = merge(hits);
+  recount(groups, s);
+  emit(out, Rule::kSmallJitter, Severity::kWarning, groups, [&](const Hit& g) {
+    return "values within ±" + num(g.other) + " (" + num(g.other / g.value * 100) + " %) of " +
+           num(g.value) + " over " + num(static_cast<double>(c.jitter_window_s) / 3600) +
+           " h (limit ±" + num(c.jitter_fraction * 100) + " % of the median)";
+  });
+}
+
+// clock_drift: medians of (receive time − period end) per window against the first window's.
+void clock_drift(std::vector<Finding>& out, const std::vector<Sample>& s, std::int64_t step_ms,
+                 const ScreeningConfig& c) {
+  const std::int64_t window_ms = std::max<std::int64_t>(1, c.clock_drift_window_s) * 1000;
+  struct Window {
+    std::int64_t from_ms, to_ms;
+    std::vector<double> lags;
+  };
+  std::vector<Window> windows;
+  for (const Sample& x : s) {
+    if (x.received_ms <= 0) continue;
+    const std::int64_t lag = x.received_ms - (x.time_ms + step_ms);
+    if (lag > c.clock_drift_on_time_ms || lag < -c.clock_drift_on_time_ms) continue;
+    if (windows.empty() || x.time_ms >= windows.back().from_ms + window_ms) {
+      windows.push_back(Window{x.time_ms, x.time_ms, {}});
+    }
+    windows.back().to_ms = x.time_ms + step_ms;
+    windows.back().lags.push_back(static_cast<double>(lag));
+  }
+  std::optional<double> base;
+  std::vector<Hit> hits;
+  for (Window& w : windows) {
+    if (static_cast<int>(w.lags.size()) < c.clock_drift_min_values) continue;
+    const std::size_t mid = w.lags.size() / 2;
+    std::nth_element(w.lags.begin(), w.lags.begin() + static_cast<std::ptrdiff_t>(mid),
+                     w.lags.end());
+    const double median = w.lags[mid];
+    if (!base) {
+      base = median;
+      continue;
+    }
+    const double moved = median - *base;
+    if (std::fabs(moved) > static_cast<double>(c.clock_drift_max_ms)) {
+      hits.push_back(make_hit(w.from_ms, w.to_ms, static_cast<int>(w.lags.size()), std::fabs(moved),
+                              *base, median));
+    }
+  }
+  emit(out, Rule::kClockDrift, Severity::kWarning, merge(hits), [&](const Hit& g) {
+    return "median delay from period end to receipt moved from " + num(g.value / 1000) +
+           " s (first window) to " + num(g.other / 1000) + " s (limit ±" +
+           num(static_cast<double>(c.clock_drift_max_ms) / 1000) + " s): the device clock " +
+           (g.other < g.value ? "runs fast" : "runs slow");
+  });
+}
+
 }  // namespace
 
 std::string_view rule_name(Rule r) {
@@ -183,6 +297,18 @@ std::string_view rule_name(Rule r) {
       return "future_time";
     case Rule::kFlagCover:
       return "flag_cover";
+    case Rule::kNearDetectionLimit:
+      return "near_detection_limit";
+    case Rule::kSmallJitter:
+      return "small_jitter";
+    case Rule::kClockDrift:
+      return "clock_drift";
+    case Rule::kSumGtTotal:
+      return "sum_gt_total";
+    case Rule::kMissingWithoutReason:
+      return "missing_without_reason";
+    case Rule::kHourMismatch:
+      return "hour_mismatch";
   }
   return "unknown";
 }
@@ -207,8 +333,31 @@ std::string_view rule_name_zh(Rule r) {
       return "未来时间";
     case Rule::kFlagCover:
       return "标记掩盖";
+    case Rule::kNearDetectionLimit:
+      return "贴近检出限";
+    case Rule::kSmallJitter:
+      return "小幅抖动";
+    case Rule::kClockDrift:
+      return "时钟漂移";
+    case Rule::kSumGtTotal:
+      return "加和不符";
+    case Rule::kMissingWithoutReason:
+      return "无故缺失";
+    case Rule::kHourMismatch:
+      return "小时值不符";
   }
   return "未知";
+}
+
+std::optional<Rule> rule_from_name(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(Rule::kHourMismatch); ++i) {
+    if (rule_name(static_cast<Rule>(i)) == name) return static_cast<Rule>(i);
+  }
+  return std::nullopt;
+}
+
+bool ScreeningConfig::enabled(Rule r) const {
+  return std::find(disabled.begin(), disabled.end(), r) == disabled.end();
 }
 
 std::string_view severity_name(Severity s) {
@@ -226,13 +375,21 @@ std::string_view severity_name(Severity s) {
 std::map<std::string, FactorLimits> default_factor_limits() {
   constexpr std::int64_t kHour = 3600;
   // {range_min, range_max, constant_min_s, low_variation_cv, jump_floor, flag_cover_limit}
+  // then {detection_limit, hour_tolerance}.
   return {
-      {"a34004", {0, 1000, 24 * kHour, 0.02, 100.0, 75.0, true}},   // PM2.5, µg/m3
-      {"a34002", {0, 2000, 24 * kHour, 0.02, 150.0, 150.0, true}},  // PM10, µg/m3
-      {"a21026", {0, 2620, 72 * kHour, 0, 50.0, 500.0, true}},      // SO2, µg/m3
-      {"a21004", {0, 1882, 24 * kHour, 0.02, 60.0, 200.0, true}},   // NO2, µg/m3
-      {"a05024", {0, 1963, 24 * kHour, 0.02, 100.0, 200.0, true}},  // O3, µg/m3
-      {"a21005", {0, 57.3, 72 * kHour, 0, 2.0, 10.0, true}},        // CO, mg/m3
+      {"a34004", {0, 1000, 24 * kHour, 0.02, 100.0, 75.0, true, 2.0, 2.0}},   // PM2.5, µg/m3
+      {"a34002", {0, 2000, 24 * kHour, 0.02, 150.0, 150.0, true, 2.0, 2.0}},  // PM10, µg/m3
+      {"a21026", {0, 2620, 72 * kHour, 0, 50.0, 500.0, true, {}, 2.0}},       // SO2, µg/m3
+      {"a21004", {0, 1882, 24 * kHour, 0.02, 60.0, 200.0, true, 2.0, 2.0}},   // NO2, µg/m3
+      {"a05024", {0, 1963, 24 * kHour, 0.02, 100.0, 200.0, true, 4.0, 2.0}},  // O3, µg/m3
+      {"a21005", {0, 57.3, 72 * kHour, 0, 2.0, 10.0, true, {}, 0.2}},         // CO, mg/m3
+  };
+}
+
+std::vector<SumRule> default_sum_rules() {
+  return {
+      SumRule{"a21002", {{"a21003", 46.0 / 30.0}, {"a21004", 1.0}}, 5.0, 0.10},  // NOx, µg/m3
+      SumRule{"w21001", {{"w21003", 1.0}}, 0.05, 0.10},                          // TN, mg/L
   };
 }
 
@@ -286,6 +443,8 @@ std::vector<Finding> screen(const Series& series, const ScreeningConfig& c, std:
       });
     }
     low_variation(out, s, step, f, c);
+    near_detection_limit(out, s, step, f, c);
+    small_jitter(out, s, step, c);
     if (f.jump_floor && s.size() >= 2) {
       const double spread = std::max(robust_spread(s), c.jump_min_spread);
       const double threshold = std::max(c.jump_k * spread, *f.jump_floor);
@@ -333,6 +492,8 @@ std::vector<Finding> screen(const Series& series, const ScreeningConfig& c, std:
            num(static_cast<double>(c.future_tolerance_ms) / 60000) + " min; up to " +
            num(g.key / 3'600'000) + " h ahead";
   });
+  clock_drift(out, s, step, c);
+  std::erase_if(out, [&](const Finding& f) { return !c.enabled(f.rule); });
   // Rule order (the order of `Rule`), then time.
   std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
     return static_cast<int>(a.rule) < static_cast<int>(b.rule);
@@ -342,6 +503,7 @@ std::vector<Finding> screen(const Series& series, const ScreeningConfig& c, std:
 
 std::vector<Finding> screen_pm25_gt_pm10(const Series& pm25, const Series& pm10,
                                          const ScreeningConfig& c) {
+  if (!c.enabled(Rule::kPm25GtPm10)) return {};
   const std::vector<Sample> a = by_time(pm25);
   const std::vector<Sample> b = by_time(pm10);
   const std::int64_t step = interval_ms(pm25);
@@ -368,6 +530,7 @@ std::vector<Finding> screen_pm25_gt_pm10(const Series& pm25, const Series& pm10,
 
 std::vector<Finding> screen_identical(const Series& a_series, const Series& b_series,
                                       const ScreeningConfig& c) {
+  if (!c.enabled(Rule::kIdenticalSeries)) return {};
   const std::vector<Sample> a = by_time(a_series);
   const std::vector<Sample> b = by_time(b_series);
   const std::int64_t step = interval_ms(a_series);
@@ -401,6 +564,125 @@ std::vector<Finding> screen_identical(const Series& a_series, const Series& b_se
     }
   }
   close_run();
+  return out;
+}
+
+std::vector<Finding> screen_sum(const SumRule& rule, const Series& total,
+                                const std::vector<Series>& parts, const ScreeningConfig& c) {
+  if (!c.enabled(Rule::kSumGtTotal)) return {};
+  // time → weighted sum of the parts present, and which parts they were
+  std::map<std::int64_t, std::pair<double, std::string>> sums;
+  for (std::size_t p = 0; p < parts.size() && p < rule.parts.size(); ++p) {
+    for (const Sample& x : parts[p].samples) {
+      auto& [sum, names] = sums[x.time_ms];
+      sum += rule.parts[p].second * x.value;
+      names +=
+          (names.empty() ? "" : " + ") +
+          (rule.parts[p].second == 1.0 ? rule.parts[p].first
+                                       : num(rule.parts[p].second) + " × " + rule.parts[p].first);
+    }
+  }
+  const std::int64_t step = interval_ms(total);
+  std::vector<Hit> hits;
+  for (const Sample& x : by_time(total)) {
+    const auto it = sums.find(x.time_ms);
+    if (it == sums.end()) continue;
+    const double tolerance = std::max(rule.tolerance, rule.tolerance_fraction * x.value);
+    if (it->second.first > x.value + tolerance) {
+      hits.push_back(make_hit(x.time_ms, x.time_ms + step, 1, it->second.first - x.value, x.value,
+                              it->second.first, it->second.second));
+    }
+  }
+  std::vector<Finding> out;
+  emit(out, Rule::kSumGtTotal, Severity::kWarning, merge(hits), [&](const Hit& g) {
+    return values_word(g.count) + " with " + rule.total + " below " + g.note + " beyond max(" +
+           num(rule.tolerance) + ", " + num(rule.tolerance_fraction * 100) + " % of " + rule.total +
+           "); largest: " + rule.total + " " + num(g.value) + " < " + num(g.other);
+  });
+  return out;
+}
+
+std::vector<Finding> screen_missing(const Series& series, std::int64_t from_ms, std::int64_t to_ms,
+                                    const std::vector<Span>& reasons, const ScreeningConfig& c) {
+  if (!c.enabled(Rule::kMissingWithoutReason) || to_ms <= from_ms) return {};
+  const std::int64_t step = interval_ms(series);
+  std::set<std::int64_t> present;
+  for (const Sample& x : series.samples) present.insert(x.time_ms);
+  // Reasons merged into disjoint sorted spans, so each expected time is one binary search (the
+  // route passes up to 100,000 flagged values against up to a week of minutes).
+  std::vector<Span> spans = reasons;
+  std::sort(spans.begin(), spans.end(),
+            [](const Span& a, const Span& b) { return a.from_ms < b.from_ms; });
+  std::vector<Span> merged;
+  for (const Span& r : spans) {
+    if (!merged.empty() && r.from_ms <= merged.back().to_ms) {
+      merged.back().to_ms = std::max(merged.back().to_ms, r.to_ms);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  auto explained = [&](std::int64_t t) {
+    // The last span starting before the interval ends explains it if it reaches past t.
+    auto it = std::lower_bound(merged.begin(), merged.end(), t + step,
+                               [](const Span& r, std::int64_t x) { return r.from_ms < x; });
+    return it != merged.begin() && std::prev(it)->to_ms > t;
+  };
+  std::vector<Hit> runs;
+  for (std::int64_t t = from_ms; t < to_ms; t += step) {
+    if (present.contains(t) || explained(t)) continue;
+    if (!runs.empty() && runs.back().to_ms == t) {
+      runs.back().to_ms = t + step;
+      ++runs.back().count;
+    } else {
+      runs.push_back(make_hit(t, t + step, 1, 0));
+    }
+  }
+  std::erase_if(runs, [&](const Hit& h) { return h.count < c.missing_min_intervals; });
+  std::vector<Finding> out;
+  emit(out, Rule::kMissingWithoutReason, Severity::kWarning, runs, [&](const Hit& g) {
+    return std::to_string(g.count) + (g.count == 1 ? " interval" : " intervals") +
+           " without a value and without a device status (no value of the device flagged "
+           "maintenance, calibration, fault or stop at that time)";
+  });
+  return out;
+}
+
+std::vector<Finding> screen_hour_vs_minutes(const Series& hours, const Series& minutes,
+                                            const ScreeningConfig& c) {
+  if (!c.enabled(Rule::kHourMismatch)) return {};
+  const auto limits = c.factors.find(hours.factor);
+  if (limits == c.factors.end() || !limits->second.hour_tolerance) return {};
+  const double abs_tolerance = *limits->second.hour_tolerance;
+  constexpr std::int64_t kHourMs = 3'600'000;
+  auto floor_hour = [](std::int64_t t) { return t - ((t % kHourMs) + kHourMs) % kHourMs; };
+  std::map<std::int64_t, std::pair<double, int>> platform;  // hour start → sum, valid minutes
+  for (const Sample& x : minutes.samples) {
+    if (!valid_flag(x.flag)) continue;
+    auto& [sum, n] = platform[floor_hour(x.time_ms)];
+    sum += x.value;
+    ++n;
+  }
+  std::vector<Hit> hits;
+  for (const Sample& h : by_time(hours)) {
+    if (!valid_flag(h.flag)) continue;
+    const auto it = platform.find(floor_hour(h.time_ms));
+    if (it == platform.end() || it->second.second < c.hour_min_minutes) continue;
+    const double mean = it->second.first / it->second.second;
+    const double tolerance = std::max(abs_tolerance, c.hour_tolerance_fraction * std::fabs(mean));
+    if (std::fabs(h.value - mean) > tolerance) {
+      hits.push_back(make_hit(h.time_ms, h.time_ms + kHourMs, 1, std::fabs(h.value - mean), h.value,
+                              mean, std::to_string(it->second.second)));
+    }
+  }
+  std::vector<Finding> out;
+  emit(out, Rule::kHourMismatch, Severity::kWarning, merge(hits), [&](const Hit& g) {
+    return (g.count == 1 ? std::string("1 hour") : std::to_string(g.count) + " hours") +
+           " where the device's hourly value differs from the platform's mean of its minutes "
+           "beyond max(" +
+           num(abs_tolerance) + ", " + num(c.hour_tolerance_fraction * 100) +
+           " %); largest: device " + num(g.value) + " vs platform " + num(g.other) + " (" + g.note +
+           " valid minutes)";
+  });
   return out;
 }
 

@@ -47,8 +47,51 @@
 //     calibration, D fault, F …) above the factor's limit — a flag may be hiding a real
 //     exceedance. Limits: GB 3095-2012 grade II 1-h (SO2 500, NO2 200, O3 200 µg/m3, CO
 //     10 mg/m3) and, as no 1-h PM limit exists, the 24-h PM limits (PM2.5 75, PM10 150).
+//   - near_detection_limit (贴近检出限): a 24-h window (≥ 20 values of hourly data) in which at
+//     least 90 % of the values lie at or below 2 × the factor's lower detection limit — a series
+//     parked just above "not detected". Detection limits are ASSUMED, not quoted from a standard
+//     (the reference sheets hold none): PM2.5 2, PM10 2, NO2 2, O3 4 µg/m3 — set each analyser's.
+//     Off for SO2 and CO: honest clean-air SO2 sits at 2–4 µg/m3 all day (18 Sichuan stations
+//     never exceed 3 µg/m3 in a whole day), so at their published resolution the rule cannot tell
+//     an honest clean day from a parked one. With these limits it is silent on the whole Sichuan
+//     release.
+//   - small_jitter (小幅抖动): a 12-h window (≥ 10 values of hourly data) holding ≥ 2 distinct
+//     values that all lie within ±1 % of the window's median — a fixed value with a little noise
+//     added (a generator's output), which `constant` misses. Silent on the Sichuan release even at
+//     ±3 % (at 1 µg/m3 resolution an honest series cannot stay within ±1 % of its median unless
+//     it is one value, which is `constant`'s).
+//   - clock_drift (时钟漂移): the delay between a value's period end (time + interval) and its
+//     receive time, as the median of each 24-h window over the values received "on time" (delay
+//     within ±3 h: a backlog sent after an outage says nothing about the clock); a window whose
+//     median has moved more than 10 min from the series' first window fires (the device's clock
+//     runs fast or slow). Needs receive times (Sample::received_ms, 0 = unknown, ignored) and at
+//     least 6 on-time values per window. A clock off by more than 3 h is beyond this rule
+//     (future_time catches a fast one). No real receive times exist in ../shared/data: the silent
+//     case is an honest crafted series (constant delay + jitter + a few late re-sends).
+// Cross-series and range rules (their own functions, below):
+//   - sum_gt_total (加和不符): a total below the weighted sum of its parts beyond max(tolerance,
+//     fraction × total), at each time where the total and at least one part were sent. Defaults:
+//     NOx a21002 ≥ NO a21003 × 46/30 + NO2 a21004 (NOx reported as NO2 by mass, as the national
+//     air method states NOx — ASSUMED units µg/m3 for all three; with ppb set NO's weight to 1),
+//     tolerance 5 µg/m3 or 10 %; TN w21001 ≥ NH3-N w21003 (ammonia nitrogen is part of total
+//     nitrogen), tolerance 0.05 mg/L or 10 %. Real data: in the national water snapshot of
+//     2026-02-04 one section of 982 (罗带铁路桥: NH3-N 1.061 > TN 0.67 mg/L) fires; London
+//     Marylebone 1998–2005 (../shared/data, ppb, checked by a one-off script) fires only on
+//     2004-12-29/30 (NOx 0 while NO2 26–84 ppb: an analyser fault).
+//   - missing_without_reason (无故缺失): runs of ≥ 1 expected interval in [from, to) with no value
+//   of
+//     the factor and no device status reason covering it (a value of the device flagged other
+//     than N at that time — maintenance, calibration, fault, stopped — passed in as reason
+//     ranges). A device that says nothing is no reason.
+//   - hour_mismatch (小时值不符, issue §1): a device's own hourly value (CN 2061) differs from the
+//     platform's mean of the device's valid minute values (CN 2051, flag N) of that hour by more
+//     than max(the factor's hour_tolerance, 10 % of the platform mean); hours with fewer than 45
+//     valid minutes are not compared (GB 3095-2012 表4: an hour needs 45 minutes). Tolerances per
+//     factor: PM2.5, PM10, SO2, NO2, O3 2 µg/m3, CO 0.2 mg/m3 — ASSUMED: the rounding of the
+//     published hour (1 µg/m3, 0.1 mg/m3) twice over.
 // Rules that depend on a factor's physics (negative, out_of_range, constant, low_variation, jump,
-// flag_cover) run only for factors in `ScreeningConfig::factors`; others get future_time only.
+// flag_cover, near_detection_limit, small_jitter) run only for factors in
+// `ScreeningConfig::factors`; others get future_time and clock_drift only.
 // Pure; thread-safe (no shared state).
 #pragma once
 
@@ -57,6 +100,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ecomon::analytics::screening {
@@ -71,11 +115,21 @@ enum class Rule {
   kIdenticalSeries,
   kFutureTime,
   kFlagCover,
+  kNearDetectionLimit,
+  kSmallJitter,
+  kClockDrift,
+  kSumGtTotal,
+  kMissingWithoutReason,
+  kHourMismatch,
 };
 // "negative", "out_of_range", "constant", "low_variation", "jump", "pm25_gt_pm10",
-// "identical_series", "future_time", "flag_cover".
+// "identical_series", "future_time", "flag_cover", "near_detection_limit", "small_jitter",
+// "clock_drift", "sum_gt_total", "missing_without_reason", "hour_mismatch".
 std::string_view rule_name(Rule r);
-// 负值, 超量程, 恒值, 低变异, 跳变, 倒挂, 数据雷同, 未来时间, 标记掩盖.
+// nullopt for an unknown name.
+std::optional<Rule> rule_from_name(std::string_view name);
+// 负值, 超量程, 恒值, 低变异, 跳变, 倒挂, 数据雷同, 未来时间, 标记掩盖, 贴近检出限, 小幅抖动,
+// 时钟漂移, 加和不符, 无故缺失, 小时值不符.
 std::string_view rule_name_zh(Rule r);
 
 enum class Severity { kInfo, kWarning, kCritical };
@@ -84,7 +138,8 @@ std::string_view severity_name(Severity s);  // "info", "warning", "critical"
 struct Sample {
   std::int64_t time_ms = 0;  // measured time (UTC instant)
   double value = 0;
-  std::string flag;  // device flag; "" or "N" is valid
+  std::string flag;              // device flag; "" or "N" is valid
+  std::int64_t received_ms = 0;  // when the platform received it; 0 = unknown (clock_drift)
 };
 
 struct Series {
@@ -112,8 +167,20 @@ struct FactorLimits {
   double low_variation_cv = 0;       // fires below this coefficient of variation (0.02 = 2 %)
   std::optional<double> jump_floor;  // absolute change that a jump must exceed as well
   std::optional<double> flag_cover_limit;
-  bool concentration = true;  // negative values are impossible
+  bool concentration = true;              // negative values are impossible
+  std::optional<double> detection_limit;  // lower detection limit; unset: no near_detection_limit
+  std::optional<double> hour_tolerance;   // hour_mismatch's absolute tolerance; unset: not compared
 };
+
+// sum_gt_total: `total` must not be below Σ weight × part (parts absent at a time are left out).
+struct SumRule {
+  std::string total;                                  // factor code
+  std::vector<std::pair<std::string, double>> parts;  // factor code, weight
+  double tolerance = 0;                               // absolute, in the total's unit
+  double tolerance_fraction = 0.10;                   // of the total
+};
+// NOx ≥ NO × 46/30 + NO2 (µg/m3) and TN ≥ NH3-N (mg/L), as documented above.
+std::vector<SumRule> default_sum_rules();
 
 // The six air quality factors of HJ 633 with the defaults above: a34004 PM2.5, a34002 PM10,
 // a21026 SO2, a21004 NO2, a05024 O3 (µg/m3), a21005 CO (mg/m3).
@@ -131,6 +198,22 @@ struct ScreeningConfig {
   int identical_min_intervals = 24;
   int identical_min_distinct = 3;
   std::int64_t future_tolerance_ms = 600'000;
+  double detection_limit_multiple = 2;  // near_detection_limit band: [.., multiple × limit]
+  double detection_limit_share = 0.9;   // share of a window's values in the band that fires
+  std::int64_t jitter_window_s = 12 * 3600;
+  double jitter_min_coverage = 10.0 / 12.0;
+  double jitter_fraction = 0.01;  // ± of the window's median
+  std::int64_t clock_drift_window_s = 86400;
+  std::int64_t clock_drift_max_ms = 600'000;
+  std::int64_t clock_drift_on_time_ms = 3 * 3'600'000;
+  int clock_drift_min_values = 6;
+  std::vector<SumRule> sums = default_sum_rules();
+  int missing_min_intervals = 1;
+  int hour_min_minutes = 45;
+  double hour_tolerance_fraction = 0.10;
+  // Rules switched off by configuration ([screening] disabled = [...]): never reported.
+  std::vector<Rule> disabled;
+  bool enabled(Rule r) const;
 };
 
 // The single-series rules (all but pm25_gt_pm10 and identical_series), findings ordered by rule
@@ -143,5 +226,21 @@ std::vector<Finding> screen_pm25_gt_pm10(const Series& pm25, const Series& pm10,
 // identical_series: `a` and `b` are two devices' (or sites') series of one factor.
 std::vector<Finding> screen_identical(const Series& a, const Series& b,
                                       const ScreeningConfig& config);
+// sum_gt_total for one rule: `parts` in the order of rule.parts (a missing part: empty series).
+std::vector<Finding> screen_sum(const SumRule& rule, const Series& total,
+                                const std::vector<Series>& parts, const ScreeningConfig& config);
+// A range [from_ms, to_ms) — a device status that explains missing data.
+struct Span {
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = 0;
+};
+// missing_without_reason over the expected times of `series` (multiples of its interval from
+// from_ms) in [from_ms, to_ms). A present sample of any flag is not missing.
+std::vector<Finding> screen_missing(const Series& series, std::int64_t from_ms, std::int64_t to_ms,
+                                    const std::vector<Span>& reasons,
+                                    const ScreeningConfig& config);
+// hour_mismatch: a device's hourly values (interval 3600) against its minute values (interval 60).
+std::vector<Finding> screen_hour_vs_minutes(const Series& hours, const Series& minutes,
+                                            const ScreeningConfig& config);
 
 }  // namespace ecomon::analytics::screening

@@ -1,24 +1,31 @@
 // Hourly and daily AQI over a range, with the review actions applied (issue #5; HJ 633, HJ 663):
 //
-//   GET /api/v1/aqi?site=CODE&mode=hourly|daily&from=&to=     one station
-//   GET /api/v1/aqi?city=CODE|1&mode=hourly|daily&from=&to=   a city (1: the only city)
+//   GET /api/v1/aqi?site=CODE&mode=hourly|daily&from=&to=&as_of=     one station
+//   GET /api/v1/aqi?city=CODE|1&mode=hourly|daily&from=&to=&as_of=   a city (1: the only city)
 //   GET /api/public/v1/aqi/history?hours=N                    each city, the last N hours (≤ 168)
 //   GET /api/public/v1/aqi/daily?days=N                       each city, the last N days (≤ 90)
 //
-// Inputs: the stored hourly means (HJ 212 CN 2061, field Avg) of the six AQI items, each valid
-// when its device flag is N (or none) and no reviewer invalidated it; a corrected value replaces
-// the raw one (derive/review.h). The public routes also leave out what is not published
-// (published_value(), pending devices, provisional sites).
+// /api/v1/aqi reads the indices the derived service stores (derive/aggregates.h: aqi_hour,
+// aqi_day of the station or of "city:CODE"), after letting it catch up with every value and
+// review action committed before the request, so an answer never lags a commit it could see;
+// `as_of=T` gives them as they were known at T (their revision trail). The stored hours behind
+// them are the derived hourly means: the device's hourly mean (CN 2061) when it sent one, else the
+// platform's mean of its minute or real-time values (≥ 45 valid minutes); valid when the device
+// flag is N (or none), the value neither quarantined, pending nor clock-suspect, and no reviewer
+// invalidated it; a corrected value replaces the raw one (derive/review.h). Without the derived
+// service (tools, tests) the route computes the same from the reviewed hourly values (CN 2061) per
+// request, as the public routes always do: they also leave out what is not published
+// (published_value(), pending devices, provisional sites), which the stored indices do not.
 //
 // Hourly entries (实时报): one per hour of [from, to), labelled by the hour's END ("time", the
 // national release convention: "14:00" = 13:00–14:00) with its start in "hour_start" (the HJ 212
 // DataTime); the AQI by HJ 633 table 1 rules as public_api.cpp computes it (PM on the 24-h rows
 // with 1-h values, O3 1-h). Daily entries (日报): one per Beijing day of [from, to), "date" and
-// "time" = the day's start; concentrations by HJ 663 from the hourly values: 24-h means of the
-// hours stamped D 01:00 … D+1 00:00 with at least 20 valid hours (GB 3095 表4), O3 daily max 8-h
-// (≥ 14 valid windows, or exceeding the class-2 limit) and O3 daily max 1-h (the largest valid
-// hour, given only when the day has 20 valid O3 hours; HJ 633-2012 counts it, HJ 633-2026 not).
-// The edition of HJ 633 follows the period's date (standards/aqi.h).
+// "time" = the day's start; concentrations by HJ 663 from the hourly values (derive/indices.h):
+// 24-h means of the hours stamped D 01:00 … D+1 00:00 with at least 20 valid hours (GB 3095 表4),
+// O3 daily max 8-h (≥ 14 valid windows, or exceeding the class-2 limit) and O3 daily max 1-h (the
+// largest valid hour, given only when the day has 20 valid O3 hours; HJ 633-2012 counts it,
+// HJ 633-2026 not). The edition of HJ 633 follows the period's date (standards/aqi.h).
 //
 // A city's concentrations are, hour by hour, the means over its urban assessment points (城市点;
 // air_role urban) that have a valid value of the item, as public_api.cpp computes the latest city
@@ -34,14 +41,15 @@
 #include "api/aqi_internal.h"
 #include "api/routes_internal.h"
 #include "core/civil_time.h"
+#include "derive/aggregates.h"
+#include "derive/indices.h"
+#include "derive/review.h"
 #include "standards/aggregation.h"
-#include "standards/air_statistics.h"
 
 namespace ecomon::api::detail {
 namespace {
 
 namespace aqi = standards::aqi;
-namespace air = standards::air;
 
 constexpr std::int64_t kHourMs = 3'600'000;
 constexpr std::int64_t kDayMs = 24 * kHourMs;
@@ -53,7 +61,7 @@ constexpr int kMaxPublicDays = 90;
 constexpr std::string_view kNotice = "实时数据，未经审核 — real-time data, not yet audited";
 
 // Per AQI item (aqi::Pollutant index), the valid hourly values by hour start.
-using Hours = std::array<std::map<std::int64_t, double>, aqi::kPollutantCount>;
+using Hours = derive::ItemHours;
 
 // One station's valid hourly means of the AQI items with hour starts in [from_ms, to_ms).
 core::Result<Hours> station_hours(const ApiSources& s, const registry::Registry& reg,
@@ -100,84 +108,97 @@ Hours mean_hours(const std::vector<Hours>& stations) {
   return out;
 }
 
-std::optional<double> at(const std::map<std::int64_t, double>& m, std::int64_t hour) {
-  const auto it = m.find(hour);
-  return it == m.end() ? std::nullopt : std::optional<double>(it->second);
+// One entry per period of [first, end): the AQI of `inputs(start)` labelled as the mode says.
+// Day starts marked as dust-storm days (沙尘, review verbs dust_storm / dust_storm_clear).
+using DustDays = std::set<std::int64_t>;
+
+// The dust-storm days of [first, end) for `subjects` (a site's code and its city code, or a city
+// code), as known at `as_of`: written on daily entries as "dust_storm" so a reader can leave them
+// out where the national rules allow; the AQI itself is never changed by the mark.
+core::Result<DustDays> dust_days(const ApiSources& s, const std::vector<std::string>& subjects,
+                                 std::int64_t first, std::int64_t end,
+                                 std::optional<std::int64_t> as_of = std::nullopt) {
+  DustDays out;
+  if (!s.reviews) return out;
+  std::vector<derive::ReviewAction> actions;
+  for (const auto& subject : subjects) {
+    derive::ReviewQuery q;
+    q.site = subject;
+    q.factor = "";
+    q.from_ms = first;
+    q.to_ms = end;
+    q.limit = 100000;
+    auto found = s.reviews->covering(q);
+    if (!found) return core::fail(found.error());
+    actions.insert(actions.end(), found->begin(), found->end());
+  }
+  std::sort(actions.begin(), actions.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  for (const auto& d : derive::dust_storm_days(actions, subjects, first, end, as_of)) {
+    out.insert(d.day_start_ms);
+  }
+  return out;
+}
+
+template <class Inputs>
+void write_entries(core::JsonWriter& w, bool daily, std::int64_t first, std::int64_t end,
+                   const Inputs& inputs, const DustDays& dust = {}) {
+  const std::int64_t period = daily ? kDayMs : kHourMs;
+  w.key("aqi").begin_array();
+  for (std::int64_t start = first; start < end; start += period) {
+    const AqiValues v = inputs(start);
+    w.begin_object();
+    if (daily) {
+      const auto civil = core::civil_from_unix_ms(start, core::kChinaUtcOffsetSeconds);
+      char text[40];
+      std::snprintf(text, sizeof text, "%04d-%02d-%02d", civil.year, civil.month, civil.day);
+      w.key("date").value(std::string_view(text)).key("time").value(iso(start));
+      w.key("dust_storm").value(dust.count(start) > 0);
+    } else {
+      w.key("time").value(iso(start + kHourMs)).key("hour_start").value(iso(start));
+    }
+    write_aqi(w, evaluate_aqi(v, start, daily ? aqi::Report::kDaily : aqi::Report::kHourly));
+    write_concentrations(w, v);
+    w.end_object();
+  }
+  w.end_array();
 }
 
 void write_hourly(core::JsonWriter& w, const Hours& h, std::int64_t first, std::int64_t end) {
-  w.key("aqi").begin_array();
-  for (std::int64_t hour = first; hour < end; hour += kHourMs) {
-    AqiValues v{};
-    for (std::size_t i = 0; i < v.size(); ++i) v[i] = at(h[i], hour);
-    w.begin_object();
-    w.key("time").value(iso(hour + kHourMs)).key("hour_start").value(iso(hour));
-    write_aqi(w, evaluate_aqi(v, hour, aqi::Report::kHourly));
-    write_concentrations(w, v);
-    w.end_object();
-  }
-  w.end_array();
+  write_entries(w, false, first, end,
+                [&](std::int64_t hour) { return derive::hourly_aqi_inputs(h, hour); });
 }
 
-// The hourly values of one item stamped by their END, from the hour starting `first_hour`.
-air::HourlySeries series_of(const std::map<std::int64_t, double>& m, std::int64_t first_hour,
-                            std::int64_t end) {
-  std::vector<std::optional<double>> values;
-  for (std::int64_t hour = first_hour; hour < end; hour += kHourMs) values.push_back(at(m, hour));
-  auto civil = core::civil_from_unix_ms(first_hour + kHourMs, core::kChinaUtcOffsetSeconds);
-  auto s = air::HourlySeries::make(civil, std::move(values));
-  // Whole hours and finite values by construction.
-  return std::move(s).value();
+void write_daily(core::JsonWriter& w, const Hours& h, std::int64_t first_day, std::int64_t end,
+                 const DustDays& dust) {
+  write_entries(
+      w, true, first_day, end, [&](std::int64_t day) { return derive::daily_aqi_inputs(h, day); },
+      dust);
 }
 
-standards::Date date_of_ms(std::int64_t ms) {
-  return standards::date_of(core::civil_from_unix_ms(ms, core::kChinaUtcOffsetSeconds));
-}
-
-void write_daily(core::JsonWriter& w, const Hours& h, std::int64_t first_day, std::int64_t end) {
-  // The day before the first too: the 8-h windows of a day's morning reach back into it.
-  const std::int64_t from_hour = first_day - kDayMs;
-  constexpr std::array<std::pair<aqi::Pollutant, air::Pollutant>, 5> kMeans{{
-      {aqi::Pollutant::kSo2, air::Pollutant::kSo2},
-      {aqi::Pollutant::kNo2, air::Pollutant::kNo2},
-      {aqi::Pollutant::kCo, air::Pollutant::kCo},
-      {aqi::Pollutant::kPm10, air::Pollutant::kPm10},
-      {aqi::Pollutant::kPm25, air::Pollutant::kPm25},
-  }};
-  std::array<std::optional<air::HourlySeries>, aqi::kPollutantCount> series;
-  for (std::size_t i = 0; i < aqi::kPollutantCount; ++i) {
-    if (!h[i].empty()) series[i] = series_of(h[i], from_hour, end);
-  }
-  const auto o3 = static_cast<std::size_t>(aqi::Pollutant::kO3);
-  w.key("aqi").begin_array();
-  for (std::int64_t day = first_day; day < end; day += kDayMs) {
-    const standards::Date date = date_of_ms(day);
-    AqiValues v{};
-    for (const auto& [p, gb] : kMeans) {
-      const auto& s = series[static_cast<std::size_t>(p)];
-      if (s) v[static_cast<std::size_t>(p)] = air::daily_mean(*s, date, gb).value;
-    }
-    if (series[o3]) {
-      auto max8 = air::daily_max_8h_in_area(*series[o3], date, air::AreaClass::kClass2);
-      if (max8) v[static_cast<std::size_t>(aqi::Pollutant::kO3_8h)] = max8->value;
-      if (air::daily_mean(*series[o3], date, air::Pollutant::kO3).value) {
-        std::optional<double> max1;
-        for (auto it = h[o3].lower_bound(day); it != h[o3].end() && it->first < day + kDayMs;
-             ++it) {
-          max1 = std::max(max1.value_or(it->second), it->second);
-        }
-        v[o3] = max1;
-      }
-    }
-    w.begin_object();
-    char text[40];
-    std::snprintf(text, sizeof text, "%04d-%02d-%02d", date.year, date.month, date.day);
-    w.key("date").value(std::string_view(text)).key("time").value(iso(day));
-    write_aqi(w, evaluate_aqi(v, day, aqi::Report::kDaily));
-    write_concentrations(w, v);
-    w.end_object();
-  }
-  w.end_array();
+// The stored AQI of a station or "city:CODE" (derive/aggregates.h), as known at `as_of` if given.
+std::optional<Response> write_stored(const Ctx& c, core::JsonWriter& w, const std::string& subject,
+                                     bool daily, std::int64_t first, std::int64_t end,
+                                     std::optional<std::int64_t> as_of, const DustDays& dust) {
+  if (auto r = c.s.derived->catch_up(); !r) return from_error(r.error());
+  derive::IndexQuery q;
+  q.site = subject;
+  q.name = daily ? "aqi_day" : "aqi_hour";
+  q.from_ms = first;
+  q.to_ms = end;
+  q.as_of_ms = as_of;
+  auto rows = c.s.derived->indices(q);
+  if (!rows) return from_error(rows.error());
+  std::map<std::int64_t, AqiValues> stored;
+  for (const auto& r : *rows) stored[r.start_ms] = r.inputs;
+  write_entries(
+      w, daily, first, end,
+      [&](std::int64_t start) {
+        const auto it = stored.find(start);
+        return it == stored.end() ? AqiValues{} : it->second;
+      },
+      dust);
+  return std::nullopt;
 }
 
 // The urban assessment points of each city, by city code (published ones only when asked).
@@ -243,7 +264,13 @@ Response public_cities(const Ctx& c, bool daily, int count) {
     if (!h) return from_error(h.error());
     w.begin_object().key("code").value(code).key("name").value(points.front()->place.city);
     write_points(w, points);
-    daily ? write_daily(w, *h, first, end) : write_hourly(w, *h, first, end);
+    if (daily) {
+      auto dust = dust_days(c.s, {code}, first, end);
+      if (!dust) return from_error(dust.error());
+      write_daily(w, *h, first, end, *dust);
+    } else {
+      write_hourly(w, *h, first, end);
+    }
     w.end_object();
   }
   w.end_array().end_object();
@@ -270,6 +297,11 @@ Response aqi_history(const Ctx& c) {
   if (!from) return from_error(from.error());
   auto to = time_param(t, "to");
   if (!to) return from_error(to.error());
+  auto as_of = time_param(t, "as_of");
+  if (!as_of) return from_error(as_of.error());
+  if (*as_of && !c.s.derived) {
+    return error(503, "unavailable", "as_of needs the stored indices (derived data)");
+  }
   namespace agg = standards::aggregation;
   const std::int64_t now = c.s.clock->now_ms();
   // Default: the last 24 hours or 30 days before the current (incomplete) one; periods whose
@@ -290,10 +322,22 @@ Response aqi_history(const Ctx& c) {
   if (by_site) {
     const registry::Site* site = reg->find_site(site_it->second);
     if (auto denied = site_denied(c, *reg, site, site_it->second)) return *denied;
-    auto h = station_hours(c.s, *reg, site->code, fetch_from, end, false);
-    if (!h) return from_error(h.error());
     w.key("site").value(site->code).key("name").value(site->name);
-    daily ? write_daily(w, *h, first, end) : write_hourly(w, *h, first, end);
+    DustDays dust;
+    if (daily) {
+      auto d = dust_days(c.s, {site->code, site->place.city_code}, first, end, *as_of);
+      if (!d) return from_error(d.error());
+      dust = std::move(*d);
+    }
+    if (c.s.derived) {
+      if (auto failed = write_stored(c, w, site->code, daily, first, end, *as_of, dust)) {
+        return *failed;
+      }
+    } else {
+      auto h = station_hours(c.s, *reg, site->code, fetch_from, end, false);
+      if (!h) return from_error(h.error());
+      daily ? write_daily(w, *h, first, end, dust) : write_hourly(w, *h, first, end);
+    }
   } else {
     auto cities = urban_points(*reg, false);
     auto it = cities.find(city_it->second);
@@ -306,11 +350,23 @@ Response aqi_history(const Ctx& c) {
     if (it == cities.end()) {
       return error(404, "not_found", "no city '" + city_it->second + "' with urban air points");
     }
-    auto h = city_hours(c.s, *reg, it->second, fetch_from, end, false);
-    if (!h) return from_error(h.error());
     w.key("city").value(it->first).key("name").value(it->second.front()->place.city);
     write_points(w, it->second);
-    daily ? write_daily(w, *h, first, end) : write_hourly(w, *h, first, end);
+    DustDays dust;
+    if (daily) {
+      auto d = dust_days(c.s, {it->first}, first, end, *as_of);
+      if (!d) return from_error(d.error());
+      dust = std::move(*d);
+    }
+    if (c.s.derived) {
+      if (auto failed = write_stored(c, w, "city:" + it->first, daily, first, end, *as_of, dust)) {
+        return *failed;
+      }
+    } else {
+      auto h = city_hours(c.s, *reg, it->second, fetch_from, end, false);
+      if (!h) return from_error(h.error());
+      daily ? write_daily(w, *h, first, end, dust) : write_hourly(w, *h, first, end);
+    }
   }
   w.end_object();
   return Response{200, "application/json", w.take(), {}};

@@ -1,22 +1,41 @@
-// The stored hourly and daily means and their revision trail (derive/aggregates.h, issue #5 §2):
+// The stored means and their revision trail (derive/aggregates.h, issue #5 §1, §2, §5):
 //
-//   GET /api/v1/aggregates?site=&factor=&interval=hour|day&from=&to=
+//   GET /api/v1/aggregates?site=&factor=&interval=hour|day|month|year&from=&to=&as_of=
 //       the stored hours or days of a site's factor with a start in [from, to), oldest first:
 //       {"site","factor","interval","aggregates":[{"start","value","valid","source",
-//        "coverage":{"expected","received","valid"},"computed_at"}]}
-//   GET /api/v1/revisions?site=&factor=&from=&to=&limit=
+//        "coverage":{"expected","received","valid"},"raw_value","raw_valid","computed_at"}]}
+//       "value"/"valid" have the review actions applied; "raw_value"/"raw_valid" are the same mean
+//       of the raw values. Months and years (Beijing calendar) are computed per request from the
+//       stored days (source "days"): valid with ≥ 27 valid days (February ≥ 25), a year with
+//       ≥ 324 and every month valid (GB 3095-2012 表4, standards/aggregation.h); the range is
+//       widened to whole months or years. `as_of=T`: the rows as they were known at T (their
+//       revision trail; rows first computed after T are left out); months and years from the
+//       days as known at T. The service first catches up with everything committed before the
+//       request, so the answer never lags a value or review action the caller saw acknowledged.
+//       `city=CODE` instead of `site`: the city's stored means (the mean over its urban points,
+//       城市点, of the AQI items; a city-wide statistic any caller with data.read may read, like
+//       the city AQI). `factor` may also name a stored index — aqi_hour, o3_8h, pm10_24h, pm25_24h
+//       (interval=hour; a sliding mean is keyed by its last hour's start) or aqi_day, o3_8h_max
+//       (interval=day) — whose rows carry "value", "valid", "source" (the index name) and
+//       "computed_at".
+//   GET /api/v1/revisions?site=|city=&factor=&from=&to=&limit=
 //       revisions of stored hours and days whose period starts in [from, to), newest first:
 //       {"revisions":[{"id","site","factor","period","start","old_value","new_value","old_valid",
 //        "new_valid","reason","at"}]}
 //
 // Both need data.read; a site outside the caller's scopes is refused as /api/v1/series refuses
 // it. Revisions without `site` are those of the sites the caller may see. Without the derived
-// service both answer 503. Values are as the service stored them (raw values, no review applied).
+// service both answer 503. Revisions carry "reason" (late_value, new_version, review) and, for a
+// review, "review_action" (the action's id); indices (aqi_hour, aqi_day, o3_8h, o3_8h_max,
+// pm10_24h, pm25_24h) are revised under their name as "factor", cities as site "city:CODE"
+// (`city=CODE` selects a city's revisions; unrestricted listings include them, a caller
+// restricted to some sites sees only those sites').
 #include <algorithm>
 #include <charconv>
 
 #include "api/routes_internal.h"
 #include "derive/aggregates.h"
+#include "standards/aggregation.h"
 
 namespace ecomon::api::detail {
 namespace {
@@ -25,6 +44,7 @@ constexpr std::int64_t kHourMs = 3'600'000;
 constexpr std::int64_t kDayMs = 24 * kHourMs;
 constexpr std::int64_t kMaxHourSpanMs = 31 * kDayMs;
 constexpr std::int64_t kMaxDaySpanMs = 366 * kDayMs;
+constexpr std::int64_t kMaxYearSpanMs = 10 * 366 * kDayMs;
 constexpr std::size_t kMaxRevisions = 10000;
 
 Response unavailable() { return error(503, "unavailable", "derived data is not configured"); }
@@ -37,37 +57,161 @@ void optional_number(core::JsonWriter& w, const std::optional<double>& v) {
   }
 }
 
+// The subject of /api/v1/aggregates: `site` (checked like /series) or `city` ("city:CODE", a city
+// with urban air points), and the factor. Or the answer to give.
+std::optional<Response> aggregate_subject(const Ctx& c, std::string& subject, std::string& factor,
+                                          bool factor_required = true) {
+  const auto city = c.t.query.find("city");
+  if (city == c.t.query.end() || city->second.empty()) {
+    return series_subject(c, subject, factor);
+  }
+  const auto site = c.t.query.find("site");
+  if (site != c.t.query.end() && !site->second.empty()) {
+    return error(400, "bad_request", "give either site or city");
+  }
+  const auto f = c.t.query.find("factor");
+  if (factor_required && (f == c.t.query.end() || f->second.empty())) {
+    return error(400, "bad_request", "factor is required");
+  }
+  auto reg = c.s.registry->get();
+  const bool known = std::any_of(reg->sites().begin(), reg->sites().end(), [&](const auto& s) {
+    return s.kind == "ambient_air" && s.air_role == "urban" && s.place.city_code == city->second;
+  });
+  if (!known)
+    return error(404, "not_found", "no city '" + city->second + "' with urban air points");
+  subject = "city:" + city->second;
+  if (f != c.t.query.end()) factor = f->second;
+  return std::nullopt;
+}
+
+Response stored_indices(const Ctx& c, const std::string& subject, const std::string& name,
+                        const std::string& interval, std::int64_t from_ms, std::int64_t to_ms,
+                        std::optional<std::int64_t> as_of) {
+  if (derive::period_name(derive::index_period(name)) != interval) {
+    return error(
+        400, "bad_request",
+        name + " is kept per " + std::string(derive::period_name(derive::index_period(name))));
+  }
+  derive::IndexQuery q;
+  q.site = subject;
+  q.name = name;
+  q.from_ms = from_ms;
+  q.to_ms = to_ms;
+  q.as_of_ms = as_of;
+  auto rows = c.s.derived->indices(q);
+  if (!rows) return from_error(rows.error());
+  core::JsonWriter w;
+  w.begin_object().key("site").value(subject).key("factor").value(name);
+  w.key("interval").value(interval);
+  if (as_of) w.key("as_of").value(iso(*as_of));
+  w.key("aggregates").begin_array();
+  for (const auto& r : *rows) {
+    w.begin_object().key("start").value(iso(r.start_ms)).key("value");
+    optional_number(w, r.value);
+    w.key("valid").value(r.valid).key("source").value(name);
+    w.key("computed_at").value(iso(r.computed_at_ms)).end_object();
+  }
+  w.end_array().end_object();
+  return Response{200, "application/json", w.take(), {}};
+}
+
 }  // namespace
 
 Response aggregates(const Ctx& c) {
   if (!c.s.derived) return unavailable();
+  namespace agg = standards::aggregation;
   const Target& t = c.t;
   std::string site;
   std::string factor;
-  if (auto answer = series_subject(c, site, factor)) return *answer;
+  if (auto answer = aggregate_subject(c, site, factor)) return *answer;
   const auto interval_it = t.query.find("interval");
   const std::string interval = interval_it == t.query.end() ? "hour" : interval_it->second;
-  if (interval != "hour" && interval != "day") {
-    return error(400, "bad_request", "interval must be hour or day");
+  if (interval != "hour" && interval != "day" && interval != "month" && interval != "year") {
+    return error(400, "bad_request", "interval must be hour, day, month or year");
   }
-  const bool day = interval == "day";
-  auto range = range_params(t, c.s.clock->now_ms(), day ? 31 * kDayMs : 2 * kDayMs);
+  const bool hour = interval == "hour";
+  const bool month = interval == "month";
+  const bool year = interval == "year";
+  const std::int64_t default_span = hour    ? 2 * kDayMs
+                                    : month ? 366 * kDayMs
+                                    : year  ? 3 * 366 * kDayMs
+                                            : 31 * kDayMs;
+  auto range = range_params(t, c.s.clock->now_ms(), default_span);
   if (!range) return from_error(range.error());
-  if (range->to_ms - range->from_ms > (day ? kMaxDaySpanMs : kMaxHourSpanMs)) {
+  const std::int64_t max_span = hour              ? kMaxHourSpanMs
+                                : (month || year) ? kMaxYearSpanMs
+                                                  : kMaxDaySpanMs;
+  if (range->to_ms - range->from_ms > max_span) {
     return error(400, "range_too_large",
-                 day ? "at most 366 days of daily means" : "at most 31 days of hourly means");
+                 hour              ? "at most 31 days of hourly means"
+                 : (month || year) ? "at most 10 years of monthly or yearly means"
+                                   : "at most 366 days of daily means");
+  }
+  auto as_of = time_param(t, "as_of");
+  if (!as_of) return from_error(as_of.error());
+  if (auto r = c.s.derived->catch_up(); !r) return from_error(r.error());
+  if (derive::is_index_name(factor)) {
+    return stored_indices(c, site, factor, interval, range->from_ms, range->to_ms, *as_of);
   }
   derive::AggregateQuery q;
   q.site = site;
   q.factor = factor;
-  q.period = day ? derive::Period::kDay : derive::Period::kHour;
+  q.period = hour ? derive::Period::kHour : derive::Period::kDay;
   q.from_ms = range->from_ms;
   q.to_ms = range->to_ms;
+  q.as_of_ms = *as_of;
+  if (month || year) {
+    // Whole months or years: from the start of the one `from` is in.
+    q.from_ms =
+        month ? agg::beijing_month_start(range->from_ms) : agg::beijing_year_start(range->from_ms);
+    q.limit = 11 * 366;
+  }
   auto rows = c.s.derived->aggregates(q);
   if (!rows) return from_error(rows.error());
+  if (month || year) {
+    std::vector<agg::Bucket> days;
+    for (const auto& a : *rows) {
+      agg::Bucket b;
+      b.start_ms = a.start_ms;
+      b.mean = a.value;
+      b.is_valid = a.valid;
+      days.push_back(b);
+    }
+    std::vector<agg::Bucket> raw = days;
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      raw[i].mean = (*rows)[i].raw_value;
+      raw[i].is_valid = (*rows)[i].raw_valid;
+    }
+    const auto periods = month ? agg::months_from_days(days) : agg::years_from_days(days);
+    const auto raw_periods = month ? agg::months_from_days(raw) : agg::years_from_days(raw);
+    std::vector<derive::Aggregate> out;
+    for (std::size_t i = 0; i < periods.size(); ++i) {
+      const auto& b = periods[i];
+      derive::Aggregate a;
+      a.start_ms = b.start_ms;
+      a.value = b.mean;
+      a.valid = b.is_valid;
+      a.source = "days";
+      a.expected = b.expected;
+      a.received = b.received;
+      a.valid_count = b.valid;
+      a.raw_value = raw_periods[i].mean;
+      a.raw_valid = raw_periods[i].is_valid;
+      for (const auto& d : *rows) {
+        if (d.start_ms >= b.start_ms &&
+            (i + 1 == periods.size() || d.start_ms < periods[i + 1].start_ms)) {
+          a.computed_at_ms = std::max(a.computed_at_ms, d.computed_at_ms);
+        }
+      }
+      out.push_back(std::move(a));
+    }
+    *rows = std::move(out);
+  }
   core::JsonWriter w;
   w.begin_object().key("site").value(q.site).key("factor").value(q.factor);
-  w.key("interval").value(interval).key("aggregates").begin_array();
+  w.key("interval").value(interval);
+  if (*as_of) w.key("as_of").value(iso(**as_of));
+  w.key("aggregates").begin_array();
   for (const auto& a : *rows) {
     w.begin_object().key("start").value(iso(a.start_ms)).key("value");
     optional_number(w, a.value);
@@ -78,6 +222,9 @@ Response aggregates(const Ctx& c) {
         .key("received")
         .value(std::int64_t{a.received});
     w.key("valid").value(std::int64_t{a.valid_count}).end_object();
+    w.key("raw_value");
+    optional_number(w, a.raw_value);
+    w.key("raw_valid").value(a.raw_valid);
     w.key("computed_at").value(iso(a.computed_at_ms)).end_object();
   }
   w.end_array().end_object();
@@ -88,6 +235,16 @@ Response revisions(const Ctx& c) {
   if (!c.s.derived) return unavailable();
   derive::RevisionQuery q;
   if (auto answer = listing_filter(c, q.site, q.factor, q.from_ms, q.to_ms)) return *answer;
+  if (auto city = c.t.query.find("city"); city != c.t.query.end() && !city->second.empty()) {
+    // A city's rows (its means over the urban points and its indices), as aggregates names them.
+    if (!q.site.empty()) return error(400, "bad_request", "give either site or city");
+    std::string subject;
+    std::string factor;
+    if (auto answer = aggregate_subject(c, subject, factor, /*factor_required=*/false)) {
+      return *answer;
+    }
+    q.site = subject;
+  }
   q.limit = 1000;
   if (auto it = c.t.query.find("limit"); it != c.t.query.end()) {
     std::size_t v = 0;
@@ -113,7 +270,9 @@ Response revisions(const Ctx& c) {
     w.key("new_value");
     optional_number(w, r.new_value);
     w.key("old_valid").value(r.old_valid).key("new_valid").value(r.new_valid);
-    w.key("reason").value(r.reason).key("at").value(iso(r.at_ms)).end_object();
+    w.key("reason").value(r.reason);
+    if (r.review_action) w.key("review_action").value(r.review_action);
+    w.key("at").value(iso(r.at_ms)).end_object();
   }
   w.end_array().end_object();
   return Response{200, "application/json", w.take(), {}};

@@ -52,9 +52,13 @@ struct Incident;
 class EvidenceService;
 }  // namespace ecomon::alarm
 namespace ecomon::derive {
+class BackfillService;
 class DerivedService;
 class ReviewService;
 }  // namespace ecomon::derive
+namespace ecomon::analytics::screening {
+struct ScreeningConfig;
+}
 
 namespace ecomon::api {
 
@@ -108,6 +112,10 @@ struct ApiSources {
   // (an incident then records the outcome "unavailable").
   std::function<std::vector<DeviceCommandOutcome>(const std::vector<std::string>& mns, int seconds)>
       set_rtd_interval;
+  // Automatic backfill requests (backfill_routes.cpp); without it GET /api/v1/backfill answers 503.
+  derive::BackfillService* backfill = nullptr;
+  // Quality screening thresholds (`[screening]` of the config file); null: the defaults.
+  const analytics::screening::ScreeningConfig* screening = nullptr;
   // The built web front-end (web/dist: the portal at /, the dashboard at /console/); empty: not
   // installed (static_files.h).
   std::string web_root;

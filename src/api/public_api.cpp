@@ -6,8 +6,16 @@
 //     maintenance, calibration, fault, stopped, … is withheld, not replaced by an older one;
 //   - the latest values, AQI and water classes withhold what a reviewer invalidated and release
 //     corrections (a withheld value is not replaced by an older one);
-//   - every value labelled with its release status: "unaudited" (real-time data, 实时数据，未经
-//     审核) until the audit workflow (issue #5) marks it final.
+//   - every value labelled with its release status (`status`, `status_zh`): "unaudited" (real-time
+//     data, 实时数据，未经审核), "audited" (已审核) or "final" (终审) by the review actions;
+//   - a site whose registry setting `release` is `final` at the value's time (issue #5 §5: "a site
+//     can be set to release only final data") releases only final values: any other is shown with
+//     `"value": null` and `"status": "awaiting_audit"` (待审核) — withheld, not silently missing.
+//     On /api/public/v1/aqi such a station's hour is released only when each of its values is
+//     final; otherwise the station is listed with `"aqi": null`, `"status": "awaiting_audit"` and
+//     is left out of its city's mean. On /api/public/v1/water (where `status` is the water status)
+//     the keys are `release_status` / `release_status_zh`, and a withheld sample has `"class":
+//     null`.
 // No device identifiers, receive times or versions are shown.
 #include <map>
 
@@ -27,6 +35,12 @@ constexpr std::string_view kCache = "public, max-age=60";
 bool published_value(const storage::Value& v) {
   if (v.quality & (storage::kQualityNotLatest)) return false;
   return v.flag.empty() || v.flag == "N";
+}
+
+bool final_release_only(const registry::Registry& reg, const std::string& site,
+                        std::int64_t measured_ms) {
+  const auto release = reg.setting(site, "release", measured_ms);
+  return release && *release == "final";
 }
 
 bool published_site(const registry::Registry& reg, const registry::Site& site) {
@@ -57,19 +71,36 @@ class PublicReview {
   }
   std::optional<double> number(const storage::Value& v) const {
     if (!v.number) return std::nullopt;
+    const auto r = state(v);
+    if (r.invalid) return std::nullopt;
+    return r.corrected ? r.corrected : v.number;
+  }
+  derive::ReviewLevel level(const storage::Value& v) const { return state(v).level; }
+
+ private:
+  derive::ReviewState state(const storage::Value& v) const {
     std::vector<derive::ReviewAction> mine;
     for (const auto& a : actions_) {
       if (a.factor == v.factor) mine.push_back(a);
     }
-    if (mine.empty()) return v.number;
-    const auto r = derive::review_state(mine, storage::kind_name(v.kind), v.field, v.measured_ms);
-    if (r.invalid) return std::nullopt;
-    return r.corrected ? r.corrected : v.number;
+    if (mine.empty()) return {};
+    return derive::review_state(mine, storage::kind_name(v.kind), v.field, v.measured_ms);
   }
 
- private:
   std::vector<derive::ReviewAction> actions_;
 };
+
+// The release status of a value at `level` ("unaudited" for raw and screened values).
+void write_status(core::JsonWriter& w, derive::ReviewLevel level) {
+  const bool final = level == derive::ReviewLevel::kFinal;
+  const bool audited = level == derive::ReviewLevel::kAudited;
+  w.key("status").value(final ? "final" : audited ? "audited" : "unaudited");
+  w.key("status_zh").value(final ? "终审" : audited ? "已审核" : "实时数据，未经审核");
+}
+
+void write_awaiting_audit(core::JsonWriter& w) {
+  w.key("status").value("awaiting_audit").key("status_zh").value("待审核");
+}
 
 void write_public_site(core::JsonWriter& w, const ApiSources& s, const registry::Registry& reg,
                        const registry::Site& site, bool with_values) {
@@ -107,8 +138,15 @@ void write_public_site(core::JsonWriter& w, const ApiSources& s, const registry:
         }
         w.key("kind").value(storage::kind_name(v.kind)).key("field").value(v.field);
         w.key("time").value(iso(v.measured_ms)).key("value");
-        number ? w.value(*number) : w.value(v.text);
-        w.key("status").value("unaudited");
+        const derive::ReviewLevel level = review.level(v);
+        if (final_release_only(reg, site.code, v.measured_ms) &&
+            level != derive::ReviewLevel::kFinal) {
+          w.null();  // the site releases only final data
+          write_awaiting_audit(w);
+        } else {
+          number ? w.value(*number) : w.value(v.text);
+          write_status(w, level);
+        }
         w.end_object();
       }
     }
@@ -131,6 +169,9 @@ struct StationHour {
   const registry::Site* site = nullptr;
   std::int64_t hour_start_ms = 0;
   AqiValues value{};
+  // The site releases only final data and a value of the hour is not final yet: no AQI.
+  bool awaiting_audit = false;
+  derive::ReviewLevel level = derive::ReviewLevel::kFinal;  // the lowest of the hour's values
 };
 
 std::optional<StationHour> latest_hour(const ApiSources& s, const registry::Registry& reg,
@@ -171,7 +212,13 @@ std::optional<StationHour> latest_hour(const ApiSources& s, const registry::Regi
     const auto review =
         derive::review_state(mine, storage::kind_name(v->kind), v->field, v->measured_ms);
     if (review.invalid) continue;
+    h.level = std::min(h.level, review.level);
     h.value[static_cast<std::size_t>(p)] = review.corrected ? *review.corrected : *v->number;
+  }
+  if (final_release_only(reg, site.code, h.hour_start_ms) &&
+      h.level != derive::ReviewLevel::kFinal) {
+    h.awaiting_audit = true;
+    h.value = {};
   }
   return h;
 }
@@ -253,15 +300,23 @@ Response public_aqi(const Ctx& c) {
         .value(iso(h.hour_start_ms + 3600000))
         .key("hour_start")
         .value(iso(h.hour_start_ms));
-    write_aqi(w, r);
-    write_concentrations(w, h.value);
+    if (h.awaiting_audit) {
+      write_awaiting_audit(w);
+      w.key("aqi").null();
+    } else {
+      write_status(w, h.level);
+      write_aqi(w, r);
+      write_concentrations(w, h.value);
+    }
     w.end_object();
   }
   w.end_array();
   // Cities: the latest hour any urban point of the city reported, and the points that have it.
   std::map<std::string, std::vector<const StationHour*>> by_city;
   for (const auto& h : stations) {
-    if (h.site->air_role == "urban") by_city[h.site->place.city_code].push_back(&h);
+    if (h.site->air_role == "urban" && !h.awaiting_audit) {
+      by_city[h.site->place.city_code].push_back(&h);
+    }
   }
   w.key("cities").begin_array();
   for (const auto& [code, list] : by_city) {
@@ -350,11 +405,24 @@ Response public_water(const Ctx& c) {
     }
     const PublicReview review(c.s, site.code, at_values);
     std::vector<std::pair<water::Item, double>> reviewed;
+    derive::ReviewLevel level = derive::ReviewLevel::kFinal;  // the lowest of the sample's
     for (const auto& [item, v] : items) {
       if (v->measured_ms != at) continue;
-      if (const auto x = review.number(*v)) reviewed.emplace_back(item, *x);
+      if (const auto x = review.number(*v)) {
+        reviewed.emplace_back(item, *x);
+        level = std::min(level, review.level(*v));
+      }
     }
     if (reviewed.empty()) continue;
+    // `status` is the water status (优 … 重度污染) here; the release status has its own keys.
+    if (final_release_only(*reg, site.code, at) && level != derive::ReviewLevel::kFinal) {
+      w.begin_object();
+      w.key("code").value(site.code).key("name").value(site.name).key("kind").value(site.kind);
+      w.key("time").value(iso(at)).key("class").null().key("status").null();
+      w.key("release_status").value("awaiting_audit").key("release_status_zh").value("待审核");
+      w.end_object();
+      continue;
+    }
     water::Sample sample;
     for (const auto& [item, x] : reviewed) sample[item] = Reading::measured(x);
     const auto body = site.waterbody == "lake" || site.waterbody == "reservoir"
@@ -369,6 +437,10 @@ Response public_water(const Ctx& c) {
     w.key("lat");
     site.lat ? w.value(*site.lat) : w.null();
     w.key("time").value(iso(at));
+    w.key("release_status")
+        .value(level == derive::ReviewLevel::kFinal     ? "final"
+               : level == derive::ReviewLevel::kAudited ? "audited"
+                                                        : "unaudited");
     const auto designated = reg->setting(site.code, "water_class", at);
     w.key("designated_class");
     designated ? w.value(*designated) : w.null();

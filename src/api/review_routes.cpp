@@ -16,6 +16,7 @@
 #include <array>
 #include <boost/json.hpp>
 #include <charconv>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <tuple>
@@ -23,12 +24,23 @@
 #include "api/json_body.h"
 #include "api/routes_internal.h"
 #include "core/civil_time.h"
+#include "derive/aggregates.h"
 #include "derive/review.h"
 
 namespace ecomon::api::detail {
 namespace json = boost::json;
 
 namespace {
+
+// The sites of a city code (Site::place.city_code); empty for anything else.
+std::vector<const registry::Site*> city_sites(const registry::Registry& reg,
+                                              const std::string& code) {
+  std::vector<const registry::Site*> out;
+  for (const auto& site : reg.sites()) {
+    if (!code.empty() && site.place.city_code == code) out.push_back(&site);
+  }
+  return out;
+}
 
 Response unavailable() { return error(503, "unavailable", "data review is not configured"); }
 
@@ -84,8 +96,8 @@ core::Result<derive::ReviewAction> parse_action(const std::string& body) {
   const auto verb = derive::parse_verb(*verb_text);
   if (!verb) {
     return core::fail(core::Error{"bad_request",
-                                  "action must be invalidate, correct, restore, approve or "
-                                  "finalize, not '" +
+                                  "action must be invalidate, correct, restore, approve, "
+                                  "finalize, dust_storm or dust_storm_clear, not '" +
                                       verb_text->substr(0, 40) + "'"});
   }
   a.verb = *verb;
@@ -122,7 +134,15 @@ Response post_review_action(const Ctx& c) {
   if (!a) return review_error(a.error());
   {
     auto reg = c.s.registry->get();
-    if (auto denied = site_denied(c, *reg, reg->find_site(a->site), a->site)) return *denied;
+    const auto city = city_sites(*reg, a->site);
+    if (derive::is_dust_mark(a->verb) && !reg->find_site(a->site) && !city.empty()) {
+      // A city's dust-storm days: the caller must see every site of the city.
+      for (const auto* site : city) {
+        if (auto denied = site_denied(c, *reg, site, site->code)) return *denied;
+      }
+    } else if (auto denied = site_denied(c, *reg, reg->find_site(a->site), a->site)) {
+      return *denied;
+    }
   }
   if (derive::is_approval(a->verb) && !c.who->allows(auth::Action::kDataApprove)) {
     return error(403, "forbidden", "role '" + c.who->role + "' may not data.approve");
@@ -130,6 +150,14 @@ Response post_review_action(const Ctx& c) {
   a->actor = c.who->name;
   auto stored = c.s.reviews->record(std::move(*a));
   if (!stored) return review_error(stored.error());
+  // The stored means and indices revised before the answer (derive/aggregates.h): a reader that
+  // saw the 201 sees them. The action itself is durable already; a failure here is retried by the
+  // derived service's own thread.
+  if (c.s.derived) {
+    if (auto r = c.s.derived->catch_up(); !r) {
+      std::fprintf(stderr, "ecomon review: derived data: %s\n", r.error().detail.c_str());
+    }
+  }
   core::JsonWriter w;
   write_action(w, *stored);
   std::string body = w.take();
@@ -236,6 +264,80 @@ core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
     out.push_back(ReviewedValue{std::move(v), state});
   }
   return out;
+}
+
+// GET /api/v1/dust-storm-days?site=CODE|city=CODE&from=&to= (and the same under /api/public/v1/
+// for published sites and cities): the Beijing days in [from, to) marked dust_storm for the site
+// (its own marks and its city's) or for the city, oldest first:
+//   {"site"|"city","from","to","days":[{"date","from","to","dust_storm":true,"marked_for",
+//     "reason","at"}]}
+// Days not listed are not marked. HJ 663 allows excluding dust-affected days where the MEE rules
+// say so (derive/review.h cites the reference sheet); consumers use this list to mark or leave
+// out those days. Default range: the last 31 days; at most 10 years.
+Response dust_storm_days(const Ctx& c) {
+  if (!c.s.reviews) return unavailable();
+  const Target& t = c.t;
+  const bool is_public = c.who == nullptr;
+  auto reg = c.s.registry->get();
+  const auto site_it = t.query.find("site");
+  const auto city_it = t.query.find("city");
+  const bool by_site = site_it != t.query.end() && !site_it->second.empty();
+  const bool by_city = city_it != t.query.end() && !city_it->second.empty();
+  if (by_site == by_city) return error(400, "bad_request", "give exactly one of site and city");
+  std::vector<std::string> subjects;
+  if (by_site) {
+    const registry::Site* site = reg->find_site(site_it->second);
+    if (is_public) {
+      if (!site || !published_site(*reg, *site)) {
+        return error(404, "not_found", "no published site '" + site_it->second + "'");
+      }
+    } else if (auto denied = site_denied(c, *reg, site, site_it->second)) {
+      return *denied;
+    }
+    subjects = {site->code, site->place.city_code};
+  } else {
+    const auto sites = city_sites(*reg, city_it->second);
+    if (sites.empty()) return error(404, "not_found", "no city '" + city_it->second + "'");
+    if (!is_public) {
+      for (const auto* site : sites) {
+        if (auto denied = site_denied(c, *reg, site, site->code)) return *denied;
+      }
+    }
+    subjects = {city_it->second};
+  }
+  auto range = range_params(t, c.s.clock->now_ms(), 31LL * 86'400'000);
+  if (!range) return from_error(range.error());
+  std::vector<derive::ReviewAction> actions;
+  for (const auto& subject : subjects) {
+    derive::ReviewQuery q;
+    q.site = subject;
+    q.factor = "";
+    q.from_ms = range->from_ms;
+    q.to_ms = range->to_ms;
+    q.limit = 100000;
+    auto found = c.s.reviews->covering(q);
+    if (!found) return review_error(found.error());
+    actions.insert(actions.end(), found->begin(), found->end());
+  }
+  std::sort(actions.begin(), actions.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  const auto days = derive::dust_storm_days(actions, subjects, range->from_ms, range->to_ms);
+  core::JsonWriter w;
+  w.begin_object().key(by_site ? "site" : "city").value(subjects.front());
+  w.key("from").value(iso(range->from_ms)).key("to").value(iso(range->to_ms));
+  w.key("days").begin_array();
+  for (const auto& d : days) {
+    w.begin_object();
+    w.key("date").value(iso(d.day_start_ms).substr(0, 10));
+    w.key("from").value(iso(d.day_start_ms)).key("to").value(iso(d.day_start_ms + 86'400'000));
+    w.key("dust_storm").value(true).key("marked_for").value(d.mark.site);
+    w.key("reason").value(d.mark.reason).key("at").value(iso(d.mark.at_ms));
+    w.end_object();
+  }
+  w.end_array().end_object();
+  Response r{200, "application/json", w.take(), {}};
+  if (is_public) r.headers.emplace_back("Cache-Control", "public, max-age=60");
+  return r;
 }
 
 }  // namespace ecomon::api::detail

@@ -441,6 +441,7 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/public/v1/aqi/history", Access::kPublic, {}}, detail::public_aqi_history},
       {{"GET", "/api/public/v1/aqi/daily", Access::kPublic, {}}, detail::public_aqi_daily},
       {{"GET", "/api/public/v1/water", Access::kPublic, {}}, detail::public_water},
+      {{"GET", "/api/public/v1/dust-storm-days", Access::kPublic, {}}, detail::dust_storm_days},
       {{"POST", "/api/auth/login", Access::kPublic, {}}, nullptr},  // handled before routing
       {{"POST", "/api/auth/logout", Access::kAuthenticated, {}}, nullptr},
       {{"GET", "/metrics", Access::kAction, A::kMetricsRead}, metrics},
@@ -456,6 +457,8 @@ const std::vector<RouteEntry>& table() {
       {{"GET", "/api/v1/screening", Access::kAction, A::kDataRead}, detail::screening},
       {{"GET", "/api/v1/aggregates", Access::kAction, A::kDataRead}, detail::aggregates},
       {{"GET", "/api/v1/revisions", Access::kAction, A::kDataRead}, detail::revisions},
+      {{"GET", "/api/v1/backfill", Access::kAction, A::kDataRead}, detail::backfill},
+      {{"GET", "/api/v1/dust-storm-days", Access::kAction, A::kDataRead}, detail::dust_storm_days},
       {{"GET", "/api/v1/devices", Access::kAction, A::kDeviceRead}, detail::devices},
       {{"PUT", "/api/v1/devices/{mn}", Access::kAction, A::kRegistryWrite}, edit_device},
       {{"GET", "/api/v1/devices/{mn}/records", Access::kAction, A::kDeviceRead}, detail::records},

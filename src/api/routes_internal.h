@@ -91,6 +91,8 @@ Response screening(const Ctx& c);
 // Stored hourly and daily means and their revisions (derived_routes.cpp).
 Response aggregates(const Ctx& c);
 Response revisions(const Ctx& c);
+// Automatic backfill requests (backfill_routes.cpp).
+Response backfill(const Ctx& c);
 // The public API (public_api.cpp).
 Response public_sites(const Ctx& c);
 Response public_site(const Ctx& c);
@@ -129,6 +131,8 @@ Response close_incident(const Ctx& c);
 // Data review (review_routes.cpp).
 Response post_review_action(const Ctx& c);
 Response review_actions(const Ctx& c);
+// Dust-storm days (沙尘) of a site or city, from the dust_storm review marks (review_routes.cpp).
+Response dust_storm_days(const Ctx& c);
 // A stored value with what the review actions say about it.
 struct ReviewedValue {
   storage::Value value;

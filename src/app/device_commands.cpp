@@ -1,5 +1,6 @@
 #include "app/device_commands.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -75,6 +76,33 @@ std::vector<api::DeviceCommandOutcome> set_rtd_interval(const DeviceCommandConte
     out[i].detail = detail_of(r);
   }
   return out;
+}
+
+void send_history_request(const DeviceCommandContext& c, const std::string& mn, int cn,
+                          std::int64_t begin_ms, std::int64_t end_ms, std::int64_t timeout_ms,
+                          std::function<void(std::string outcome)> done) {
+  auto reg = c.registry->get();
+  const registry::Device* d = reg->find_device(mn);
+  if (!d) {
+    done("not_found");
+    return;
+  }
+  // QN: Beijing time to the millisecond; a counter tells apart requests of the same millisecond.
+  static std::atomic<unsigned> sequence{0};
+  const std::int64_t now = c.clock->now_ms();
+  char ms[4];
+  std::snprintf(ms, sizeof ms, "%03u",
+                static_cast<unsigned>((((now % 1000) + 1000) % 1000 + sequence++) % 1000));
+  const std::string qn =
+      hj::format_hj212_time(core::civil_from_unix_ms(now, core::kChinaUtcOffsetSeconds)) + ms;
+  const hj::Target target{qn, d->st, d->password, d->mn, version_of(d->profile.version)};
+  const std::string frame = hj::encode_frame(
+      hj::history_request_segment(target, cn,
+                                  core::civil_from_unix_ms(begin_ms, core::kChinaUtcOffsetSeconds),
+                                  core::civil_from_unix_ms(end_ms, core::kChinaUtcOffsetSeconds)),
+      hj::parse_crc_mode(d->profile.crc).value_or(hj::CrcMode::kHj212));
+  c.gateway->send_command(d->mn, qn, frame, timeout_ms,
+                          [done = std::move(done)](gateway::CommandResult r) { done(r.outcome); });
 }
 
 }  // namespace ecomon::app

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,13 @@ struct DeviceCommandContext {
 std::vector<api::DeviceCommandOutcome> set_rtd_interval(const DeviceCommandContext& c,
                                                         const std::vector<std::string>& mns,
                                                         int seconds);
+
+// Asks device `mn` for its history (HJ 212 CN 2051 minute, 2061 hour, 2031 day) with BeginTime
+// = begin_ms and EndTime = end_ms in Beijing time, for the automatic backfill
+// (derive/backfill.h). Does not wait: `done` gets the outcome (executed, refused, failed,
+// timeout, offline, stopped, not_found) once, on the gateway's loop or at once on this thread.
+void send_history_request(const DeviceCommandContext& c, const std::string& mn, int cn,
+                          std::int64_t begin_ms, std::int64_t end_ms, std::int64_t timeout_ms,
+                          std::function<void(std::string outcome)> done);
 
 }  // namespace ecomon::app

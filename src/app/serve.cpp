@@ -17,6 +17,7 @@
 #include "alarm/service.h"
 #include "api/http_api.h"
 #include "api/rule_json.h"
+#include "app/config_sections.h"
 #include "app/data_lock.h"
 #include "app/device_commands.h"
 #include "app/key_rotation.h"
@@ -111,6 +112,26 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
         o.config_rules.push_back(
             ServeOptions::ConfigRule{json.str(), static_cast<unsigned>(n.source().begin.line)});
       }
+    }
+    auto section = [&](const char* name, auto apply) {
+      const toml::node* node = t.get(name);
+      if (!node) return true;
+      const toml::table* table = node->as_table();
+      auto applied =
+          table ? apply(*table)
+                : core::Result<void>(core::fail(core::Error{
+                      "bad_config", "line " + std::to_string(node->source().begin.line) + ": " +
+                                        name + " must be a table ([" + name + "])"}));
+      if (!applied) {
+        std::fprintf(stderr, "ecomon serve: %s %s\n", path.c_str(), applied.error().detail.c_str());
+      }
+      return static_cast<bool>(applied);
+    };
+    if (!section("screening",
+                 [&](const toml::table& s) { return apply_screening_section(s, o.screening); }) ||
+        !section("backfill",
+                 [&](const toml::table& s) { return apply_backfill_section(s, o.backfill); })) {
+      return false;
     }
   } catch (const toml::parse_error& e) {
     std::fprintf(stderr, "ecomon serve: %s line %u: %s\n", path.c_str(),
@@ -254,10 +275,45 @@ std::string derived_metrics(const derive::DerivedCounters& d) {
   };
   line("ecomon_derived_cursor", "Change-feed sequence the stored means are computed up to.",
        "gauge", d.cursor);
-  line("ecomon_derived_rows_written_total", "Stored hours and days inserted or changed.", "counter",
+  line("ecomon_derived_rows_written_total",
+       "Stored hours, days and indices inserted or changed (stations and cities).", "counter",
        d.rows_written);
   line("ecomon_derived_revisions_total",
-       "Revisions of stored hours and days by late or re-sent data.", "counter", d.revisions_added);
+       "Revisions of stored rows by late or re-sent data and review actions.", "counter",
+       d.revisions_added);
+  line("ecomon_derived_review_cursor", "Review action id the stored means are revised up to.",
+       "gauge", d.review_cursor);
+  line("ecomon_derived_review_actions_total", "Review actions read by the derived service.",
+       "counter", d.actions_read);
+  return m.str();
+}
+
+std::string backfill_metrics(const derive::BackfillCounters& b) {
+  std::ostringstream m;
+  auto line = [&](const char* name, const char* help, const char* type, std::uint64_t v) {
+    m << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
+      << name << ' ' << v << '\n';
+  };
+  line("ecomon_backfill_requests_total", "History requests sent to loggers for missing data.",
+       "counter", b.requests_sent);
+  m << "# HELP ecomon_backfill_answers_total Backfill requests by the device's answer.\n"
+       "# TYPE ecomon_backfill_answers_total counter\n";
+  for (const auto& [outcome, n] : b.outcomes) {
+    m << "ecomon_backfill_answers_total{outcome=\"" << outcome << "\"} " << n << '\n';
+  }
+  line("ecomon_backfill_fulfilled_total", "Backfill requests whose whole range arrived.", "counter",
+       b.fulfilled);
+  line("ecomon_backfill_periods_recovered_total", "Missing periods filled after a request.",
+       "counter", b.periods_recovered);
+  line("ecomon_backfill_in_flight", "Backfill requests waiting for the device.", "gauge",
+       b.in_flight);
+  line("ecomon_backfill_skipped_recent_total", "Gaps not requested: asked for recently.", "counter",
+       b.skipped_recent);
+  line("ecomon_backfill_skipped_rate_limited_total",
+       "Gaps not requested now: per-device or total request budget spent.", "counter",
+       b.skipped_rate_limited);
+  line("ecomon_backfill_scan_errors_total", "Backfill scans that failed (store errors).", "counter",
+       b.scan_errors);
   return m.str();
 }
 
@@ -441,10 +497,19 @@ int run_serve(ServeOptions o) {
   }
   // Stored hourly and daily means and their revisions (derive/aggregates.h) tail the change feed
   // like the alarms, on their own thread, woken by the same commits.
-  auto derived = derive::DerivedService::open(db, **store, clock);
+  derive::DerivedOptions derived_options;
+  derived_options.registry = &registry;  // the cities' urban points
+  auto derived = derive::DerivedService::open(db, **store, clock, derived_options);
   if (!derived) {
     std::fprintf(stderr, "ecomon serve: derived data %s: %s\n", db.c_str(),
                  derived.error().detail.c_str());
+    return 2;
+  }
+  // Automatic backfill requests (derive/backfill.h), in the same file; sends through the gateway.
+  auto backfill = derive::BackfillService::open(db, **store, clock, o.backfill);
+  if (!backfill) {
+    std::fprintf(stderr, "ecomon serve: backfill %s: %s\n", db.c_str(),
+                 backfill.error().detail.c_str());
     return 2;
   }
   ingest::Ingestor::Options ingest_options;
@@ -483,6 +548,8 @@ int run_serve(ServeOptions o) {
   sources.evidence = evidence->get();
   sources.reviews = reviews->get();
   sources.derived = derived->get();
+  sources.screening = &o.screening;
+  sources.backfill = backfill->get();
   sources.web_root = o.web_root.empty() ? default_web_root() : o.web_root;
   std::fprintf(stderr, "ecomon: web front-end %s\n",
                sources.web_root.empty() ? "not built (make web)" : sources.web_root.c_str());
@@ -604,6 +671,18 @@ int run_serve(ServeOptions o) {
   sources.set_rtd_interval = [&device_commands](const std::vector<std::string>& mns, int seconds) {
     return set_rtd_interval(device_commands, mns, seconds);
   };
+  (*backfill)->set_sender([&device_commands](const std::string& mn, int cn, std::int64_t begin_ms,
+                                             std::int64_t end_ms, std::int64_t timeout_ms,
+                                             std::function<void(std::string)> done) {
+    send_history_request(device_commands, mn, cn, begin_ms, end_ms, timeout_ms, std::move(done));
+  });
+  (*backfill)->set_online_devices([&gw] {
+    std::vector<std::string> out;
+    for (const auto& d : gw.devices()) {
+      if (d.online) out.push_back(d.mn);
+    }
+    return out;
+  });
   sources.metrics = [&] {
     const auto values = (*store)->value_count();
     const auto frames = (*store)->frame_count();
@@ -611,7 +690,7 @@ int run_serve(ServeOptions o) {
                         frames ? *frames : 0, http_ptr ? http_ptr->requests_served() : 0,
                         http_ptr ? http_ptr->tls_handshake_failures() : 0) +
            alarm_metrics((*alarms)->counters()) + derived_metrics((*derived)->counters()) +
-           evidence_metrics((*evidence)->refused()) +
+           evidence_metrics((*evidence)->refused()) + backfill_metrics((*backfill)->counters()) +
            stream_metrics(http_ptr ? http_ptr->open_streams() : 0,
                           http_ptr ? http_ptr->streams_refused() : 0);
   };
@@ -649,11 +728,13 @@ int run_serve(ServeOptions o) {
 
   (*alarms)->start();
   (*derived)->start();
+  (*backfill)->start();  // only when [backfill] enabled = true
   io.run();
   // Commit what is queued; the posted acknowledgements are dropped with the loop (the devices
   // re-send what they did not see acknowledged).
   ingestor.stop();
-  (*alarms)->stop();  // before the gateway it reads device times from goes away
+  (*alarms)->stop();    // before the gateway it reads device times from goes away
+  (*backfill)->stop();  // before the gateway its requests go through
   (*derived)->stop();
   on_key_request = nullptr;
   key_pool.join();  // a rotation under way ends: the stopped gateway answered it "stopped"

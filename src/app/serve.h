@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "analytics/screening.h"
+#include "derive/backfill.h"
+
 namespace ecomon::app {
 
 struct ServeOptions {
@@ -38,6 +41,11 @@ struct ServeOptions {
   double public_burst = 60;
   double login_rate_per_s = 5;
   double login_burst = 30;
+  // Quality screening thresholds: the `[screening]` section of the config file
+  // (app/config_sections.h); GET /api/v1/screening uses them.
+  analytics::screening::ScreeningConfig screening;
+  // Automatic backfill requests: the `[backfill]` section (off unless enabled = true).
+  derive::BackfillOptions backfill;
   // Alarm rules of the config file's [[rules]] tables, each as JSON (the members of
   // POST /api/v1/rules) with the line its table begins on; synchronised with the stored config
   // rules at start (alarm::AlarmService::sync_config_rules) when config_rules_given — i.e. a
@@ -55,6 +63,11 @@ struct ServeOptions {
 std::string default_web_root();
 
 // Applies a TOML config file (keys: data, registry, hj212_listen, http_listen, tls_cert, tls_key,
+// allow_plain_http, unknown_devices, webhook_secret, web_root, public_rate_per_s, public_burst,
+// login_rate_per_s, login_burst, idle_timeout_s, max_connections, max_buffered_bytes,
+// future_tolerance_s; the [screening] and [backfill] sections, app/config_sections.h). False (with
+// a message on stderr naming the line and the reason) if the file cannot be read or parsed, or a
+// [screening] value is refused.
 // allow_plain_http, unknown_devices, webhook_secret, webhook_ca_file, web_root, public_rate_per_s,
 // public_burst, login_rate_per_s, login_burst, idle_timeout_s, max_connections, max_buffered_bytes,
 // future_tolerance_s, and [[rules]] tables: alarm rules with the members of POST /api/v1/rules).

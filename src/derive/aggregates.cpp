@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <tuple>
 
+#include "derive/review.h"
 #include "standards/aggregation.h"
 #include "storage/sqlite/sql.h"
 
@@ -23,6 +25,8 @@ using Stmt = storage::sql::Statement;
 constexpr std::int64_t kHourMs = 3'600'000;
 constexpr std::int64_t kDayMs = 24 * kHourMs;
 constexpr const char* kCursorName = "derived";
+constexpr const char* kReviewCursorName = "review";
+constexpr const char* kCityPrefix = "city:";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS derived_hours(
@@ -65,17 +69,58 @@ CREATE INDEX IF NOT EXISTS derived_revisions_by_period ON derived_revisions(site
 CREATE TABLE IF NOT EXISTS derived_cursor(
   name TEXT PRIMARY KEY,
   sequence INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS derived_indices(
+  site TEXT NOT NULL,
+  name TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  value REAL,
+  valid INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  computed_at_ms INTEGER NOT NULL,
+  PRIMARY KEY(site, name, start_ms));
 )sql";
 
-// Why a touched period changed; the stronger cause wins (new_version over late_value).
-enum class Cause : std::uint8_t { kNone, kLate, kNewVersion };
+// Columns added after the first release: (table, column, declaration).
+constexpr std::array<std::array<const char*, 3>, 8> kAddedColumns{{
+    {"derived_hours", "raw_value", "REAL"},
+    {"derived_hours", "raw_valid", "INTEGER NOT NULL DEFAULT 0"},
+    {"derived_hours", "created_at_ms", "INTEGER NOT NULL DEFAULT 0"},
+    {"derived_days", "raw_value", "REAL"},
+    {"derived_days", "raw_valid", "INTEGER NOT NULL DEFAULT 0"},
+    {"derived_days", "created_at_ms", "INTEGER NOT NULL DEFAULT 0"},
+    {"derived_revisions", "review_action", "INTEGER NOT NULL DEFAULT 0"},
+    {"derived_revisions", "old_detail", "TEXT NOT NULL DEFAULT ''"},
+}};
+
+// The stored indices (aggregates.h) and their periods.
+constexpr std::array<std::pair<std::string_view, Period>, 6> kIndices{{
+    {"aqi_hour", Period::kHour},
+    {"aqi_day", Period::kDay},
+    {"o3_8h", Period::kHour},
+    {"o3_8h_max", Period::kDay},
+    {"pm10_24h", Period::kHour},
+    {"pm25_24h", Period::kHour},
+}};
+
+// Why a touched period changed; the stronger cause wins (review over new_version over
+// late_value).
+enum class Cause : std::uint8_t { kNone, kLate, kNewVersion, kReview };
 std::string_view cause_name(Cause c) {
-  return c == Cause::kNewVersion ? "new_version" : "late_value";
+  switch (c) {
+    case Cause::kReview:
+      return "review";
+    case Cause::kNewVersion:
+      return "new_version";
+    default:
+      return "late_value";
+  }
 }
 
 struct CauseOf {
   Cause cause = Cause::kNone;
-  std::uint64_t sequence = 0;
+  std::uint64_t sequence = 0;  // the change-feed sequence, or the review action's id
+  void add(const CauseOf& o) { add(o.cause, o.sequence); }
   void add(Cause c, std::uint64_t seq) {
     if (c >= cause && c != Cause::kNone) {
       cause = c;
@@ -107,7 +152,34 @@ bool sample_valid(const storage::Value& v) {
 
 bool same_row(const Aggregate& a, const Aggregate& b) {
   return a.value == b.value && a.valid == b.valid && a.expected == b.expected &&
-         a.received == b.received && a.valid_count == b.valid_count && a.source == b.source;
+         a.received == b.received && a.valid_count == b.valid_count && a.source == b.source &&
+         a.raw_value == b.raw_value && a.raw_valid == b.raw_valid;
+}
+
+// A row's coverage as a revision's old_detail: "source,expected,received,valid_count".
+std::string row_detail(const Aggregate& a) {
+  return a.source + "," + std::to_string(a.expected) + "," + std::to_string(a.received) + "," +
+         std::to_string(a.valid_count);
+}
+void apply_row_detail(Aggregate& a, const std::string& detail) {
+  int n[3] = {0, 0, 0};
+  const auto c1 = detail.find(',');
+  if (c1 == std::string::npos) return;  // an older revision without detail: coverage as it is
+  if (std::sscanf(detail.c_str() + c1 + 1, "%d,%d,%d", &n[0], &n[1], &n[2]) != 3) return;
+  a.source = detail.substr(0, c1);
+  a.expected = n[0];
+  a.received = n[1];
+  a.valid_count = n[2];
+}
+
+bool is_city(const std::string& site) { return site.rfind(kCityPrefix, 0) == 0; }
+
+// The AQI item of an HJ 212 factor code (nullopt: not an AQI item).
+std::optional<std::size_t> aqi_item(const std::string& factor) {
+  if (auto p = standards::aqi::hourly_pollutant_of_hj212(factor)) {
+    return static_cast<std::size_t>(*p);
+  }
+  return std::nullopt;
 }
 
 Aggregate from_bucket(const agg::Bucket& b, Period p, std::string source) {
@@ -127,6 +199,18 @@ Aggregate from_bucket(const agg::Bucket& b, Period p, std::string source) {
 
 std::string_view period_name(Period p) { return p == Period::kDay ? "day" : "hour"; }
 
+Period index_period(std::string_view name) {
+  for (const auto& [n, p] : kIndices) {
+    if (n == name) return p;
+  }
+  return Period::kHour;
+}
+
+bool is_index_name(std::string_view name) {
+  return std::any_of(kIndices.begin(), kIndices.end(),
+                     [&](const auto& i) { return i.first == name; });
+}
+
 class DerivedService::Impl {
  public:
   Impl(const storage::Store& store, const core::Clock& clock, DerivedOptions options)
@@ -138,28 +222,54 @@ class DerivedService::Impl {
     db_ = std::move(*db);
     if (!storage::sql::exec(db_.get(), kSchema)) return core::fail(err(path + ": derived schema"));
     std::lock_guard lock(mu_);
-    Stmt q(db_.get(), "SELECT sequence FROM derived_cursor WHERE name=?");
-    q.bind(kCursorName);
-    const int rc = q.step();
-    if (rc == SQLITE_ROW) {
-      cursor_ = static_cast<std::uint64_t>(q.integer(0));
-      return {};
+    for (const auto& [table, column, decl] : kAddedColumns) {
+      if (auto r = add_column(table, column, decl); !r) return r;
     }
+    auto c = load_cursor(kCursorName);
+    if (!c) return core::fail(c.error());
+    cursor_ = *c;
+    auto rc = load_cursor(kReviewCursorName);
+    if (!rc) return core::fail(rc.error());
+    review_cursor_ = *rc;
+    return {};
+  }
+
+  // Adds a column to a table of an older file. Caller holds mu_.
+  core::Result<void> add_column(const char* table, const char* column, const char* decl) {
+    Stmt q(db_.get(), std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name='" +
+                          column + "'");
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return {};
+    if (rc != SQLITE_DONE) return core::fail(err("table info"));
+    const std::string sql =
+        std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + decl;
+    if (!storage::sql::exec(db_.get(), sql.c_str())) return core::fail(err(sql));
+    return {};
+  }
+
+  // A cursor's position, created at 0. Caller holds mu_.
+  core::Result<std::uint64_t> load_cursor(const char* name) {
+    Stmt q(db_.get(), "SELECT sequence FROM derived_cursor WHERE name=?");
+    q.bind(name);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return static_cast<std::uint64_t>(q.integer(0));
     if (rc != SQLITE_DONE) return core::fail(err("cursor"));
     Stmt ins(db_.get(), "INSERT INTO derived_cursor(name, sequence) VALUES(?, 0)");
-    ins.bind(kCursorName);
+    ins.bind(name);
     if (ins.step() != SQLITE_DONE) return core::fail(err("cursor"));
-    return {};
+    return std::uint64_t{0};
   }
 
   core::Error err(std::string_view what) { return storage::sql::error(db_.get(), what); }
 
   // --- the engine ---
 
-  core::Result<std::size_t> process_changes() {
+  using TouchedHours = std::map<PeriodKey, CauseOf>;
+
+  core::Result<std::size_t> process_changes(std::size_t max_items = SIZE_MAX) {
     std::lock_guard engine(engine_mu_);
     std::size_t total = 0;
-    while (true) {
+    while (total < max_items) {
       auto changes = store_.changes(cursor_, options_.batch_limit);
       if (!changes) return core::fail(changes.error());
       if (changes->empty()) break;
@@ -167,43 +277,87 @@ class DerivedService::Impl {
       // from the store. Only this engine writes the derived tables, so reading them first is
       // safe, and SQLite's write lock (which the ingestor's commits wait for) is held only for
       // the writes.
-      std::map<PeriodKey, CauseOf> touched;
+      TouchedHours touched;
       {
         std::lock_guard lock(mu_);
         if (auto r = touched_hours(*changes, touched); !r) return core::fail(r.error());
       }
-      std::vector<std::pair<Aggregate, CauseOf>> hours;
-      for (const auto& [key, cause] : touched) {
-        const auto& [site, factor, hour] = key;
-        auto fresh = compute_hour(site, factor, hour);
-        if (!fresh) return core::fail(fresh.error());
-        if (!*fresh) continue;  // no value of the hour is stored (any more): the row stays
-        (*fresh)->site = site;
-        (*fresh)->factor = factor;
-        hours.emplace_back(std::move(**fresh), cause);
-      }
-      std::lock_guard lock(mu_);
-      if (!storage::sql::exec(db_.get(), "BEGIN IMMEDIATE")) return core::fail(err("begin"));
-      BatchStats stats;
-      auto r = write_batch(hours, stats);
       const std::uint64_t next = changes->back().sequence;
-      if (r) {
-        Stmt q(db_.get(), "UPDATE derived_cursor SET sequence=? WHERE name=?");
-        q.bind(static_cast<std::int64_t>(next)).bind(kCursorName);
-        if (q.step() != SQLITE_DONE) r = core::fail(err("cursor"));
-      }
-      if (r && !storage::sql::exec(db_.get(), "COMMIT")) r = core::fail(err("commit"));
-      if (!r) {
-        storage::sql::exec(db_.get(), "ROLLBACK");
+      if (auto r = recompute_and_commit(touched, kCursorName, next); !r) {
         return core::fail(r.error());
       }
+      std::lock_guard lock(mu_);
       cursor_ = next;
       changes_read_ += changes->size();
-      rows_written_ += stats.rows;
-      revisions_added_ += stats.revisions;
       total += changes->size();
     }
+    // Then the review actions written since, each revising the hours of its range.
+    while (total < max_items) {
+      auto actions = new_actions();
+      if (!actions) return core::fail(actions.error());
+      if (actions->empty()) break;
+      TouchedHours touched;
+      {
+        std::lock_guard lock(mu_);
+        for (const auto& a : *actions) {
+          // A level or a dust-storm mark, not a value: no mean changes.
+          if (is_approval(a.verb) || is_dust_mark(a.verb)) continue;
+          auto hours = stored_hours(a.site, a.factor, agg::beijing_period_start(a.from_ms, kHourMs),
+                                    a.to_ms);
+          if (!hours) return core::fail(hours.error());
+          for (const std::int64_t h : *hours) {
+            touched[PeriodKey{a.site, a.factor, h}].add(Cause::kReview,
+                                                        static_cast<std::uint64_t>(a.id));
+          }
+        }
+      }
+      const auto next = static_cast<std::uint64_t>(actions->back().id);
+      if (auto r = recompute_and_commit(touched, kReviewCursorName, next); !r) {
+        return core::fail(r.error());
+      }
+      std::lock_guard lock(mu_);
+      review_cursor_ = next;
+      actions_read_ += actions->size();
+      total += actions->size();
+    }
     return total;
+  }
+
+  // Computes the touched hours (with the review actions up to the cursor `cursor_name` will have
+  // after this batch), then writes them, their days, cities and indices and moves the cursor, in
+  // one transaction.
+  core::Result<void> recompute_and_commit(const TouchedHours& touched, const char* cursor_name,
+                                          std::uint64_t next) {
+    const std::uint64_t review_upto =
+        cursor_name == std::string_view(kReviewCursorName) ? next : review_cursor_;
+    std::vector<std::pair<Aggregate, CauseOf>> hours;
+    for (const auto& [key, cause] : touched) {
+      const auto& [site, factor, hour] = key;
+      auto fresh = compute_hour(site, factor, hour, review_upto);
+      if (!fresh) return core::fail(fresh.error());
+      if (!*fresh) continue;  // no value of the hour is stored (any more): the row stays
+      (*fresh)->site = site;
+      (*fresh)->factor = factor;
+      hours.emplace_back(std::move(**fresh), cause);
+    }
+    auto reg = options_.registry ? options_.registry->get() : nullptr;
+    std::lock_guard lock(mu_);
+    if (!storage::sql::exec(db_.get(), "BEGIN IMMEDIATE")) return core::fail(err("begin"));
+    BatchStats stats;
+    auto r = write_batch(hours, reg.get(), stats);
+    if (r) {
+      Stmt q(db_.get(), "UPDATE derived_cursor SET sequence=? WHERE name=?");
+      q.bind(static_cast<std::int64_t>(next)).bind(cursor_name);
+      if (q.step() != SQLITE_DONE) r = core::fail(err("cursor"));
+    }
+    if (r && !storage::sql::exec(db_.get(), "COMMIT")) r = core::fail(err("commit"));
+    if (!r) {
+      storage::sql::exec(db_.get(), "ROLLBACK");
+      return core::fail(r.error());
+    }
+    rows_written_ += stats.rows;
+    revisions_added_ += stats.revisions;
+    return {};
   }
 
   struct BatchStats {
@@ -211,11 +365,85 @@ class DerivedService::Impl {
     std::uint64_t revisions = 0;
   };
 
+  // The review actions after the review cursor, oldest first, at most batch_limit.
+  core::Result<std::vector<ReviewAction>> new_actions() {
+    std::lock_guard lock(mu_);
+    std::vector<ReviewAction> out;
+    if (!review_table_exists()) return out;
+    Stmt s(db_.get(),
+           "SELECT id, site, factor, kind, field, from_ms, to_ms, action, value FROM "
+           "review_actions WHERE id > ? ORDER BY id LIMIT ?");
+    s.bind(static_cast<std::int64_t>(review_cursor_));
+    s.bind(static_cast<std::int64_t>(options_.batch_limit));
+    return read_actions(s);
+  }
+
+  // Whether the review service created its table in this file (it may not have: tests, tools).
+  bool review_table_exists() {
+    if (review_table_) return true;
+    Stmt q(db_.get(), "SELECT 1 FROM sqlite_master WHERE type='table' AND name='review_actions'");
+    review_table_ = q.step() == SQLITE_ROW;
+    return review_table_;
+  }
+
+  core::Result<std::vector<ReviewAction>> read_actions(Stmt& s) {
+    std::vector<ReviewAction> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      ReviewAction a;
+      a.id = s.integer(0);
+      a.site = s.text(1);
+      a.factor = s.text(2);
+      a.kind = s.text(3);
+      a.field = s.text(4);
+      a.from_ms = s.integer(5);
+      a.to_ms = s.integer(6);
+      const auto verb = parse_verb(s.text(7));
+      if (!verb) continue;  // a verb this build does not know changes no value it can compute
+      a.verb = *verb;
+      a.value = s.opt_real(8);
+      out.push_back(std::move(a));
+    }
+    if (rc != SQLITE_DONE) return core::fail(err("review actions"));
+    return out;
+  }
+
+  // The review actions of a series covering any part of [from_ms, to_ms), with id ≤ upto, in id
+  // order (the input of review_state()).
+  core::Result<std::vector<ReviewAction>> actions_covering(const std::string& site,
+                                                           const std::string& factor,
+                                                           std::int64_t from_ms, std::int64_t to_ms,
+                                                           std::uint64_t upto) {
+    std::lock_guard lock(mu_);
+    if (upto == 0 || !review_table_exists()) return std::vector<ReviewAction>();
+    Stmt s(db_.get(),
+           "SELECT id, site, factor, kind, field, from_ms, to_ms, action, value FROM "
+           "review_actions WHERE site=? AND factor=? AND from_ms<? AND to_ms>? AND id<=? ORDER "
+           "BY id");
+    s.bind(site).bind(factor).bind(to_ms).bind(from_ms).bind(static_cast<std::int64_t>(upto));
+    return read_actions(s);
+  }
+
+  // The starts of the stored hours of a series in [from_ms, to_ms). Caller holds mu_.
+  core::Result<std::vector<std::int64_t>> stored_hours(const std::string& site,
+                                                       const std::string& factor,
+                                                       std::int64_t from_ms, std::int64_t to_ms) {
+    Stmt q(db_.get(),
+           "SELECT hour_start_ms FROM derived_hours WHERE site=? AND factor=? AND "
+           "hour_start_ms>=? AND hour_start_ms<? ORDER BY hour_start_ms");
+    q.bind(site).bind(factor).bind(from_ms).bind(to_ms);
+    std::vector<std::int64_t> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(q.integer(0));
+    if (rc != SQLITE_DONE) return core::fail(err("stored hours"));
+    return out;
+  }
+
   // The (site, factor, hour)s a batch touches, each with the strongest cause among its changes.
   // A change is late against the newest hour of its series: the stored hours and the earlier
   // changes of the batch. Caller holds mu_.
   core::Result<void> touched_hours(const std::vector<storage::Change>& changes,
-                                   std::map<PeriodKey, CauseOf>& hours) {
+                                   TouchedHours& hours) {
     std::map<SeriesKey, std::int64_t> newest;  // newest hour start per series
     for (const auto& c : changes) {
       const storage::Value& v = c.value;
@@ -240,19 +468,25 @@ class DerivedService::Impl {
     return {};
   }
 
-  // Inside the transaction: the recomputed hours stored where they differ, then the days of the
-  // hours that changed. Caller holds mu_.
+  // Inside the transaction: the recomputed hours stored where they differ, then the cities' hours
+  // of the changed station hours, the days of every changed hour, and the indices. Caller holds
+  // mu_.
   core::Result<void> write_batch(const std::vector<std::pair<Aggregate, CauseOf>>& hours,
-                                 BatchStats& stats) {
+                                 const registry::Registry* reg, BatchStats& stats) {
     const std::int64_t now = clock_.now_ms();
-    std::map<PeriodKey, CauseOf> days;
+    std::vector<std::pair<PeriodKey, CauseOf>> changed;  // hours whose row changed
     for (const auto& [hour, cause] : hours) {
-      auto changed = store_row(hour, cause, now, stats);
-      if (!changed) return core::fail(changed.error());
-      if (*changed) {
-        days[PeriodKey{hour.site, hour.factor, agg::beijing_period_start(hour.start_ms, kDayMs)}]
-            .add(cause.cause, cause.sequence);
-      }
+      auto c = store_row(hour, cause, now, stats);
+      if (!c) return core::fail(c.error());
+      if (*c) changed.emplace_back(PeriodKey{hour.site, hour.factor, hour.start_ms}, cause);
+    }
+    if (reg) {
+      if (auto r = write_cities(*reg, changed, now, stats); !r) return r;
+    }
+    std::map<PeriodKey, CauseOf> days;
+    for (const auto& [key, cause] : changed) {
+      const auto& [site, factor, hour] = key;
+      days[PeriodKey{site, factor, agg::beijing_period_start(hour, kDayMs)}].add(cause);
     }
     for (const auto& [key, cause] : days) {
       const auto& [site, factor, day_start] = key;
@@ -260,10 +494,206 @@ class DerivedService::Impl {
       if (!fresh) return core::fail(fresh.error());
       fresh->site = site;
       fresh->factor = factor;
-      if (auto changed = store_row(*fresh, cause, now, stats); !changed) {
-        return core::fail(changed.error());
+      if (auto c = store_row(*fresh, cause, now, stats); !c) return core::fail(c.error());
+    }
+    return write_indices(changed, now, stats);
+  }
+
+  // The city hours of the changed AQI-item hours of urban points, appended to `changed` when
+  // their row changed. Caller holds mu_.
+  core::Result<void> write_cities(const registry::Registry& reg,
+                                  std::vector<std::pair<PeriodKey, CauseOf>>& changed,
+                                  std::int64_t now, BatchStats& stats) {
+    std::map<std::string, std::vector<std::string>> points;  // city code → urban points
+    for (const auto& site : reg.sites()) {
+      if (site.kind != "ambient_air" || site.air_role != "urban") continue;
+      points[site.place.city_code].push_back(site.code);
+    }
+    std::map<PeriodKey, CauseOf> cities;
+    for (const auto& [key, cause] : changed) {
+      const auto& [site, factor, hour] = key;
+      if (is_city(site) || !aqi_item(factor)) continue;
+      const registry::Site* s = reg.find_site(site);
+      if (!s || s->kind != "ambient_air" || s->air_role != "urban") continue;
+      cities[PeriodKey{kCityPrefix + s->place.city_code, factor, hour}].add(cause);
+    }
+    for (const auto& [key, cause] : cities) {
+      const auto& [city, factor, hour] = key;
+      const auto& list = points[city.substr(std::string_view(kCityPrefix).size())];
+      Aggregate a;
+      a.site = city;
+      a.factor = factor;
+      a.period = Period::kHour;
+      a.source = "city";
+      a.start_ms = hour;
+      a.expected = static_cast<int>(list.size());
+      double sum = 0, raw_sum = 0;
+      int raw_n = 0;
+      for (const auto& code : list) {
+        auto rows = read(AggregateQuery{code, factor, Period::kHour, hour, hour + 1, {}, 1});
+        if (!rows) return core::fail(rows.error());
+        if (rows->empty()) continue;
+        const Aggregate& h = rows->front();
+        ++a.received;
+        if (h.valid && h.value) {
+          ++a.valid_count;
+          sum += *h.value;
+        }
+        if (h.raw_valid && h.raw_value) {
+          ++raw_n;
+          raw_sum += *h.raw_value;
+        }
+      }
+      if (a.received == 0) continue;  // no point has the hour (any more): the row stays
+      a.valid = a.valid_count > 0;
+      if (a.valid) a.value = sum / a.valid_count;
+      a.raw_valid = raw_n > 0;
+      if (a.raw_valid) a.raw_value = raw_sum / raw_n;
+      auto c = store_row(a, cause, now, stats);
+      if (!c) return core::fail(c.error());
+      if (*c) changed.emplace_back(key, cause);
+    }
+    return {};
+  }
+
+  // The indices depending on the changed hours of AQI items, per station or city. Caller holds
+  // mu_.
+  core::Result<void> write_indices(const std::vector<std::pair<PeriodKey, CauseOf>>& changed,
+                                   std::int64_t now, BatchStats& stats) {
+    namespace aqi = standards::aqi;
+    // Per subject, the indices to recompute (name, start) with their cause.
+    std::map<std::string, std::map<std::pair<std::string_view, std::int64_t>, CauseOf>> todo;
+    for (const auto& [key, cause] : changed) {
+      const auto& [site, factor, hour] = key;
+      const auto item = aqi_item(factor);
+      if (!item) continue;
+      auto& t = todo[site];
+      const std::int64_t day = agg::beijing_period_start(hour, kDayMs);
+      t[{"aqi_hour", hour}].add(cause);
+      t[{"aqi_day", day}].add(cause);
+      if (*item == static_cast<std::size_t>(aqi::Pollutant::kO3)) {
+        for (int k = 0; k < 8; ++k) t[{"o3_8h", hour + k * kHourMs}].add(cause);
+        t[{"o3_8h_max", day}].add(cause);
+      }
+      const bool pm10 = *item == static_cast<std::size_t>(aqi::Pollutant::kPm10);
+      if (pm10 || *item == static_cast<std::size_t>(aqi::Pollutant::kPm25)) {
+        for (int k = 0; k < 24; ++k) {
+          t[{pm10 ? "pm10_24h" : "pm25_24h", hour + k * kHourMs}].add(cause);
+        }
       }
     }
+    for (const auto& [site, list] : todo) {
+      std::int64_t lo = INT64_MAX, hi = INT64_MIN;
+      for (const auto& [k, cause] : list) {
+        lo = std::min(lo, k.second);
+        hi = std::max(hi, k.second);
+      }
+      // Every hour an index of the list reads: 23 h before the first, the whole last day.
+      auto h = item_hours(site, lo - kDayMs, hi + 2 * kDayMs);
+      if (!h) return core::fail(h.error());
+      const auto o3 = static_cast<std::size_t>(aqi::Pollutant::kO3);
+      for (const auto& [k, cause] : list) {
+        const auto& [name, start] = k;
+        IndexRow row;
+        row.site = site;
+        row.name = std::string(name);
+        row.period = index_period(name);
+        row.start_ms = start;
+        if (name == "aqi_hour" || name == "aqi_day") {
+          const bool daily = name == "aqi_day";
+          row.inputs = daily ? daily_aqi_inputs(*h, start) : hourly_aqi_inputs(*h, start);
+          const auto r =
+              evaluate_aqi(row.inputs, start, daily ? aqi::Report::kDaily : aqi::Report::kHourly);
+          if (r.aqi) row.value = *r.aqi;
+        } else if (name == "o3_8h") {
+          row.value = o3_8h_at((*h)[o3], start);
+        } else if (name == "o3_8h_max") {
+          row.value = o3_daily_max_8h((*h)[o3], start);
+        } else {
+          const auto p = name == "pm10_24h" ? aqi::Pollutant::kPm10 : aqi::Pollutant::kPm25;
+          row.value = pm_24h_at((*h)[static_cast<std::size_t>(p)], start);
+        }
+        row.valid = row.value.has_value();
+        if (auto r = store_index(row, cause, now, stats); !r) return core::fail(r.error());
+      }
+    }
+    return {};
+  }
+
+  // The valid hourly means of the AQI items of a station or city in [from_ms, to_ms). Caller
+  // holds mu_.
+  core::Result<ItemHours> item_hours(const std::string& site, std::int64_t from_ms,
+                                     std::int64_t to_ms) {
+    ItemHours out;
+    for (const auto& [code, p] : standards::aqi::kHourlyHj212Codes) {
+      auto rows =
+          read(AggregateQuery{site, std::string(code), Period::kHour, from_ms, to_ms, {}, 100000});
+      if (!rows) return core::fail(rows.error());
+      auto& m = out[static_cast<std::size_t>(p)];
+      for (const auto& a : *rows) {
+        if (a.valid && a.value) m[a.start_ms] = *a.value;
+      }
+    }
+    return out;
+  }
+
+  // Writes an index row when it differs from the stored one (a row that would hold nothing is not
+  // created), and a revision when a stored row changed for a cause. Caller holds mu_.
+  core::Result<bool> store_index(const IndexRow& row, const CauseOf& cause, std::int64_t now,
+                                 BatchStats& stats) {
+    const std::string detail = row.name.rfind("aqi_", 0) == 0 ? encode_inputs(row.inputs) : "";
+    Stmt q(db_.get(),
+           "SELECT value, valid, detail FROM derived_indices WHERE site=? AND name=? AND "
+           "start_ms=?");
+    q.bind(row.site).bind(row.name).bind(row.start_ms);
+    const int rc = q.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return core::fail(err("index row"));
+    const bool existed = rc == SQLITE_ROW;
+    std::optional<double> old_value;
+    bool old_valid = false;
+    std::string old_detail;
+    if (existed) {
+      old_value = q.opt_real(0);
+      old_valid = q.integer(1) != 0;
+      old_detail = q.text(2);
+      if (old_value == row.value && old_valid == row.valid && old_detail == detail) return false;
+    } else if (!row.value && detail.find_first_not_of(',') == std::string::npos) {
+      return false;
+    }
+    Stmt up(db_.get(),
+            "INSERT INTO derived_indices(site, name, start_ms, value, valid, detail, "
+            "created_at_ms, computed_at_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?7) ON CONFLICT(site, "
+            "name, start_ms) DO UPDATE SET value=?4, valid=?5, detail=?6, computed_at_ms=?7");
+    up.bind(row.site).bind(row.name).bind(row.start_ms).bind(row.value);
+    up.bind(std::int64_t{row.valid}).bind(detail).bind(now);
+    if (up.step() != SQLITE_DONE) return core::fail(err("index row"));
+    ++stats.rows;
+    if (!existed || cause.cause == Cause::kNone) return true;
+    if (auto r = add_revision(row.site, row.name, row.period, row.start_ms, old_value, row.value,
+                              old_valid, row.valid, old_detail, cause, now, stats);
+        !r) {
+      return core::fail(r.error());
+    }
+    return true;
+  }
+
+  core::Result<void> add_revision(const std::string& site, const std::string& factor, Period p,
+                                  std::int64_t start_ms, const std::optional<double>& old_value,
+                                  const std::optional<double>& new_value, bool old_valid,
+                                  bool new_valid, const std::string& old_detail,
+                                  const CauseOf& cause, std::int64_t now, BatchStats& stats) {
+    const bool review = cause.cause == Cause::kReview;
+    Stmt rev(db_.get(),
+             "INSERT INTO derived_revisions(site, factor, period, start_ms, old_value, new_value, "
+             "old_valid, new_valid, reason, cause_sequence, at_ms, review_action, old_detail) "
+             "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    rev.bind(site).bind(factor).bind(period_name(p)).bind(start_ms);
+    rev.bind(old_value).bind(new_value).bind(std::int64_t{old_valid}).bind(std::int64_t{new_valid});
+    rev.bind(cause_name(cause.cause));
+    rev.bind(static_cast<std::int64_t>(review ? 0 : cause.sequence)).bind(now);
+    rev.bind(static_cast<std::int64_t>(review ? cause.sequence : 0)).bind(old_detail);
+    if (rev.step() != SQLITE_DONE) return core::fail(err("revision"));
+    ++stats.revisions;
     return {};
   }
 
@@ -275,11 +705,12 @@ class DerivedService::Impl {
     return q.opt_integer(0);
   }
 
-  // The hour from the stored values: the official hour when the device sent one, else from the
-  // minute values, else from the real-time values; nullopt when none is stored.
+  // The hour from the stored values with the review actions up to id `review_upto` applied: the
+  // official hour when the device sent one, else from the minute values, else from the
+  // real-time values; nullopt when none is stored. raw_value/raw_valid: the same without review.
   core::Result<std::optional<Aggregate>> compute_hour(const std::string& site,
-                                                      const std::string& factor,
-                                                      std::int64_t hour) {
+                                                      const std::string& factor, std::int64_t hour,
+                                                      std::uint64_t review_upto) {
     storage::SeriesQuery q;
     q.site = site;
     q.factor = factor;
@@ -287,45 +718,64 @@ class DerivedService::Impl {
     q.to_ms = hour + kHourMs;
     auto values = store_.series(q);
     if (!values) return core::fail(values.error());
-    std::vector<agg::Sample> official, minutes, realtime;
+    auto actions = actions_covering(site, factor, hour, hour + kHourMs, review_upto);
+    if (!actions) return core::fail(actions.error());
+    std::vector<agg::Sample> official, minutes, realtime, raw;
+    storage::DataKind used = storage::DataKind::kRealtime;
     for (const auto& v : *values) {
       if (!feeds_hours(v)) continue;
-      const agg::Sample s{v.measured_ms, v.number.value_or(0), sample_valid(v)};
+      if (v.kind == storage::DataKind::kHour) used = storage::DataKind::kHour;
+      if (v.kind == storage::DataKind::kMinute && used != storage::DataKind::kHour) {
+        used = storage::DataKind::kMinute;
+      }
+    }
+    for (const auto& v : *values) {
+      if (!feeds_hours(v) || v.kind != used) continue;
+      const auto st = review_state(*actions, storage::kind_name(v.kind), v.field, v.measured_ms);
+      const bool raw_ok = sample_valid(v);
+      const bool ok = raw_ok && !st.invalid;
+      const agg::Sample s{v.measured_ms, st.corrected.value_or(v.number.value_or(0)), ok};
+      raw.push_back(agg::Sample{v.measured_ms, v.number.value_or(0), raw_ok});
       if (v.kind == storage::DataKind::kHour) official.push_back(s);
       if (v.kind == storage::DataKind::kMinute) minutes.push_back(s);
       if (v.kind == storage::DataKind::kRealtime) realtime.push_back(s);
     }
-    std::vector<agg::Bucket> buckets;
+    std::vector<agg::Bucket> buckets, raw_buckets;
     std::string source;
     if (!official.empty()) {
       buckets = agg::periods_as_received(official, kHourMs);
+      raw_buckets = agg::periods_as_received(raw, kHourMs);
       source = "hour";
     } else if (!minutes.empty()) {
       buckets = agg::hours_from_subhourly(minutes);
+      raw_buckets = agg::hours_from_subhourly(raw);
       source = "minute";
     } else if (!realtime.empty()) {
       buckets = agg::hours_from_subhourly(realtime);
+      raw_buckets = agg::hours_from_subhourly(raw);
       source = "rtd";
     }
     for (const auto& b : buckets) {
-      if (b.start_ms == hour)
-        return std::optional<Aggregate>(from_bucket(b, Period::kHour, source));
+      if (b.start_ms != hour) continue;
+      Aggregate a = from_bucket(b, Period::kHour, source);
+      for (const auto& r : raw_buckets) {
+        if (r.start_ms != hour) continue;
+        a.raw_value = r.mean;
+        a.raw_valid = r.is_valid;
+      }
+      return std::optional<Aggregate>(std::move(a));
     }
     return std::optional<Aggregate>();
   }
 
-  // The day from its stored hours (those written in this transaction included).
+  // The day from its stored hours (those written in this transaction included); raw_value from
+  // their raw means. Caller holds mu_.
   core::Result<Aggregate> compute_day(const std::string& site, const std::string& factor,
                                       std::int64_t day_start) {
-    AggregateQuery q;
-    q.site = site;
-    q.factor = factor;
-    q.period = Period::kHour;
-    q.from_ms = day_start;
-    q.to_ms = day_start + kDayMs;
-    auto rows = read(q);
+    auto rows =
+        read(AggregateQuery{site, factor, Period::kHour, day_start, day_start + kDayMs, {}, 10000});
     if (!rows) return core::fail(rows.error());
-    std::vector<agg::Bucket> hours;
+    std::vector<agg::Bucket> hours, raw_hours;
     for (const auto& a : *rows) {
       agg::Bucket b;
       b.start_ms = a.start_ms;
@@ -335,57 +785,64 @@ class DerivedService::Impl {
       b.mean = a.value;
       b.is_valid = a.valid;
       hours.push_back(b);
+      b.mean = a.raw_value;
+      b.is_valid = a.raw_valid;
+      raw_hours.push_back(b);
     }
-    const auto days = agg::days_from_hours(hours);
     Aggregate day;
     day.period = Period::kDay;
     day.source = "hours";
     day.start_ms = day_start;
     day.expected = 24;
-    for (const auto& b : days) {
+    for (const auto& b : agg::days_from_hours(hours)) {
       if (b.start_ms == day_start) day = from_bucket(b, Period::kDay, "hours");
+    }
+    for (const auto& b : agg::days_from_hours(raw_hours)) {
+      if (b.start_ms != day_start) continue;
+      day.raw_value = b.mean;
+      day.raw_valid = b.is_valid;
     }
     return day;
   }
 
   // Writes the row when it differs from the stored one, and a revision when a stored row changed
-  // its value or validity for a cause. Returns whether the row changed.
+  // its value or validity for a cause. Returns whether the row changed. Caller holds mu_.
   core::Result<bool> store_row(const Aggregate& a, const CauseOf& cause, std::int64_t now,
                                BatchStats& stats) {
-    AggregateQuery q;
-    q.site = a.site;
-    q.factor = a.factor;
-    q.period = a.period;
-    q.from_ms = a.start_ms;
-    q.to_ms = a.start_ms + 1;
-    auto old = read(q);
+    auto old = read(AggregateQuery{a.site, a.factor, a.period, a.start_ms, a.start_ms + 1, {}, 1});
     if (!old) return core::fail(old.error());
     if (!old->empty() && same_row(old->front(), a)) return false;
+    return store_row_sql(a, cause, now, stats, old->empty() ? nullptr : &old->front());
+  }
+
+  core::Result<bool> store_row_sql(const Aggregate& a, const CauseOf& cause, std::int64_t now,
+                                   BatchStats& stats, const Aggregate* was) {
     const bool hour = a.period == Period::kHour;
-    Stmt up(db_.get(), hour ? "INSERT OR REPLACE INTO derived_hours(site, factor, kind_source, "
-                              "hour_start_ms, value, valid, expected, received, valid_count, "
-                              "computed_at_ms) VALUES(?,?,?,?,?,?,?,?,?,?)"
-                            : "INSERT OR REPLACE INTO derived_days(site, factor, day_start_ms, "
-                              "value, valid, expected, received, valid_count, computed_at_ms) "
-                              "VALUES(?,?,?,?,?,?,?,?,?)");
-    up.bind(a.site).bind(a.factor);
-    if (hour) up.bind(a.source);
-    up.bind(a.start_ms).bind(a.value).bind(std::int64_t{a.valid});
-    up.bind(std::int64_t{a.expected}).bind(std::int64_t{a.received});
-    up.bind(std::int64_t{a.valid_count}).bind(now);
+    const std::string table = hour ? "derived_hours" : "derived_days";
+    const std::string start = hour ? "hour_start_ms" : "day_start_ms";
+    // Hours keep their source; days are always "hours" (no column).
+    const std::string sql =
+        "INSERT INTO " + table + "(site, factor, " + (hour ? "kind_source, " : "") + start +
+        ", value, valid, expected, received, valid_count, computed_at_ms, raw_value, raw_valid, "
+        "created_at_ms) VALUES(?1,?2," +
+        (hour ? "?3," : "") + "?4,?5,?6,?7,?8,?9,?10,?11,?12,?10) ON CONFLICT(site, factor, " +
+        start + ") DO UPDATE SET " + (hour ? "kind_source=?3, " : "") +
+        "value=?5, valid=?6, expected=?7, received=?8, valid_count=?9, computed_at_ms=?10, "
+        "raw_value=?11, raw_valid=?12";
+    Stmt up(db_.get(), sql);
+    up.bind(a.site).bind(a.factor).bind(a.source).bind(a.start_ms).bind(a.value);
+    up.bind(std::int64_t{a.valid}).bind(std::int64_t{a.expected}).bind(std::int64_t{a.received});
+    up.bind(std::int64_t{a.valid_count}).bind(now).bind(a.raw_value);
+    up.bind(std::int64_t{a.raw_valid});
     if (up.step() != SQLITE_DONE) return core::fail(err("derived row"));
     ++stats.rows;
-    if (old->empty() || cause.cause == Cause::kNone) return true;
-    const Aggregate& was = old->front();
-    if (was.value == a.value && was.valid == a.valid) return true;
-    Stmt rev(db_.get(),
-             "INSERT INTO derived_revisions(site, factor, period, start_ms, old_value, new_value, "
-             "old_valid, new_valid, reason, cause_sequence, at_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
-    rev.bind(a.site).bind(a.factor).bind(period_name(a.period)).bind(a.start_ms);
-    rev.bind(was.value).bind(a.value).bind(std::int64_t{was.valid}).bind(std::int64_t{a.valid});
-    rev.bind(cause_name(cause.cause)).bind(static_cast<std::int64_t>(cause.sequence)).bind(now);
-    if (rev.step() != SQLITE_DONE) return core::fail(err("revision"));
-    ++stats.revisions;
+    if (!was || cause.cause == Cause::kNone) return true;
+    if (was->value == a.value && was->valid == a.valid) return true;
+    if (auto r = add_revision(a.site, a.factor, a.period, a.start_ms, was->value, a.value,
+                              was->valid, a.valid, row_detail(*was), cause, now, stats);
+        !r) {
+      return core::fail(r.error());
+    }
     return true;
   }
 
@@ -393,13 +850,13 @@ class DerivedService::Impl {
   core::Result<std::vector<Aggregate>> read(const AggregateQuery& q) {
     const bool hour = q.period == Period::kHour;
     Stmt s(db_.get(), hour ? "SELECT kind_source, hour_start_ms, value, valid, expected, received, "
-                             "valid_count, computed_at_ms FROM derived_hours WHERE site=? AND "
-                             "factor=? AND hour_start_ms>=? AND hour_start_ms<? ORDER BY "
-                             "hour_start_ms LIMIT ?"
+                             "valid_count, computed_at_ms, raw_value, raw_valid, created_at_ms "
+                             "FROM derived_hours WHERE site=? AND factor=? AND hour_start_ms>=? "
+                             "AND hour_start_ms<? ORDER BY hour_start_ms LIMIT ?"
                            : "SELECT 'hours', day_start_ms, value, valid, expected, received, "
-                             "valid_count, computed_at_ms FROM derived_days WHERE site=? AND "
-                             "factor=? AND day_start_ms>=? AND day_start_ms<? ORDER BY "
-                             "day_start_ms LIMIT ?");
+                             "valid_count, computed_at_ms, raw_value, raw_valid, created_at_ms "
+                             "FROM derived_days WHERE site=? AND factor=? AND day_start_ms>=? AND "
+                             "day_start_ms<? ORDER BY day_start_ms LIMIT ?");
     s.bind(q.site).bind(q.factor).bind(q.from_ms).bind(q.to_ms);
     s.bind(static_cast<std::int64_t>(q.limit));
     std::vector<Aggregate> out;
@@ -417,9 +874,97 @@ class DerivedService::Impl {
       a.received = static_cast<int>(s.integer(5));
       a.valid_count = static_cast<int>(s.integer(6));
       a.computed_at_ms = s.integer(7);
+      a.raw_value = s.opt_real(8);
+      a.raw_valid = s.integer(9) != 0;
+      a.created_at_ms = s.integer(10);
       out.push_back(std::move(a));
     }
     if (rc != SQLITE_DONE) return core::fail(err("derived rows"));
+    if (q.as_of_ms) {
+      if (auto r = rewind(out, *q.as_of_ms); !r) return core::fail(r.error());
+    }
+    return out;
+  }
+
+  // The first revision of a row after `as_of_ms`: (old value, old valid, old detail).
+  struct OldSide {
+    std::optional<double> value;
+    bool valid = false;
+    std::string detail;
+  };
+  core::Result<std::optional<OldSide>> first_revision_after(const std::string& site,
+                                                            const std::string& factor, Period p,
+                                                            std::int64_t start_ms,
+                                                            std::int64_t as_of_ms) {
+    Stmt s(db_.get(),
+           "SELECT old_value, old_valid, old_detail FROM derived_revisions WHERE site=? AND "
+           "factor=? AND start_ms=? AND period=? AND at_ms>? ORDER BY id LIMIT 1");
+    s.bind(site).bind(factor).bind(start_ms).bind(period_name(p)).bind(as_of_ms);
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<OldSide>();
+    if (rc != SQLITE_ROW) return core::fail(err("revision"));
+    return std::optional<OldSide>(OldSide{s.opt_real(0), s.integer(1) != 0, s.text(2)});
+  }
+
+  // Rows as they were known at `as_of_ms` (aggregates.h, "As of"). Caller holds mu_.
+  core::Result<void> rewind(std::vector<Aggregate>& rows, std::int64_t as_of_ms) {
+    std::erase_if(rows, [&](const Aggregate& a) { return a.created_at_ms > as_of_ms; });
+    for (auto& a : rows) {
+      if (a.computed_at_ms <= as_of_ms) continue;
+      auto old = first_revision_after(a.site, a.factor, a.period, a.start_ms, as_of_ms);
+      if (!old) return core::fail(old.error());
+      if (!*old) continue;
+      a.value = (*old)->value;
+      a.valid = (*old)->valid;
+      apply_row_detail(a, (*old)->detail);
+      a.computed_at_ms = as_of_ms;  // known then; the exact time of that version is not kept
+    }
+    return {};
+  }
+
+  core::Result<std::vector<IndexRow>> indices(const IndexQuery& q) {
+    std::lock_guard lock(mu_);
+    Stmt s(db_.get(),
+           "SELECT start_ms, value, valid, detail, created_at_ms, computed_at_ms FROM "
+           "derived_indices WHERE site=? AND name=? AND start_ms>=? AND start_ms<? ORDER BY "
+           "start_ms LIMIT ?");
+    s.bind(q.site).bind(q.name).bind(q.from_ms).bind(q.to_ms);
+    s.bind(static_cast<std::int64_t>(q.limit));
+    std::vector<IndexRow> out;
+    std::vector<std::string> details;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      IndexRow r;
+      r.site = q.site;
+      r.name = q.name;
+      r.period = index_period(q.name);
+      r.start_ms = s.integer(0);
+      r.value = s.opt_real(1);
+      r.valid = s.integer(2) != 0;
+      details.push_back(s.text(3));
+      r.created_at_ms = s.integer(4);
+      r.computed_at_ms = s.integer(5);
+      out.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE) return core::fail(err("indices"));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      auto& r = out[i];
+      if (q.as_of_ms && r.computed_at_ms > *q.as_of_ms) {
+        auto old = first_revision_after(r.site, r.name, r.period, r.start_ms, *q.as_of_ms);
+        if (!old) return core::fail(old.error());
+        if (*old) {
+          r.value = (*old)->value;
+          r.valid = (*old)->valid;
+          details[i] = (*old)->detail;
+          r.computed_at_ms = *q.as_of_ms;
+        }
+      }
+      if (auto v = decode_inputs(details[i])) r.inputs = *v;
+    }
+    if (q.as_of_ms) {
+      // Rows created after as_of did not exist then.
+      std::erase_if(out, [&](const IndexRow& r) { return r.created_at_ms > *q.as_of_ms; });
+    }
     return out;
   }
 
@@ -427,9 +972,9 @@ class DerivedService::Impl {
     std::lock_guard lock(mu_);
     Stmt s(db_.get(),
            "SELECT id, site, factor, period, start_ms, old_value, new_value, old_valid, new_valid, "
-           "reason, cause_sequence, at_ms FROM derived_revisions WHERE (?1 = '' OR site = ?1) AND "
-           "(?2 = '' OR factor = ?2) AND start_ms >= ?3 AND start_ms < ?4 ORDER BY id DESC "
-           "LIMIT ?5");
+           "reason, cause_sequence, at_ms, review_action FROM derived_revisions WHERE (?1 = '' OR "
+           "site = ?1) AND (?2 = '' OR factor = ?2) AND start_ms >= ?3 AND start_ms < ?4 ORDER BY "
+           "id DESC LIMIT ?5");
     s.bind(q.site).bind(q.factor).bind(q.from_ms).bind(q.to_ms);
     s.bind(static_cast<std::int64_t>(q.limit));
     std::vector<Revision> out;
@@ -448,6 +993,7 @@ class DerivedService::Impl {
       r.reason = s.text(9);
       r.cause_sequence = static_cast<std::uint64_t>(s.integer(10));
       r.at_ms = s.integer(11);
+      r.review_action = s.integer(12);
       out.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) return core::fail(err("revisions"));
@@ -512,6 +1058,9 @@ class DerivedService::Impl {
   std::mutex mu_;         // the connection and the counters
   storage::sql::Connection db_;
   std::uint64_t cursor_ = 0;
+  std::uint64_t review_cursor_ = 0;
+  bool review_table_ = false;
+  std::uint64_t actions_read_ = 0;
   std::uint64_t changes_read_ = 0;
   std::uint64_t rows_written_ = 0;
   std::uint64_t revisions_added_ = 0;
@@ -540,10 +1089,17 @@ void DerivedService::start() { impl_->start(); }
 void DerivedService::stop() { impl_->stop(); }
 void DerivedService::notify() { impl_->notify(); }
 core::Result<std::size_t> DerivedService::process_changes() { return impl_->process_changes(); }
+core::Result<std::size_t> DerivedService::catch_up(std::size_t max_items) {
+  return impl_->process_changes(max_items);
+}
 
 core::Result<std::vector<Aggregate>> DerivedService::aggregates(const AggregateQuery& q) {
   std::lock_guard lock(impl_->mu_);
   return impl_->read(q);
+}
+
+core::Result<std::vector<IndexRow>> DerivedService::indices(const IndexQuery& q) {
+  return impl_->indices(q);
 }
 
 core::Result<std::vector<Revision>> DerivedService::revisions(const RevisionQuery& q) {
@@ -553,7 +1109,8 @@ core::Result<std::vector<Revision>> DerivedService::revisions(const RevisionQuer
 DerivedCounters DerivedService::counters() {
   auto& I = *impl_;
   std::lock_guard lock(I.mu_);
-  return DerivedCounters{I.cursor_, I.changes_read_, I.rows_written_, I.revisions_added_};
+  return DerivedCounters{I.cursor_,          I.changes_read_,  I.rows_written_,
+                         I.revisions_added_, I.review_cursor_, I.actions_read_};
 }
 
 }  // namespace ecomon::derive

@@ -1,40 +1,87 @@
-// Stored hourly and daily means and their revision trail (issue #5 §2: late and re-sent data are
-// the normal case). The service tails the store's change feed and keeps, per (site, factor), the
-// hourly and daily means as they stand now; when a late value or a new version of a value changes
-// an hour or a day that had already been computed, it appends a revision (修订) with the old and
-// the new value, so a published number that moved can be traced to what moved it.
+// Stored hourly and daily means, stored air-quality indices, and their revision trail (issue #5
+// §1, §2, §5). The service tails the store's change feed and the review actions, and keeps, per
+// (site, factor), the hourly and daily means as they stand now, and per station and per city the
+// hourly and daily AQI, the O3 8-h sliding mean and daily maximum and the PM 24-h sliding means;
+// when a late value, a new version of a value or a review action changes a row that had already
+// been computed, it appends a revision (修订) with the old and the new value, so a published number
+// that moved can be traced to what moved it, and the value as it was known at any past time can be
+// read back ("as of").
 //
 // Hours (Beijing civil hours, standards/aggregation.h): the device's own hourly mean (HJ 212
 // CN 2061, field Avg) is the official hour when there is one ("hour" source); otherwise the hour
 // is computed from the minute values (CN 2051, field Avg; "minute") or, without them, from the
 // real-time values (CN 2011, field Rtd; "rtd") and is valid with ≥ 45 valid minutes. Days (Beijing
 // civil days, Asia/Shanghai) from the stored hours, valid with ≥ 20 valid hours. A sample is valid
-// when its device flag is N (or absent), it is numeric, and it is neither quarantined, pending nor
-// clock-suspect (storage::kQualityNotLatest). Values without a site are ignored.
+// when its device flag is N (or absent), it is numeric, it is neither quarantined, pending nor
+// clock-suspect (storage::kQualityNotLatest), and no review action invalidated it; a corrected
+// value replaces the raw one (derive/review.h, review_state()). Values without a site are ignored.
+// Each row also keeps the mean of the raw values without any review (raw_value, raw_valid), so
+// the raw mean stays reproducible beside the reviewed one.
 //
-// Revisions: for every (site, factor, hour) a batch of changes touches, the hour is recomputed
-// from the stored values (Store::series, latest versions) and written only when it differs from
-// the stored row (value, validity, coverage or source). A revision is appended when a row that
-// already existed changes its value or validity AND a cause of the change is
+// Review actions: the service tails review_actions by id from its own cursor (derived_cursor row
+// "review"). An invalidate, correct or restore action (and any other verb that is not approve or
+// finalize) marks the stored hours of its site and factor whose start lies in [hour of from, to)
+// dirty; they are recomputed with the actions up to that id applied, and every row that changes
+// (the hour, its day, the indices) gets a revision with reason `review` and the action's id.
+// Hours are always computed with exactly the actions up to the review cursor, so the change is
+// attributed to the review, never to a later value. Actions on daily values (kind day) change no
+// stored row: days are computed from the hours.
+//
+// Cities (registry air_role urban, 城市点): when a station's hourly mean of an AQI item changes and
+// the station is an urban point of a city, the city's hour is recomputed as the mean over the
+// city's urban points' valid hours of that item (as api/aqi_routes.cpp always did) and stored as
+// an hour row of site "city:CODE" (source "city"; coverage: expected = the city's urban points,
+// received = points with a row, valid = points with a valid hour), and its day from those hours.
+// The urban points are the registry's now (a point added later is not counted into old hours
+// until they are recomputed).
+//
+// Indices (derive/indices.h), for each station with a changed AQI-item hour and each such city:
+//   aqi_hour   (period hour) the hourly AQI; value = AQI, inputs = the 1-h concentrations
+//   aqi_day    (period day)  the daily AQI (HJ 663 daily values), inputs = the concentrations
+//   o3_8h      (period hour) O3 8-h sliding mean keyed by its last hour (≥ 6 valid hours)
+//   o3_8h_max  (period day)  O3 daily maximum 8-h mean (≥ 14 windows or exceeding)
+//   pm10_24h, pm25_24h (period hour) 24-h sliding means keyed by their last hour (≥ 20 hours)
+// recomputed whenever one of their hours changed, with revisions like the means.
+//
+// Revisions: for every (site, factor, hour) a batch touches, the hour is recomputed from the
+// stored values (Store::series, latest versions) and written only when it differs from the stored
+// row (value, validity, coverage, source or raw mean). A revision is appended when a row that
+// already existed changes its value or validity (an index also when its inputs change) AND a
+// cause of the change is
+//   review       a review action (the strongest cause; review_action = its id),
 //   new_version  a change of the batch is a new version (version > 1) of a known value key, or
 //   late_value   its hour starts more than 1 h before the newest hour of the series seen so far
 //                (the stored hours and the earlier changes of the batch);
-// the same cause is recorded for the hour's day when the day changes. An hour still filling in
-// (within 1 h of the newest) changes without a revision: that is data arriving, not a revision.
-// The reason `review` is reserved for review actions (derive/review.h), not produced yet.
+// the same cause is recorded for the rows that follow the hour (its day, the city, the indices).
+// An hour still filling in (within 1 h of the newest) changes without a revision: that is data
+// arriving, not a revision.
+//
+// As of: each row records when it was first computed (created_at_ms) and last changed
+// (computed_at_ms); a revision keeps the old row's value, validity and detail (coverage or index
+// inputs). A row as known at T is: absent when created after T; else the old side of its first
+// revision after T, if any; else the row as it stands. Changes without a revision (an hour
+// filling in) are not versioned, so for them "as of" gives the newer value.
 //
 // Tables, in the store's SQLite file through this service's own connection (storage/sqlite/sql.h):
 //   derived_hours(site, factor, kind_source, hour_start_ms, value, valid, expected, received,
-//                 valid_count, computed_at_ms)   PRIMARY KEY(site, factor, hour_start_ms)
+//                 valid_count, computed_at_ms, raw_value, raw_valid, created_at_ms)
+//                                                PRIMARY KEY(site, factor, hour_start_ms)
 //   derived_days(site, factor, day_start_ms, value, valid, expected, received, valid_count,
-//                computed_at_ms)                 PRIMARY KEY(site, factor, day_start_ms)
+//                computed_at_ms, raw_value, raw_valid, created_at_ms)
+//                                                PRIMARY KEY(site, factor, day_start_ms)
+//   derived_indices(site, name, start_ms, value, valid, detail, created_at_ms, computed_at_ms)
+//                                                PRIMARY KEY(site, name, start_ms)
 //   derived_revisions(id, site, factor, period, start_ms, old_value, new_value, old_valid,
-//                     new_valid, reason, cause_sequence, at_ms)   append-only
-//   derived_cursor(name, sequence)               the change-feed position computed up to
-// Each batch of changes is committed in ONE transaction with the new cursor (synchronous=FULL):
-// after a crash the batch is recomputed from the old cursor, and since rows and revisions are
-// written only where the stored row differs, nothing is counted twice. The first open starts the
-// cursor at 0: the whole stored history is computed once.
+//                     new_valid, reason, cause_sequence, at_ms, review_action, old_detail)
+//                                                append-only; an index's factor is its name
+//   derived_cursor(name, sequence)               "derived": the change feed computed up to;
+//                                                "review": the review action id applied up to
+// The columns added after the first release (raw_value, raw_valid, created_at_ms, review_action,
+// old_detail) are added to an older file when it is opened.
+// Each batch is committed in ONE transaction with its cursor (synchronous=FULL): after a crash the
+// batch is recomputed from the old cursor, and since rows and revisions are written only where the
+// stored row differs, nothing is counted twice. The first open starts both cursors at 0: the whole
+// stored history (and every review action) is computed once.
 //
 // Thread-safety: every public method may be called from any thread; one mutex guards the
 // connection, another serialises process_changes(). Errors (core::Error::reason): cannot_open,
@@ -50,6 +97,8 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "derive/indices.h"
+#include "registry/holder.h"
 #include "storage/store.h"
 
 namespace ecomon::derive {
@@ -70,6 +119,9 @@ struct Aggregate {
   int received = 0;             // minutes / hours with a sample
   int valid_count = 0;          // of them valid
   std::int64_t computed_at_ms = 0;  // the clock's time of the last change of this row
+  std::int64_t created_at_ms = 0;   // the clock's time of its first computation (0: unknown)
+  std::optional<double> raw_value;  // the same mean of the raw values, no review applied
+  bool raw_valid = false;
 };
 
 // One change of a stored hour or day caused by late or re-sent data.
@@ -86,14 +138,42 @@ struct Revision {
   std::string reason;                // late_value | new_version | review
   std::uint64_t cause_sequence = 0;  // the change-feed sequence of the value that caused it
   std::int64_t at_ms = 0;            // the clock's time it was computed
+  std::int64_t review_action = 0;    // reason review: the review action's id
 };
+
+// One stored index (see the header comment for the names).
+struct IndexRow {
+  std::string site;  // a station code or "city:CODE"
+  std::string name;  // aqi_hour, aqi_day, o3_8h, o3_8h_max, pm10_24h, pm25_24h
+  Period period = Period::kHour;
+  std::int64_t start_ms = 0;    // the hour (the window's last hour) or the day
+  std::optional<double> value;  // the AQI or the concentration
+  bool valid = false;
+  AqiInputs inputs{};  // aqi_hour / aqi_day: the concentrations the AQI was computed from
+  std::int64_t computed_at_ms = 0;
+  std::int64_t created_at_ms = 0;
+};
+
+struct IndexQuery {
+  std::string site;  // required (station code or "city:CODE")
+  std::string name;  // required
+  std::int64_t from_ms = INT64_MIN;
+  std::int64_t to_ms = INT64_MAX;
+  std::optional<std::int64_t> as_of_ms;  // the rows as they were known then
+  std::size_t limit = 10000;
+};
+
+// The index names and their periods.
+Period index_period(std::string_view name);
+bool is_index_name(std::string_view name);
 
 struct AggregateQuery {
   std::string site;    // required
   std::string factor;  // required
   Period period = Period::kHour;
-  std::int64_t from_ms = INT64_MIN;  // start, inclusive
-  std::int64_t to_ms = INT64_MAX;    // start, exclusive
+  std::int64_t from_ms = INT64_MIN;      // start, inclusive
+  std::int64_t to_ms = INT64_MAX;        // start, exclusive
+  std::optional<std::int64_t> as_of_ms;  // the rows as they were known then
   std::size_t limit = 10000;
 };
 
@@ -109,6 +189,8 @@ struct DerivedOptions {
   int busy_timeout_ms = 10000;
   std::size_t batch_limit = 5000;  // changes per transaction
   std::int64_t poll_ms = 200;      // the thread's fallback wake-up
+  // The network, for the cities' urban points; null: no city rows are kept.
+  const registry::RegistryHolder* registry = nullptr;
 };
 
 struct DerivedCounters {
@@ -116,6 +198,8 @@ struct DerivedCounters {
   std::uint64_t changes_read = 0;     // since start
   std::uint64_t rows_written = 0;     // hours and days inserted or changed, since start
   std::uint64_t revisions_added = 0;  // since start
+  std::uint64_t review_cursor = 0;    // the review action id applied up to
+  std::uint64_t actions_read = 0;     // review actions read since start
 };
 
 class DerivedService {
@@ -137,12 +221,22 @@ class DerivedService {
   // New changes are in the store (the app calls it after each ingest commit): wake the thread.
   void notify();
 
-  // Computes the feed from the cursor until caught up, one transaction per batch; returns the
-  // number of changes read. For tests and benchmarks (no thread needed).
+  // Computes the change feed, then the review actions, from their cursors until caught up, one
+  // transaction per batch; returns the number of changes and actions read. For tests and benchmarks
+  // (no thread needed).
   core::Result<std::size_t> process_changes();
+  // process_changes() for a reader that must see everything committed before it asked (the API
+  // calls it before answering from the stored rows, and after recording a review action); cheap
+  // when caught up (one query per feed). Bounded: it stops after `max_items` changes and actions
+  // (whole batches), so a request arriving during a large backfill, or right after the first
+  // start on a big store, answers from rows that still lag instead of waiting for all of it; the
+  // service's thread goes on.
+  core::Result<std::size_t> catch_up(std::size_t max_items = 20000);
 
   // Stored hours or days of a site's factor, oldest first.
   core::Result<std::vector<Aggregate>> aggregates(const AggregateQuery& q);
+  // Stored indices of a station or city, oldest first.
+  core::Result<std::vector<IndexRow>> indices(const IndexQuery& q);
   // Revisions matching the query, newest first.
   core::Result<std::vector<Revision>> revisions(const RevisionQuery& q);
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 
@@ -55,19 +56,28 @@ std::string_view verb_name(ReviewVerb v) {
       return "approve";
     case ReviewVerb::kFinalize:
       return "finalize";
+    case ReviewVerb::kDustStorm:
+      return "dust_storm";
+    case ReviewVerb::kDustStormClear:
+      return "dust_storm_clear";
   }
   return "unknown";
 }
 
 std::optional<ReviewVerb> parse_verb(std::string_view name) {
-  for (auto v : {ReviewVerb::kInvalidate, ReviewVerb::kCorrect, ReviewVerb::kRestore,
-                 ReviewVerb::kApprove, ReviewVerb::kFinalize}) {
+  for (auto v :
+       {ReviewVerb::kInvalidate, ReviewVerb::kCorrect, ReviewVerb::kRestore, ReviewVerb::kApprove,
+        ReviewVerb::kFinalize, ReviewVerb::kDustStorm, ReviewVerb::kDustStormClear}) {
     if (verb_name(v) == name) return v;
   }
   return std::nullopt;
 }
 
 bool is_approval(ReviewVerb v) { return v == ReviewVerb::kApprove || v == ReviewVerb::kFinalize; }
+
+bool is_dust_mark(ReviewVerb v) {
+  return v == ReviewVerb::kDustStorm || v == ReviewVerb::kDustStormClear;
+}
 
 std::string_view level_name(ReviewLevel l) {
   switch (l) {
@@ -124,15 +134,57 @@ ReviewState review_state(std::span<const ReviewAction> actions, std::string_view
       case ReviewVerb::kFinalize:
         s.level = ReviewLevel::kFinal;
         break;
+      case ReviewVerb::kDustStorm:
+      case ReviewVerb::kDustStormClear:
+        break;  // marks on days, not on values
     }
   }
   return s;
 }
 
+std::vector<DustStormDay> dust_storm_days(std::span<const ReviewAction> actions,
+                                          std::span<const std::string> subjects,
+                                          std::int64_t from_ms, std::int64_t to_ms,
+                                          std::optional<std::int64_t> as_of_ms) {
+  constexpr std::int64_t kDayMs = 86'400'000;
+  constexpr std::int64_t kOffsetMs = 8 * 3'600'000LL;  // Beijing days
+  auto day_of = [&](std::int64_t ms) {
+    const std::int64_t local = ms + kOffsetMs;
+    return local - ((local % kDayMs) + kDayMs) % kDayMs - kOffsetMs;
+  };
+  std::vector<DustStormDay> out;
+  if (from_ms >= to_ms) return out;
+  for (std::int64_t day = day_of(from_ms); day < to_ms; day += kDayMs) {
+    const ReviewAction* decides = nullptr;
+    for (const auto& a : actions) {
+      if (!is_dust_mark(a.verb) || (as_of_ms && a.at_ms > *as_of_ms)) continue;
+      if (std::find(subjects.begin(), subjects.end(), a.site) == subjects.end()) continue;
+      if (!(a.from_ms <= day && day < a.to_ms)) continue;
+      if (!decides || a.id > decides->id) decides = &a;
+    }
+    if (decides && decides->verb == ReviewVerb::kDustStorm) out.push_back({day, *decides});
+  }
+  return out;
+}
+
 core::Result<void> check_action(const ReviewAction& a) {
   auto bad = [](std::string why) { return core::fail(core::Error{"bad_request", std::move(why)}); };
   if (a.site.empty() || bad_text(a.site, kMaxCode)) return bad("site: 1 to 64 characters");
-  if (a.factor.empty() || bad_text(a.factor, kMaxCode)) return bad("factor: 1 to 64 characters");
+  if (is_dust_mark(a.verb)) {
+    // A mark on whole Beijing days of a site or city: no factor, kind or field.
+    constexpr std::int64_t kDayMs = 86'400'000;
+    constexpr std::int64_t kOffsetMs = 8 * 3'600'000LL;
+    if (!a.factor.empty() || !a.kind.empty() || !a.field.empty()) {
+      return bad(std::string(verb_name(a.verb)) + " marks days: no factor, kind or field");
+    }
+    if ((((a.from_ms + kOffsetMs) % kDayMs) + kDayMs) % kDayMs != 0 ||
+        (((a.to_ms + kOffsetMs) % kDayMs) + kDayMs) % kDayMs != 0) {
+      return bad(std::string(verb_name(a.verb)) +
+                 " marks whole days: from and to must be Beijing midnights");
+    }
+  } else if (a.factor.empty() || bad_text(a.factor, kMaxCode)) {
+    return bad("factor: 1 to 64 characters");
+  }
   if (bad_text(a.field, kMaxCode)) return bad("field: at most 64 characters");
   if (!a.kind.empty() && !storage::parse_kind(a.kind)) {
     return bad("kind must be rtd, minute, hour, day, other or empty (every kind)");

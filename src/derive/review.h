@@ -9,6 +9,17 @@
 //   restore     cancels earlier invalidate/correct actions covering the range (reason required)
 //   approve     the values' level becomes audited (审核)
 //   finalize    the values' level becomes final (终审)
+//   dust_storm        the whole Beijing days of the range were dust-storm days (沙尘天气) at the
+//                     site, or — `site` a city code (Site::place.city_code) — in the whole city;
+//                     the factor is empty (the mark is on the day, not on a series). Reason
+//                     required (e.g. the meteorological service's dust bulletin).
+//   dust_storm_clear  takes such a mark back. Of the marks covering a day for its site and city,
+//                     the latest decides (dust_storm_days()). Neither changes a value's state.
+// Why a mark: the reference sheet (GB3095-2012-air.md §5.4) records that national assessments may
+// exclude dust-affected PM data (扣沙) per MEE dust-deduction rules, "not part of GB 3095 —
+// separate rulebook, not researched here", and §5.6 that HJ 663-2026 adds exceptional events
+// (e.g. sand/dust) whose handling details are unconfirmed. So the platform records which days were
+// dust days and carries `"dust_storm": true` on them; it does not itself recompute or exclude PM.
 // Levels (审核级别): raw → screened → audited → final. `screened` (automatic screening) is not
 // produced yet. Later actions win: of the invalidate/correct/restore actions covering a value the
 // last one decides its state; of approve/finalize the last one decides its level, and a data
@@ -42,11 +53,21 @@
 
 namespace ecomon::derive {
 
-enum class ReviewVerb : std::uint8_t { kInvalidate, kCorrect, kRestore, kApprove, kFinalize };
-std::string_view verb_name(ReviewVerb v);  // "invalidate", "correct", ...
+enum class ReviewVerb : std::uint8_t {
+  kInvalidate,
+  kCorrect,
+  kRestore,
+  kApprove,
+  kFinalize,
+  kDustStorm,
+  kDustStormClear,
+};
+std::string_view verb_name(ReviewVerb v);  // "invalidate", "correct", ..., "dust_storm_clear"
 std::optional<ReviewVerb> parse_verb(std::string_view name);
 // approve and finalize need auth action data.approve; the others data.review.
 bool is_approval(ReviewVerb v);
+// dust_storm and dust_storm_clear: marks on days of a site or city, not on values.
+bool is_dust_mark(ReviewVerb v);
 
 // 审核级别.
 enum class ReviewLevel : std::uint8_t { kRaw, kScreened, kAudited, kFinal };
@@ -79,6 +100,19 @@ struct ReviewState {
   // "invalidated", "corrected", or "" when neither.
   std::string_view review() const;
 };
+
+// A dust-storm day (沙尘日): the Beijing day starting at `day_start_ms` and the mark that made it.
+struct DustStormDay {
+  std::int64_t day_start_ms = 0;
+  ReviewAction mark;  // the deciding dust_storm action (its site: the site or the city code)
+};
+// The dust-storm days in [from_ms, to_ms) (whole Beijing days) for a site whose own code and city
+// code are `subjects`: per day, of the dust_storm / dust_storm_clear actions of any subject
+// covering it, the one with the highest id decides. Other actions are ignored. Pure.
+std::vector<DustStormDay> dust_storm_days(std::span<const ReviewAction> actions,
+                                          std::span<const std::string> subjects,
+                                          std::int64_t from_ms, std::int64_t to_ms,
+                                          std::optional<std::int64_t> as_of_ms = std::nullopt);
 
 // The state of a value from `actions` in id order (oldest first, as ReviewService::covering()
 // returns them); only actions with at_ms ≤ as_of_ms count when as_of_ms is given.

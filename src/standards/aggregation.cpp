@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "core/civil_time.h"
+
 namespace ecomon::standards::aggregation {
 namespace {
 
@@ -97,6 +99,86 @@ std::vector<Bucket> days_from_hours(std::span<const Bucket> hours, int min_hours
     if (a.valid > 0) b.mean = a.sum / a.valid;
     b.is_valid = a.valid >= min_hours;
     out.push_back(b);
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::int32_t kBeijing = core::kChinaUtcOffsetSeconds;
+
+std::int64_t civil_start(int year, int month) {
+  core::CivilTime t;
+  t.year = year;
+  t.month = static_cast<std::uint8_t>(month);
+  return core::to_unix_ms(t, kBeijing);
+}
+
+struct DayAcc {
+  int received = 0, valid = 0;
+  double sum = 0;
+  void add(const Bucket& d) {
+    ++received;
+    if (d.is_valid && d.mean) {
+      ++valid;
+      sum += *d.mean;
+    }
+  }
+  Bucket bucket(std::int64_t start, int expected, bool is_valid) const {
+    Bucket b;
+    b.start_ms = start;
+    b.expected = expected;
+    b.received = received;
+    b.valid = valid;
+    if (valid > 0) b.mean = sum / valid;
+    b.is_valid = is_valid;
+    return b;
+  }
+};
+
+int days_between(std::int64_t from_ms, std::int64_t to_ms) {
+  return static_cast<int>((to_ms - from_ms) / (24 * 3'600'000LL));
+}
+
+}  // namespace
+
+std::int64_t beijing_month_start(std::int64_t ms) {
+  const auto c = core::civil_from_unix_ms(ms, kBeijing);
+  return civil_start(c.year, c.month);
+}
+
+std::int64_t beijing_year_start(std::int64_t ms) {
+  return civil_start(core::civil_from_unix_ms(ms, kBeijing).year, 1);
+}
+
+std::vector<Bucket> months_from_days(std::span<const Bucket> days) {
+  std::map<std::int64_t, DayAcc> months;
+  for (const auto& d : days) months[beijing_month_start(d.start_ms)].add(d);
+  std::vector<Bucket> out;
+  for (const auto& [start, a] : months) {
+    const auto c = core::civil_from_unix_ms(start, kBeijing);
+    const std::int64_t next =
+        c.month == 12 ? civil_start(c.year + 1, 1) : civil_start(c.year, c.month + 1);
+    const int min_days = c.month == 2 ? kMinDaysPerFebruary : kMinDaysPerMonth;
+    out.push_back(a.bucket(start, days_between(start, next), a.valid >= min_days));
+  }
+  return out;
+}
+
+std::vector<Bucket> years_from_days(std::span<const Bucket> days) {
+  std::map<std::int64_t, DayAcc> years;
+  for (const auto& d : days) years[beijing_year_start(d.start_ms)].add(d);
+  const auto months = months_from_days(days);
+  std::vector<Bucket> out;
+  for (const auto& [start, a] : years) {
+    const auto c = core::civil_from_unix_ms(start, kBeijing);
+    const std::int64_t next = civil_start(c.year + 1, 1);
+    int valid_months = 0;
+    for (const auto& m : months) {
+      if (m.start_ms >= start && m.start_ms < next && m.is_valid) ++valid_months;
+    }
+    out.push_back(a.bucket(start, days_between(start, next),
+                           a.valid >= kMinDaysPerYear && valid_months == 12));
   }
   return out;
 }

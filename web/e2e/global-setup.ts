@@ -60,6 +60,7 @@ export default async function globalSetup() {
     { stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 },
   )
   process.env.E2E_BASE_URL = `http://127.0.0.1:${ports.http}`
+  process.env.E2E_HJ212_PORT = String(ports.hj)
   return async () => {
     server.kill('SIGTERM')
     await new Promise((r) => server.once('exit', r))

@@ -1,6 +1,7 @@
 // The public portal (issue #8 §3): no login, the city AQI from real demo data, every station,
 // water sections; the numbers on the page are the API's.
 import { expect, test } from '@playwright/test'
+import { USERS } from './users'
 import { base } from './util'
 
 test('the portal shows the city AQI, every station and the water sections from the public API', async ({ page, request }, info) => {
@@ -42,4 +43,35 @@ test('the portal needs no login and the dashboard does', async ({ page }) => {
   expect(r!.status()).toBe(200)
   await page.goto(base() + '/console/map')
   await expect(page).toHaveURL(/\/console\/login/)
+})
+
+test('a dust-storm day marked by a reviewer is shown in the daily report, the AQI unchanged', async ({ page, request }) => {
+  const before = await (await request.get(base() + '/api/public/v1/aqi/daily?days=30')).json()
+  const city = before.cities[0]
+  const yesterday = city.aqi[city.aqi.length - 1]
+  expect(yesterday.dust_storm).toBe(false)
+
+  // An analyst marks yesterday a dust-storm day for the whole city (a review action).
+  const login = await request.post(base() + '/api/auth/login', {
+    headers: { Origin: base() },
+    data: { name: USERS.analyst.name, password: USERS.analyst.password },
+  })
+  expect(login.status()).toBe(200)
+  const next = new Date(Date.parse(yesterday.time) + 86400e3).toISOString()
+  const marked = await request.post(base() + '/api/v1/audit/actions', {
+    headers: { Origin: base() },
+    data: { site: city.code, from: yesterday.time, to: next, action: 'dust_storm', reason: 'e2e: 气象部门沙尘天气公报' },
+  })
+  expect(marked.status(), await marked.text()).toBe(201)
+
+  const after = await (await request.get(base() + '/api/public/v1/aqi/daily?days=30')).json()
+  const day = after.cities[0].aqi.find((d: any) => d.date === yesterday.date)
+  expect(day.dust_storm).toBe(true)
+  expect(day.aqi).toBe(yesterday.aqi)
+
+  await page.goto(base() + '/')
+  const row = page.getByTestId('daily-report').locator('tbody tr', { hasText: yesterday.date })
+  await expect(row.getByTestId('dust-mark')).toHaveText(/沙尘/)
+  const others = page.getByTestId('daily-report').getByTestId('dust-mark')
+  await expect(others).toHaveCount(1)
 })

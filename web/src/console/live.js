@@ -13,7 +13,8 @@ export function useLive(refresh, { everyMs = 60000, onEvent } = {}) {
       source = new EventSource('/api/v1/events')
       source.onopen = () => (connected.value = true)
       source.onerror = () => (connected.value = false)
-      source.onmessage = (m) => {
+      // The server names its events ("event: alarm"), which onmessage never sees.
+      const handle = (m) => {
         let data = null
         try {
           data = JSON.parse(m.data)
@@ -23,6 +24,8 @@ export function useLive(refresh, { everyMs = 60000, onEvent } = {}) {
         if (onEvent) onEvent(data)
         else refresh()
       }
+      source.addEventListener('alarm', handle)
+      source.onmessage = handle
     }
   })
   onBeforeUnmount(() => {

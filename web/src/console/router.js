@@ -12,6 +12,8 @@ const routes = [
   { path: '/sites/:code', name: 'site', component: () => import('./views/SiteView.vue'), meta: { action: 'data.read' } },
   { path: '/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { action: 'data.review' } },
   { path: '/alarms', name: 'alarms', component: () => import('./views/AlarmsView.vue'), meta: { action: 'alarm.read' } },
+  { path: '/enterprises', name: 'enterprises', component: () => import('./views/EnterprisesView.vue'), meta: { action: 'data.read' } },
+  { path: '/rules', name: 'rules', component: () => import('./views/RulesView.vue'), meta: { action: 'alarm.read' } },
   { path: '/devices', name: 'devices', component: () => import('./views/DevicesView.vue'), meta: { action: 'device.read' } },
   { path: '/forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue') },
   { path: '/:rest(.*)*', redirect: '/map' },
