@@ -486,7 +486,12 @@ TEST_F(AlarmEngineTest, HmacMatchesRfc4231) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   EXPECT_EQ(parse_http_url("http://127.0.0.1:8081/hook?x=1")->port, "8081");
   EXPECT_EQ(parse_http_url("http://example.org")->target, "/");
-  EXPECT_EQ(parse_http_url("https://example.org/").error().reason, "unsupported");
+  const auto https = parse_http_url("https://example.org/hook");
+  ASSERT_TRUE(https.ok());
+  EXPECT_TRUE(https->tls);
+  EXPECT_EQ(https->port, "443");
+  EXPECT_EQ(parse_http_url("https://[::1]:8443")->port, "8443");
+  EXPECT_EQ(parse_http_url("ftp://example.org/").error().reason, "bad_url");
 }
 
 TEST_F(AlarmEngineTest, CursorAndEpisodesSurviveAReopen) {
@@ -897,6 +902,293 @@ TEST_F(AlarmEngineTest, ScreeningOpensOnANegativeOrOutOfRangeValueAndACleanOneCl
   ASSERT_TRUE(events.ok());
   ASSERT_FALSE(events->empty());
   EXPECT_EQ(events->front().note.rfind("future_time", 0), 0u) << events->front().note;
+}
+
+// --- drinking_water, radiation_dose, water_deteriorating; review actions in derived rules ---
+
+Rule drinking_rule(const std::string& factor = "") {
+  Rule r;
+  r.name = "表2 supplementary item";
+  r.kind = RuleKind::kDrinkingWater;
+  r.factor = factor;
+  return r;
+}
+
+TEST_F(AlarmEngineTest, DrinkingWaterOpensOneEpisodePerTable2ItemAtSourceSitesOnly) {
+  alarms_->set_sites([](const std::string& site, std::int64_t) -> std::optional<SiteFacts> {
+    if (site == "D01") return SiteFacts{"drinking_water_source", "reservoir", 2};
+    return SiteFacts{"surface_water", "river", 3};
+  });
+  auto stored = alarms_->create_rule(drinking_rule(), "tester");
+  ASSERT_TRUE(stored.ok()) << stored.error().detail;
+  EXPECT_EQ(stored->field, "Avg");
+  // GB 3838-2002 表2: sulfate ≤ 250 mg/L, iron ≤ 0.3 mg/L. A river section is not a source.
+  write({hourly("w21038", t0_, 300, "N", "W01")});
+  // At the source: sulfate exactly 250 meets the limit; iron 0.31 exceeds it.
+  write({hourly("w21038", t0_, 250, "N", "D01"), hourly("w20125", t0_, 0.31, "N", "D01")});
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].subject, "site:D01/w20125");
+  EXPECT_EQ(a[0].factor, "w20125");
+  EXPECT_EQ(a[0].limit, 0.3);
+  // Sulfate 260 opens its own episode; a flagged-M iron value neither clears nor counts.
+  write({hourly("w21038", t0_ + kHour, 260, "N", "D01"),
+         hourly("w20125", t0_ + kHour, 0.1, "M", "D01")});
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].subject, "site:D01/w21038");
+  EXPECT_EQ(a[0].limit, 250);
+  EXPECT_TRUE(a[1].active);
+  // Iron back within its limit clears iron only.
+  write({hourly("w20125", t0_ + 2 * kHour, 0.2, "N", "D01")});
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(a[0].active);  // sulfate
+  EXPECT_FALSE(a[1].active);
+  EXPECT_EQ(*a[1].cleared_ms, t0_ + 2 * kHour);
+  auto events = alarms_->events(a[0].id);
+  ASSERT_TRUE(events.ok());
+  EXPECT_NE(events->front().note.find("GB 3838-2002 表2 第1项"), std::string::npos)
+      << events->front().note;
+}
+
+TEST_F(AlarmEngineTest, DrinkingWaterRulesAreChecked) {
+  EXPECT_FALSE(alarms_->create_rule(drinking_rule("w21003"), "t").ok());  // NH3-N: 表1
+  auto one = alarms_->create_rule(drinking_rule("w20124"), "t");
+  ASSERT_TRUE(one.ok());
+  // Only manganese is watched by this rule: 0.2 mg/L manganese opens (表2 第5项 ≤ 0.1), sulfate
+  // 300 does not.
+  write({hourly("w20124", t0_, 0.2, "N", "D01"), hourly("w21038", t0_, 300, "N", "D01")});
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].factor, "w20124");
+}
+
+Rule radiation_rule(double k = 0) {
+  Rule r;
+  r.name = "γ dose rate above baseline";
+  r.kind = RuleKind::kRadiationDose;
+  r.site = "R01";
+  r.factor = "rad001";
+  r.limit = k;
+  return r;
+}
+
+TEST_F(AlarmEngineTest, RadiationDoseAboveMeanPlusKSigmaOfTheSiteBaseline) {
+  alarms_->set_sites([](const std::string& site, std::int64_t) -> std::optional<SiteFacts> {
+    SiteFacts f{"radiation", "", std::nullopt};
+    if (site == "R01") {
+      f.radiation_mean_ngy_h = 100;
+      f.radiation_sd_ngy_h = 5;
+    }
+    return f;
+  });
+  auto stored = alarms_->create_rule(radiation_rule(), "tester");
+  ASSERT_TRUE(stored.ok()) << stored.error().detail;
+  EXPECT_EQ(stored->limit, 3);  // k defaults to 3 (radiation.md §3: mean + 3σ)
+  // Investigation level 100 + 3 × 5 = 115 nGy/h: 115 itself is not above it.
+  write({hourly("rad001", t0_, 115, "N", "R01")});
+  process();
+  EXPECT_TRUE(all().empty());
+  write({hourly("rad001", t0_ + kHour, 116, "N", "R01")});
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].limit, 115);
+  EXPECT_EQ(*a[0].value, 116);
+  auto events = alarms_->events(a[0].id);
+  EXPECT_EQ(events->front().note.rfind("abnormal", 0), 0u) << events->front().note;
+  // 250 > 2 × mean: the same episode, worst value kept.
+  write({hourly("rad001", t0_ + 2 * kHour, 250, "N", "R01")});
+  write({hourly("rad001", t0_ + 3 * kHour, 104, "N", "R01")});  // back within: clears
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(*a[0].max_value, 250);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].cleared_ms, t0_ + 3 * kHour);
+}
+
+TEST_F(AlarmEngineTest, RadiationDoseWithoutARegisteredBaselineIsNotJudged) {
+  Rule r = radiation_rule(2);
+  r.site.clear();
+  ASSERT_TRUE(alarms_->create_rule(r, "t").ok());
+  write({hourly("rad001", t0_, 5000, "N", "R02")});
+  process();
+  EXPECT_TRUE(all().empty());
+  r.factor.clear();
+  EXPECT_FALSE(alarms_->create_rule(r, "t").ok());  // factor required: HJ 212 has no code
+}
+
+Rule deteriorating_rule(double classes = 0) {
+  Rule r;
+  r.name = "water class deteriorating";
+  r.kind = RuleKind::kWaterDeteriorating;
+  r.site = "W01";
+  r.limit = classes;
+  return r;
+}
+
+TEST_F(AlarmEngineTest, WaterDeterioratingComparesWithThePreviousSampleAndHoldsItsReference) {
+  auto stored = alarms_->create_rule(deteriorating_rule(), "tester");
+  ASSERT_TRUE(stored.ok()) << stored.error().detail;
+  EXPECT_EQ(stored->limit, 1);
+  // water_sample's other items are I–II; NH3-N decides: 0.5 → II, 1.0 → III, 2.0 → V.
+  write(water_sample(t0_, 0.5));  // II: the first sample, nothing to compare with
+  process();
+  EXPECT_TRUE(all().empty());
+  write(water_sample(t0_ + kHour, 1.0));  // III, one worse than II → opens
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].kind, RuleKind::kWaterDeteriorating);
+  EXPECT_EQ(*a[0].value, 3);
+  EXPECT_EQ(a[0].opened_ms, t0_ + kHour);
+  // Still III: still one class worse than the II before the drop → the episode holds.
+  write(water_sample(t0_ + 2 * kHour, 1.0));
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_TRUE(a[0].active);
+  EXPECT_EQ(a[0].count, 2);
+  // Back to II: recovered, clears.
+  write(water_sample(t0_ + 3 * kHour, 0.5));
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].cleared_ms, t0_ + 3 * kHour);
+}
+
+TEST_F(AlarmEngineTest, WaterDeterioratingByAtLeastNClasses) {
+  ASSERT_TRUE(alarms_->create_rule(deteriorating_rule(2), "tester").ok());
+  EXPECT_FALSE(alarms_->create_rule(deteriorating_rule(6), "t").ok());
+  write(water_sample(t0_, 0.5));              // II
+  write(water_sample(t0_ + kHour, 1.0));      // III: one worse, not two
+  write(water_sample(t0_ + 2 * kHour, 2.0));  // V: two worse than III → opens
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(*a[0].value, 5);
+  EXPECT_EQ(a[0].opened_ms, t0_ + 2 * kHour);
+}
+
+TEST_F(AlarmEngineTest, AqiLevelAppliesReviewActions) {
+  // The applier stands for derive's review actions (the app wires the real one): PM2.5 of the
+  // first hour invalidated, of the second corrected to 80, of the third corrected to 30.
+  alarms_->set_review([this](std::vector<storage::Value>& values) {
+    std::vector<storage::Value> kept;
+    for (auto& v : values) {
+      if (v.factor == "a34004" && v.measured_ms == t0_) continue;
+      if (v.factor == "a34004" && v.measured_ms == t0_ + kHour) v.number = 80;
+      if (v.factor == "a34004" && v.measured_ms == t0_ + 2 * kHour) v.number = 30;
+      kept.push_back(v);
+    }
+    values = std::move(kept);
+  });
+  add(aqi_rule());
+  // Hour 1: PM2.5 300 stored but invalidated → the other items give NA (HJ 633-2026 §5.3.1).
+  write(air_hour(t0_, 300));
+  process();
+  EXPECT_TRUE(all().empty());
+  // Hour 2: stored 20, corrected to 80 → AQI 119 (see above) opens.
+  write(air_hour(t0_ + kHour, 20));
+  process();
+  auto a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(*a[0].value, 119);
+  EXPECT_EQ(a[0].opened_ms, t0_ + kHour);
+  // Hour 3: stored 200, corrected to 30 → AQI 43 clears.
+  write(air_hour(t0_ + 2 * kHour, 200));
+  process();
+  a = all();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_FALSE(a[0].active);
+  EXPECT_EQ(*a[0].max_value, 119);
+}
+
+// --- rules from the config file (sync_config_rules) ---
+
+TEST_F(AlarmEngineTest, ConfigRulesAreIdempotentByNameUpdatedInPlaceAndDisabledWhenGone) {
+  add(threshold(75));  // an API rule of the same name stays untouched throughout
+  Rule pm = threshold(100);
+  Rule aqi = aqi_rule();
+  auto first = alarms_->sync_config_rules({pm, aqi}, "config");
+  ASSERT_TRUE(first.ok()) << first.error().detail;
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].action, "created");
+  EXPECT_EQ((*first)[0].rule.source, "config");
+  const std::int64_t pm_id = (*first)[0].rule.id;
+
+  // The same file again: nothing changes.
+  auto again = alarms_->sync_config_rules({pm, aqi}, "config");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].action, "unchanged");
+  EXPECT_EQ((*again)[1].action, "unchanged");
+
+  // An open episode of the config rule; then the file changes its limit: the same rule id,
+  // updated, and the episode of the old condition is cleared.
+  write_one(t0_, 120);
+  process();
+  AlarmQuery active;
+  active.active = true;
+  auto open_now = alarms_->alarms(active);
+  ASSERT_EQ(open_now->size(), 2u);  // the API rule (75) and the config rule (100)
+  pm.limit = 150;
+  auto changed = alarms_->sync_config_rules({pm, aqi}, "config");
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ((*changed)[0].action, "updated");
+  EXPECT_EQ((*changed)[0].rule.id, pm_id);
+  EXPECT_EQ((*changed)[0].rule.limit, 150);
+  AlarmQuery by_rule;
+  by_rule.rule_id = pm_id;
+  auto a = alarms_->alarms(by_rule);
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_FALSE((*a)[0].active);
+  // The new limit judges the next value: 120 no longer exceeds.
+  write_one(t0_ + kMinute, 120);
+  process();
+  EXPECT_EQ(alarms_->alarms(by_rule)->size(), 1u);
+
+  // The AQI rule left the file: disabled; the API rule is not a config rule and stays.
+  auto gone = alarms_->sync_config_rules({pm}, "config");
+  ASSERT_TRUE(gone.ok());
+  ASSERT_EQ(gone->size(), 2u);
+  EXPECT_EQ((*gone)[1].action, "disabled");
+  EXPECT_EQ((*gone)[1].rule.name, aqi.name);
+  int enabled = 0;
+  const auto after_gone = alarms_->rules();
+  for (const auto& r : *after_gone) enabled += r.enabled ? 1 : 0;
+  EXPECT_EQ(enabled, 2);
+  // Back in the file: enabled again (the same rule).
+  auto back = alarms_->sync_config_rules({pm, aqi}, "config");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ((*back)[1].action, "updated");
+  EXPECT_EQ((*back)[1].rule.id, (*first)[1].rule.id);
+  EXPECT_TRUE((*back)[1].rule.enabled);
+  // Survives a reopen with its source.
+  reopen();
+  const auto reopened = alarms_->rules();
+  for (const auto& r : *reopened) {
+    EXPECT_EQ(r.source, r.id == (*first)[1].rule.id || r.id == pm_id ? "config" : "api");
+  }
+}
+
+TEST_F(AlarmEngineTest, ConfigRulesRefuseBadEntriesAndDuplicateNamesAndChangeNothing) {
+  Rule bad = threshold();
+  bad.factor.clear();
+  auto r = alarms_->sync_config_rules({threshold(), bad}, "config");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().reason, "bad_rule");
+  EXPECT_NE(r.error().detail.find("factor is required"), std::string::npos);
+  r = alarms_->sync_config_rules({threshold(), threshold(90)}, "config");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().detail.find("two rules named"), std::string::npos);
+  EXPECT_TRUE(alarms_->rules()->empty());
 }
 
 }  // namespace

@@ -348,6 +348,17 @@ TEST(WaterDrinkingSource, Table2SupplementaryLimits) {
   EXPECT_FALSE(meets_supplementary_limit(*so4, Reading::measured(-1)).ok());
 }
 
+TEST(WaterDrinkingSource, Hj212CodesOfTable2) {
+  // HJ 212-2017 table B.1 codes (reference PROTOCOL.md) → GB 3838-2002 表2 rows.
+  EXPECT_EQ(supplementary_by_hj212("w21038")->code, "so4");
+  EXPECT_EQ(supplementary_by_hj212("w21022")->code, "cl");
+  EXPECT_EQ(supplementary_by_hj212("w21007")->code, "no3n");
+  EXPECT_EQ(supplementary_by_hj212("w20125")->limit_mgl, 0.3);
+  EXPECT_EQ(supplementary_by_hj212("w20124")->limit_mgl, 0.1);
+  EXPECT_EQ(supplementary_by_hj212("w21003"), nullptr);  // NH3-N is a 表1 item
+  EXPECT_EQ(supplementary_by_hj212("w21006"), nullptr);  // nitrite: not in 表2
+}
+
 TEST(WaterReadings, NonDetectNotations) {
   EXPECT_EQ(parse_non_detect("0.01L"), Reading::below_detection(0.01));
   EXPECT_EQ(parse_non_detect("ND"), Reading::below_detection());

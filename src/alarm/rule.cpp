@@ -4,6 +4,8 @@
 #include <cstdio>
 
 #include "analytics/screening.h"
+#include "standards/radiation.h"
+#include "standards/water.h"
 
 namespace ecomon::alarm {
 namespace {
@@ -12,6 +14,10 @@ constexpr std::string_view kKinds[] = {"threshold", "sustained", "rate_of_change
                                        "factor_missing", "aqi_level", "water_class", "screening",
                                        // key polluter supervision
                                        "permit", "emission_total"};
+// Issue #6 §2 additions, from RuleKind::kDrinkingWater (32) on.
+constexpr std::string_view kMoreKinds[] = {"drinking_water", "radiation_dose",
+                                           "water_deteriorating"};
+constexpr int kMoreKindsFirst = static_cast<int>(RuleKind::kDrinkingWater);
 constexpr std::string_view kOps[] = {">", ">=", "<", "<="};
 constexpr std::string_view kSeverities[] = {"info", "minor", "major", "critical"};
 
@@ -32,9 +38,17 @@ bool has_control_or_empty(const std::string& s) {
 
 }  // namespace
 
-std::string_view kind_name(RuleKind k) { return kKinds[static_cast<int>(k)]; }
+std::string_view kind_name(RuleKind k) {
+  const int i = static_cast<int>(k);
+  if (i >= kMoreKindsFirst) return kMoreKinds[i - kMoreKindsFirst];
+  return kKinds[i];
+}
 std::optional<RuleKind> parse_rule_kind(std::string_view s) {
-  return parse_name<RuleKind>(kKinds, s);
+  if (auto k = parse_name<RuleKind>(kKinds, s)) return k;
+  for (std::size_t i = 0; i < std::size(kMoreKinds); ++i) {
+    if (kMoreKinds[i] == s) return static_cast<RuleKind>(kMoreKindsFirst + static_cast<int>(i));
+  }
+  return std::nullopt;
 }
 std::string_view op_name(Op op) { return kOps[static_cast<int>(op)]; }
 std::optional<Op> parse_op(std::string_view s) { return parse_name<Op>(kOps, s); }
@@ -43,7 +57,13 @@ std::optional<Severity> parse_severity(std::string_view s) {
   return parse_name<Severity>(kSeverities, s);
 }
 
-bool is_derived(RuleKind k) { return k == RuleKind::kAqiLevel || k == RuleKind::kWaterClass; }
+bool is_derived(RuleKind k) {
+  return k == RuleKind::kAqiLevel || k == RuleKind::kWaterClass ||
+         k == RuleKind::kWaterDeteriorating;
+}
+bool is_water_class(RuleKind k) {
+  return k == RuleKind::kWaterClass || k == RuleKind::kWaterDeteriorating;
+}
 
 bool is_touched_kind(RuleKind k) {
   return is_derived(k) || k == RuleKind::kPermit || k == RuleKind::kEmissionTotal;
@@ -93,10 +113,11 @@ std::optional<std::string> normalise_rule(Rule& r) {
   if (r.renotify_s > 0 && r.renotify_s < 10) return "renotify_s: at least 10 s (or 0 = never)";
   if (r.recipients.size() > 20) return "recipients: at most 20";
   for (const auto& url : r.recipients) {
-    if (url.rfind("http://", 0) != 0 || url.size() <= 7 || url.size() > 2000 ||
-        has_control_or_empty(url) || url.find(' ') != std::string::npos) {
-      return "recipients: http:// URLs (https:// is not supported yet): '" + url.substr(0, 100) +
-             "'";
+    const bool http = url.rfind("http://", 0) == 0 && url.size() > 7;
+    const bool https = url.rfind("https://", 0) == 0 && url.size() > 8;
+    if (!(http || https) || url.size() > 2000 || has_control_or_empty(url) ||
+        url.find(' ') != std::string::npos) {
+      return "recipients: http:// or https:// URLs: '" + url.substr(0, 100) + "'";
     }
   }
   if (!std::isfinite(r.limit)) return "limit must be a finite number";
@@ -109,14 +130,22 @@ std::optional<std::string> normalise_rule(Rule& r) {
   }
   if (is_derived(r.kind)) {
     if (!r.factor.empty() || !r.device.empty())
-      return "an aqi_level or water_class rule has no factor or device (it reads its items)";
-    if (!r.field.empty() && r.field != "Avg") return "field of an aqi_level or water_class: Avg";
+      return "an aqi_level, water_class or water_deteriorating rule has no factor or device (it "
+             "reads its items)";
+    if (!r.field.empty() && r.field != "Avg")
+      return "field of an aqi_level, water_class or water_deteriorating rule: Avg";
     r.field = "Avg";
     r.count = 1;
     r.interval_s = 0;
     if (r.kind == RuleKind::kAqiLevel) {
       r.data_kind = storage::DataKind::kHour;
       if (!(r.limit >= 0 && r.limit <= 500)) return "limit of an aqi_level rule: an AQI, 0 to 500";
+    } else if (r.kind == RuleKind::kWaterDeteriorating) {
+      r.data_kind = storage::DataKind::kHour;  // hourly and daily samples both count
+      r.op = Op::kGreaterEqual;
+      if (r.limit == 0) r.limit = 1;
+      if (!(r.limit >= 1 && r.limit <= 5 && r.limit == std::floor(r.limit)))
+        return "limit of a water_deteriorating rule: 1 to 5 classes";
     } else {
       r.data_kind = storage::DataKind::kHour;  // hourly and daily samples both count
       r.op = Op::kGreater;
@@ -128,8 +157,32 @@ std::optional<std::string> normalise_rule(Rule& r) {
   if (r.kind == RuleKind::kPermit || r.kind == RuleKind::kEmissionTotal) {
     return normalise_polluter_rule(r);
   }
+  if (r.kind == RuleKind::kDrinkingWater) {
+    if (!r.device.empty()) return "device applies to offline and factor_missing rules only";
+    if (!r.factor.empty() && !standards::water::supplementary_by_hj212(r.factor)) {
+      return "factor of a drinking_water rule: a GB 3838-2002 表2 item (w21038 sulfate, w21022 "
+             "chloride, w21007 nitrate, w20125 iron, w20124 manganese) or empty for all five";
+    }
+    if (r.data_kind == storage::DataKind::kOther) return "data_kind: rtd, minute, hour or day";
+    if (r.field.empty()) r.field = r.data_kind == storage::DataKind::kRealtime ? "Rtd" : "Avg";
+    r.count = 1;
+    r.interval_s = 0;
+    r.op = Op::kGreater;
+    r.limit = 0;  // each item's 表2 limit
+    return std::nullopt;
+  }
   if (r.factor.empty()) return "factor is required";
   if (r.data_kind == storage::DataKind::kOther) return "data_kind: rtd, minute, hour or day";
+  if (r.kind == RuleKind::kRadiationDose) {
+    if (!r.device.empty()) return "device applies to offline and factor_missing rules only";
+    if (r.field.empty()) r.field = r.data_kind == storage::DataKind::kRealtime ? "Rtd" : "Avg";
+    if (r.limit == 0) r.limit = 3;
+    if (!(r.limit > 0 && r.limit <= 100)) return "limit of a radiation_dose rule: k, 0 to 100";
+    r.count = 1;
+    r.interval_s = 0;
+    r.op = Op::kGreater;
+    return std::nullopt;
+  }
   if (r.kind == RuleKind::kFactorMissing) {
     if (!r.field.empty()) return "a factor_missing rule has no field (any field counts)";
     if (r.count < 1 || r.count > 100000) return "count: 1 to 100000 intervals";
@@ -160,6 +213,14 @@ std::optional<std::string> normalise_rule(Rule& r) {
     r.interval_s = 0;
   }
   return std::nullopt;
+}
+
+bool same_definition(const Rule& a, const Rule& b) {
+  return a.name == b.name && a.kind == b.kind && a.site == b.site && a.device == b.device &&
+         a.factor == b.factor && a.field == b.field && a.data_kind == b.data_kind && a.op == b.op &&
+         a.limit == b.limit && a.count == b.count && a.interval_s == b.interval_s &&
+         a.tolerance == b.tolerance && a.severity == b.severity && a.hold_off_s == b.hold_off_s &&
+         a.renotify_s == b.renotify_s && a.recipients == b.recipients;
 }
 
 bool compare(Op op, double x, double limit) {
@@ -243,6 +304,38 @@ Evaluation evaluate(const Rule& rule, const storage::Value& v, SeriesState& st, 
     if (rule.op == Op::kLess || rule.op == Op::kLessEqual) return e;
   }
   switch (rule.kind) {
+    case RuleKind::kDrinkingWater: {
+      const auto* item = standards::water::supplementary_by_hj212(v.factor);
+      if (!item) return e;
+      // 表2 limits are "≤": a value equal to the limit meets it.
+      e.verdict = x && *x > item->limit_mgl ? Verdict::kExceeds : Verdict::kGood;
+      e.limit = item->limit_mgl;
+      e.observed = x.value_or(0);
+      e.since_ms = v.measured_ms;
+      break;
+    }
+    case RuleKind::kWaterDeteriorating: {
+      if (e.late || !x) return e;
+      // After a restart an open episode has no reference: the next samples build one again.
+      const bool in_episode = st.streak > 0 && st.previous.has_value();
+      // A new sample: the previous sample's final class becomes the reference, unless an
+      // episode holds it at the class before the drop.
+      if (st.seen && v.measured_ms > st.last_ms && !in_episode) st.previous = st.current;
+      st.current = x;
+      st.seen = true;
+      st.last_ms = v.measured_ms;
+      if (!st.previous) return e;  // the first sample: nothing to compare with
+      const bool worse = *x - *st.previous >= rule.limit;
+      if (worse && !in_episode) st.streak_start_ms = v.measured_ms;
+      st.streak = worse ? 1 : 0;
+      e.verdict = worse ? Verdict::kExceeds : Verdict::kGood;
+      e.observed = *x;
+      e.since_ms = st.streak_start_ms;
+      if (!worse && in_episode) st.previous = x;  // recovered: compare with this sample next
+      return e;
+    }
+    case RuleKind::kRadiationDose:
+      return e;  // evaluate_dose_rate()
     case RuleKind::kThreshold:
     case RuleKind::kAqiLevel:
     case RuleKind::kWaterClass:
@@ -378,6 +471,40 @@ std::optional<std::string> flag_cover_finding(const storage::Value& v, const Per
                   permit.standard.c_str());
   }
   return std::string(b);
+}
+
+Evaluation evaluate_dose_rate(const Rule& rule, const storage::Value& v, SeriesState& st,
+                              const RadiationBaseline& baseline) {
+  namespace rad = standards::radiation;
+  Evaluation e;
+  if (!value_counts(v) || !v.number) return e;
+  e.late = st.seen && v.measured_ms < st.last_ms;
+  rad::Baseline b;
+  b.count = 2;
+  b.mean_ngy_h = baseline.mean_ngy_h;
+  b.sd_ngy_h = baseline.sd_ngy_h;
+  rad::AnomalyRule ar;
+  ar.k = rule.limit;
+  ar.background_upper_ngy_h = baseline.background_upper_ngy_h;
+  auto verdict = rad::assess_dose_rate(*v.number, b, ar);
+  if (!verdict) return e;  // a negative or non-finite reading: not judged
+  e.observed = *v.number;
+  e.since_ms = v.measured_ms;
+  e.verdict = verdict->level == rad::DoseRateLevel::kNormal ? Verdict::kGood : Verdict::kExceeds;
+  e.limit = verdict->investigation_level_ngy_h;
+  if (e.verdict == Verdict::kExceeds) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%s: %g nGy/h, investigation level %g nGy/h (mean %g + %g σ %g)",
+                  std::string(rad::dose_rate_level_name(verdict->level)).c_str(), *v.number,
+                  verdict->investigation_level_ngy_h, baseline.mean_ngy_h, rule.limit,
+                  baseline.sd_ngy_h);
+    e.finding = buf;
+  }
+  if (!e.late) {
+    st.seen = true;
+    st.last_ms = v.measured_ms;
+  }
+  return e;
 }
 
 }  // namespace ecomon::alarm

@@ -86,6 +86,37 @@
 //                   during an exceedance. Evidence: flag, field, value, limit, standard (and the
 //                   open alarm's id). flag_cover_finding() is the rule; quarantined and pending
 //                   values are never screened.
+// --- kinds added for issue #6 §2 (drinking-water sources, radiation, deterioration) ---
+//   drinking_water  a value of a GB 3838-2002 表2 supplementary item (集中式生活饮用水地表水源地
+//                   补充项目) above its 表2 limit (standards::water::table2(), mg/L; a value equal
+//                   to the limit meets it): HJ 212 codes w21038 sulfate 250, w21022 chloride 250,
+//                   w21007 nitrate (as N) 10, w20125 iron 0.3, w20124 manganese 0.1. `factor`
+//                   one of them, or empty for all five; `site` empty: every site of kind
+//                   drinking_water_source (or unknown to the registry). data_kind and field as
+//                   for threshold (default hour, Avg). op and limit are the standard's (not
+//                   read). The subject is the site AND the item ("site:CODE/w21038"): each item
+//                   is its own episode, cleared by a value of that item within its limit.
+//                   表3 (specific items) is not included: the reference sheet marks its values
+//                   as unconfirmed.
+//   radiation_dose  an ambient gamma dose rate (nGy/h, `factor` required: HJ 212 has no code for
+//                   it, so the station's own) above the site's baseline (standards/radiation.h):
+//                   "above baseline" means above the investigation level mean + k·σ of the
+//                   site's own history, k = `limit` (default 3), and above the site's reference
+//                   background upper bound when one is registered; a reading above 2 × mean is
+//                   reported too (assess_dose_rate's investigate/emergency tiers, named in the
+//                   alarm's opening note). The baseline comes from the registry settings
+//                   radiation_mean_ngy_h, radiation_sd_ngy_h (and optionally
+//                   radiation_background_upper_ngy_h) at the value's time; a site without them
+//                   is not judged (like a water_class rule without a designated class).
+//   water_deteriorating
+//                   the GB 3838 section class (as water_class computes it, same items, same
+//                   sites) worse than the class of the section's PREVIOUS sample (of the same
+//                   data kind) by at least `limit` classes (1..5, default 1). The class before
+//                   the drop stays the reference while the episode lasts: it clears when a
+//                   sample is better than reference + limit (i.e. the section recovered), not
+//                   merely when the class stops falling. Samples are judged in measured-time
+//                   order (late samples are ignored); after a restart the first sample is the
+//                   reference again. op is not read.
 //
 // aqi_level and water_class are episodes exactly like threshold rules (late values, hold-off,
 // retroactive marking); the subject is the site, the alarm's value the AQI or the class number.
@@ -124,12 +155,16 @@ enum class RuleKind : std::uint8_t {
   // Key polluter supervision (issue #6 §1).
   kPermit,
   kEmissionTotal,
+  // Issue #6 §2 additions (alarm-more), numbered apart so other additions above do not collide.
+  kDrinkingWater = 32,
+  kRadiationDose = 33,
+  kWaterDeteriorating = 34,
 };
 enum class Op : std::uint8_t { kGreater, kGreaterEqual, kLess, kLessEqual };
 enum class Severity : std::uint8_t { kInfo, kMinor, kMajor, kCritical };
 
 // threshold, sustained, rate_of_change, offline, factor_missing, aqi_level, water_class,
-// screening, permit, emission_total
+// screening, permit, emission_total, drinking_water, radiation_dose, water_deteriorating
 std::string_view kind_name(RuleKind k);
 std::optional<RuleKind> parse_rule_kind(std::string_view s);
 std::string_view op_name(Op op);  // ">", ">=", "<", "<="
@@ -155,16 +190,24 @@ struct Rule {
   Severity severity = Severity::kMajor;
   std::int64_t hold_off_s = 0;  // value rules: a cleared episode resumes within this (data) time
   std::int64_t renotify_s = 0;  // re-send while open and not acknowledged; 0 = never
-  std::vector<std::string> recipients;  // webhook URLs (http://)
+  std::vector<std::string> recipients;  // webhook URLs (http:// or https://)
   bool enabled = true;
   std::int64_t created_ms = 0;
   std::string created_by;
   std::int64_t updated_ms = 0;
+  std::string source = "api";  // api | config (ecomon serve --config FILE, [[rules]])
 };
 
+// True when two rules define the same condition and delivery (every field a user sets: name,
+// kind, site, device, factor, field, data_kind, op, limit, count, interval_s, tolerance,
+// severity, hold_off_s, renotify_s, recipients), whatever their id, times, source and state.
+bool same_definition(const Rule& a, const Rule& b);
+
 // True for the kinds whose value is computed from several stored values (aqi_level,
-// water_class) rather than read from the triggering one.
+// water_class, water_deteriorating) rather than read from the triggering one.
 bool is_derived(RuleKind k);
+// True for the kinds judged on a section class (water_class, water_deteriorating).
+bool is_water_class(RuleKind k);
 
 // True for the kinds judged once per (site, measured time) from values read back from the store
 // after a batch (aqi_level, water_class, permit, emission_total): a value that arrives or is
@@ -186,7 +229,9 @@ struct SeriesState {
   std::int64_t last_ms = 0;          // newest measured time evaluated
   std::int64_t streak = 0;           // sustained: consecutive exceeding values up to last_ms
   std::int64_t streak_start_ms = 0;  // measured time of the streak's first value
-  std::optional<double> previous;    // rate_of_change: the value at last_ms
+  std::optional<double> previous;    // rate_of_change: the value at last_ms;
+                                     // water_deteriorating: the reference class
+  std::optional<double> current;     // water_deteriorating: the class of the sample at last_ms
 };
 
 // The verdict on one value of a value rule.
@@ -202,6 +247,9 @@ struct Evaluation {
   double observed = 0;        // the value (rate_of_change: the change)
   std::int64_t since_ms = 0;  // when the condition began (sustained: the streak's start)
   std::string finding;        // screening: the findings and their evidence ("" otherwise)
+  // drinking_water: the item's 表2 limit; radiation_dose: the investigation level (nGy/h);
+  // absent when the rule's own limit applies.
+  std::optional<double> limit;
 };
 
 // Evaluates one value against a value rule (threshold, sustained, rate_of_change; aqi_level,
@@ -261,5 +309,18 @@ PermitReading permit_reading(const PermitTerms& permit, const OutletSample& samp
 std::optional<std::string> flag_cover_finding(const storage::Value& v, const PermitTerms& permit,
                                               const PermitReading& reading,
                                               std::int64_t open_permit_alarm_id);
+
+// A site's dose-rate baseline (radiation_dose rules), from the registry.
+struct RadiationBaseline {
+  double mean_ngy_h = 0;
+  double sd_ngy_h = 0;
+  std::optional<double> background_upper_ngy_h;
+};
+
+// radiation_dose: judges one value against the site's baseline (standards::radiation::
+// assess_dose_rate with k = rule.limit) and advances `state` as threshold does. The finding names
+// the tier (abnormal, investigate, emergency) and the investigation level.
+Evaluation evaluate_dose_rate(const Rule& rule, const storage::Value& v, SeriesState& state,
+                              const RadiationBaseline& baseline);
 
 }  // namespace ecomon::alarm

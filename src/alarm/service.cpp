@@ -217,7 +217,7 @@ Alarm read_alarm(const Query& q) {
 constexpr const char* kRuleColumns =
     "SELECT id, name, kind, site, device, factor, field, data_kind, op, limit_value, count, "
     "interval_s, tolerance, severity, hold_off_s, renotify_s, recipients, enabled, created_ms, "
-    "created_by, updated_ms FROM alarm_rules ";
+    "created_by, updated_ms, source FROM alarm_rules ";
 
 Rule read_rule(const Query& q) {
   Rule r;
@@ -242,6 +242,7 @@ Rule read_rule(const Query& q) {
   r.created_ms = q.integer(18);
   r.created_by = q.text(19);
   r.updated_ms = q.integer(20);
+  r.source = q.text(21);
   return r;
 }
 
@@ -320,9 +321,22 @@ class AlarmService::Impl {
     db_ = std::move(*db);
     const std::string schema(kSchema);
     if (!exec(db_.get(), schema.c_str())) return core::fail(db_error(db_.get(), path + ": schema"));
+    // Added after the first release: where a rule comes from (api | config).
+    if (!has_column("alarm_rules", "source") &&
+        !exec(db_.get(), "ALTER TABLE alarm_rules ADD COLUMN source TEXT NOT NULL DEFAULT 'api'")) {
+      return core::fail(db_error(db_.get(), path + ": schema (alarm_rules.source)"));
+    }
     started_ms_ = clock_.now_ms();
     std::lock_guard lock(mu_);
     return load();
+  }
+
+  bool has_column(const char* table, std::string_view column) {
+    Query q(stmt(std::string("SELECT name FROM pragma_table_info('") + table + "')"));
+    while (q.step() == SQLITE_ROW) {
+      if (q.text(0) == column) return true;
+    }
+    return false;
   }
 
   // Rules, open episodes, the cursor and the delivered count from the database. Caller holds mu_.
@@ -408,7 +422,14 @@ class AlarmService::Impl {
         }
         continue;
       }
-      if (r.kind == RuleKind::kWaterClass) {
+      if (r.kind == RuleKind::kDrinkingWater) {
+        for (const auto& [code, item] : standards::water::kHj212SupplementaryItems) {
+          if (!r.factor.empty() && r.factor != code) continue;
+          index_[index_key(r.site, code, r.data_kind, r.field)].push_back(id);
+        }
+        continue;
+      }
+      if (is_water_class(r.kind)) {
         for (const auto& [code, item] : standards::water::kHj212WaterItems) {
           for (const auto kind : {storage::DataKind::kHour, storage::DataKind::kDay}) {
             index_[index_key(r.site, code, kind, "Avg")].push_back(id);
@@ -812,6 +833,15 @@ class AlarmService::Impl {
 
   std::string describe(const Rule& rule, double x) {
     char buf[160];
+    if (rule.kind == RuleKind::kWaterDeteriorating) {
+      std::snprintf(buf, sizeof buf,
+                    "water class %g (%s) worse by at least %g than the previous sample's", x,
+                    std::string(standards::water::class_name(
+                                    static_cast<standards::water::Class>(static_cast<int>(x))))
+                        .c_str(),
+                    rule.limit);
+      return buf;
+    }
     if (is_derived(rule.kind)) {
       std::snprintf(buf, sizeof buf, "%s %s %g (value %g)",
                     rule.kind == RuleKind::kAqiLevel ? "AQI" : "water class",
@@ -824,13 +854,19 @@ class AlarmService::Impl {
   }
 
   // `cover`: a screening rule's flag_cover finding for a flagged value; `note`: the opening
-  // event's note when the caller knows better than describe() (permit, emission_total).
+  // event's note when the caller knows better than describe() (permit, emission_total);
+  // `baseline`: radiation_dose rules only (the site's, from the registry).
   core::Result<void> on_value(const Rule& rule, const storage::Value& v, std::int64_t now,
-                              const std::string* cover = nullptr, const std::string& note = {}) {
-    const std::string subject = "site:" + v.site;
+                              const std::string* cover = nullptr, const std::string& note = {},
+                              const RadiationBaseline* baseline = nullptr) {
+    // drinking_water: each 表2 item of the site is its own episode.
+    const std::string subject = rule.kind == RuleKind::kDrinkingWater
+                                    ? "site:" + v.site + "/" + v.factor
+                                    : "site:" + v.site;
     const std::string key = rule_key(rule.id, subject);
     SeriesState& st = series_[key];
-    const Evaluation ev = evaluate(rule, v, st, now, cover);
+    const Evaluation ev = baseline ? evaluate_dose_rate(rule, v, st, *baseline)
+                                   : evaluate(rule, v, st, now, cover);
     if (ev.verdict == Verdict::kIgnored) return {};
     const bool retro = ev.late || (v.quality & storage::kQualityResend);
     auto it = episodes_.find(key);
@@ -879,6 +915,8 @@ class AlarmService::Impl {
     Alarm a = new_alarm(rule, subject, now);
     a.site = v.site;
     a.mn = v.mn;
+    if (a.factor.empty() && !is_derived(rule.kind)) a.factor = v.factor;
+    if (ev.limit) a.limit = *ev.limit;
     a.opened_ms = ev.since_ms;
     a.value = ev.observed;
     a.max_value = ev.observed;
@@ -886,10 +924,15 @@ class AlarmService::Impl {
     a.last_ms = v.measured_ms;
     a.retroactive = retro;
     a.latency_ms = std::max<std::int64_t>(0, now - v.received_ms);
-    auto e = insert_episode(
-        key, std::move(a),
-        !ev.finding.empty() ? ev.finding : (!note.empty() ? note : describe(rule, ev.observed)),
-        now);
+    std::string opening = !ev.finding.empty() ? ev.finding : note;
+    if (opening.empty() && rule.kind == RuleKind::kDrinkingWater) {
+      const auto* item = standards::water::supplementary_by_hj212(v.factor);
+      opening = v.factor + " " + (item ? std::string(item->name_zh) : std::string()) + " " +
+                shortest(ev.observed) + " mg/L > " + shortest(ev.limit.value_or(0)) + " mg/L (" +
+                (item ? std::string(item->clause) : std::string()) + ")";
+    }
+    if (opening.empty()) opening = describe(rule, ev.observed);
+    auto e = insert_episode(key, std::move(a), opening, now);
     if (!e) return core::fail(e.error());
     if (ev.late && st.seen) {
       // Newer values of this subject were judged good already: the episode ended at the newest.
@@ -929,6 +972,19 @@ class AlarmService::Impl {
           if (auto r = on_value(rule, v, now, &*cover); !r) return r;
           continue;
         }
+        if (rule.kind == RuleKind::kDrinkingWater && rule.site.empty() && sites_fn_) {
+          const auto facts = sites_fn_(v.site, v.measured_ms);
+          if (facts && facts->kind != "drinking_water_source") continue;
+        }
+        if (rule.kind == RuleKind::kRadiationDose) {
+          // Judged only against a registered baseline.
+          const auto facts = sites_fn_ ? sites_fn_(v.site, v.measured_ms) : std::nullopt;
+          if (!facts || !facts->radiation_mean_ngy_h || !facts->radiation_sd_ngy_h) continue;
+          const RadiationBaseline b{*facts->radiation_mean_ngy_h, *facts->radiation_sd_ngy_h,
+                                    facts->radiation_background_upper_ngy_h};
+          if (auto r = on_value(rule, v, now, nullptr, {}, &b); !r) return r;
+          continue;
+        }
         if (is_touched_kind(rule.kind)) {
           Touched& t = touched_[TouchKey{id, v.site, v.measured_ms, v.kind}];
           t.mn = v.mn;
@@ -965,6 +1021,8 @@ class AlarmService::Impl {
       }
       if (found) out.push_back(*found);
     }
+    // Review actions: an invalidated mean is left out, a corrected one counts with its value.
+    if (review_fn_ && !out.empty()) review_fn_(out);
     return out;
   }
 
@@ -1047,7 +1105,7 @@ class AlarmService::Impl {
             facts->kind != "drinking_water_source") {
           continue;
         }
-        if (rule.limit == 0) {
+        if (rule.kind == RuleKind::kWaterClass && rule.limit == 0) {
           if (!facts || !facts->water_class) continue;  // no designated class: not judged
           rule.limit = *facts->water_class;
         }
@@ -1342,7 +1400,8 @@ class AlarmService::Impl {
       }
       headers.emplace_back("X-Ecomon-Delivery", std::to_string(row.id));
       auto r = poster ? poster(row.url, row.body, headers)
-                      : post_json(row.url, row.body, headers, options_.http_timeout_ms);
+                      : post_json(row.url, row.body, headers, options_.http_timeout_ms,
+                                  WebhookTls{options_.webhook_ca_file});
       Outcome o{row.id, false, std::nullopt, "", row.attempts + 1};
       if (r) {
         o.status = *r;
@@ -1518,6 +1577,7 @@ class AlarmService::Impl {
   SiteLookup sites_fn_;
   PermitLookup permits_fn_;            // permit, emission_total, flag_cover
   std::uint64_t permit_unjudged_ = 0;  // permit values not judged (no O2, O2 ≥ 20.9 %, …)
+  ReviewApplier review_fn_;
   std::uint64_t cursor_ = 0;
   bool outbox_added_ = false;
   std::function<std::vector<DeviceSeen>()> devices_fn_;
@@ -1567,6 +1627,11 @@ void AlarmService::set_permits(PermitLookup permits) {
   impl_->permits_fn_ = std::move(permits);
 }
 
+void AlarmService::set_review(ReviewApplier review) {
+  std::lock_guard lock(impl_->mu_);
+  impl_->review_fn_ = std::move(review);
+}
+
 void AlarmService::start() { impl_->start(); }
 void AlarmService::stop() { impl_->stop(); }
 void AlarmService::notify() { impl_->notify(); }
@@ -1589,13 +1654,15 @@ core::Result<Rule> AlarmService::create_rule(Rule rule, const std::string& actor
   Query q(I.stmt(
       "INSERT INTO alarm_rules(name, kind, site, device, factor, field, data_kind, op, "
       "limit_value, count, interval_s, tolerance, severity, hold_off_s, renotify_s, recipients, "
-      "enabled, created_ms, created_by, updated_ms) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)"));
+      "enabled, created_ms, created_by, updated_ms, source) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)"));
   q.bind(rule.name).bind(kind_name(rule.kind)).bind(rule.site).bind(rule.device).bind(rule.factor);
   q.bind(rule.field).bind(storage::kind_name(rule.data_kind)).bind(op_name(rule.op));
   q.bind(rule.limit).bind(rule.count).bind(rule.interval_s).bind(rule.tolerance);
   q.bind(severity_name(rule.severity)).bind(rule.hold_off_s).bind(rule.renotify_s);
   q.bind(join_lines(rule.recipients)).bind(now).bind(actor).bind(now);
+  if (rule.source != "config") rule.source = "api";
+  q.bind(rule.source);
   if (q.step() != SQLITE_DONE) return core::fail(db_error(I.db_.get(), "rule"));
   rule.id = sqlite3_last_insert_rowid(I.db_.get());
   I.all_rules_[rule.id] = rule;
@@ -1647,6 +1714,118 @@ core::Result<Rule> AlarmService::disable_rule(std::int64_t id, const std::string
   I.rebuild_index();
   I.wake_notifier();
   return it->second;
+}
+
+core::Result<std::vector<AlarmService::ConfigChange>> AlarmService::sync_config_rules(
+    std::vector<Rule> rules, const std::string& actor) {
+  std::set<std::string> names;
+  for (auto& r : rules) {
+    if (auto problem = normalise_rule(r)) {
+      return core::fail(core::Error{"bad_rule", r.name + ": " + *problem});
+    }
+    if (!names.insert(r.name).second) {
+      return core::fail(core::Error{"bad_rule", "two rules named '" + r.name + "'"});
+    }
+  }
+  auto& I = *impl_;
+  std::lock_guard engine(I.engine_mu_);
+  std::lock_guard lock(I.mu_);
+  std::map<std::string, std::int64_t> existing;  // config rules by name
+  for (const auto& [id, r] : I.all_rules_) {
+    if (r.source == "config") existing[r.name] = id;
+  }
+  const std::int64_t now = I.clock_.now_ms();
+  std::vector<ConfigChange> changes;
+  std::vector<std::int64_t> changed_ids;  // updated or disabled: their episodes end
+  if (auto r = I.begin(); !r) return core::fail(r.error());
+  auto fail = [&](const core::Error& e) -> core::Result<std::vector<ConfigChange>> {
+    I.rollback();
+    (void)I.load();
+    return core::fail(e);
+  };
+  auto write_fields = [&](Query& q, const Rule& rule) {
+    q.bind(rule.name).bind(kind_name(rule.kind)).bind(rule.site).bind(rule.device);
+    q.bind(rule.factor).bind(rule.field).bind(storage::kind_name(rule.data_kind));
+    q.bind(op_name(rule.op)).bind(rule.limit).bind(rule.count).bind(rule.interval_s);
+    q.bind(rule.tolerance).bind(severity_name(rule.severity)).bind(rule.hold_off_s);
+    q.bind(rule.renotify_s).bind(join_lines(rule.recipients));
+  };
+  for (auto& rule : rules) {
+    rule.source = "config";
+    rule.enabled = true;
+    rule.updated_ms = now;
+    const auto found = existing.find(rule.name);
+    if (found == existing.end()) {
+      rule.created_ms = now;
+      rule.created_by = actor;
+      Query q(
+          I.stmt("INSERT INTO alarm_rules(name, kind, site, device, factor, field, data_kind, op, "
+                 "limit_value, count, interval_s, tolerance, severity, hold_off_s, renotify_s, "
+                 "recipients, enabled, created_ms, created_by, updated_ms, source) "
+                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,'config')"));
+      write_fields(q, rule);
+      q.bind(now).bind(actor).bind(now);
+      if (q.step() != SQLITE_DONE) return fail(db_error(I.db_.get(), "config rule"));
+      rule.id = sqlite3_last_insert_rowid(I.db_.get());
+      changes.push_back(ConfigChange{"created", rule});
+      continue;
+    }
+    const Rule& old = I.all_rules_.at(found->second);
+    existing.erase(found);
+    if (same_definition(old, rule) && old.enabled) {
+      changes.push_back(ConfigChange{"unchanged", old});
+      continue;
+    }
+    rule.id = old.id;
+    rule.created_ms = old.created_ms;
+    rule.created_by = old.created_by;
+    Query q(
+        I.stmt("UPDATE alarm_rules SET name=?, kind=?, site=?, device=?, factor=?, field=?, "
+               "data_kind=?, op=?, limit_value=?, count=?, interval_s=?, tolerance=?, "
+               "severity=?, hold_off_s=?, renotify_s=?, recipients=?, enabled=1, updated_ms=? "
+               "WHERE id=?"));
+    write_fields(q, rule);
+    q.bind(now).bind(rule.id);
+    if (q.step() != SQLITE_DONE) return fail(db_error(I.db_.get(), "config rule"));
+    changed_ids.push_back(rule.id);
+    changes.push_back(ConfigChange{"updated", rule});
+  }
+  for (const auto& [name, id] : existing) {
+    Rule gone = I.all_rules_.at(id);
+    if (!gone.enabled) continue;
+    Query q(I.stmt("UPDATE alarm_rules SET enabled=0, updated_ms=? WHERE id=?"));
+    q.bind(now).bind(id);
+    if (q.step() != SQLITE_DONE) return fail(db_error(I.db_.get(), "config rule"));
+    gone.enabled = false;
+    gone.updated_ms = now;
+    changed_ids.push_back(id);
+    changes.push_back(ConfigChange{"disabled", gone});
+  }
+  for (const std::int64_t id : changed_ids) {
+    std::vector<std::string> keys;
+    for (const auto& [key, e] : I.episodes_) {
+      if (e.alarm.rule_id == id) keys.push_back(key);
+    }
+    for (const auto& key : keys) {
+      if (auto r = I.clear_episode(key, now, "rule changed in the config file", now); !r) {
+        return fail(r.error());
+      }
+    }
+  }
+  if (auto r = I.commit(); !r) {
+    (void)I.load();
+    return core::fail(r.error());
+  }
+  for (const auto& c : changes) I.all_rules_[c.rule.id] = c.rule;
+  // A changed rule's evaluation state (streaks, previous values) belongs to the old condition.
+  for (const std::int64_t id : changed_ids) {
+    const std::string prefix = std::to_string(id) + '\n';
+    std::erase_if(I.series_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+    std::erase_if(I.cleared_, [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+  }
+  I.rebuild_index();
+  I.wake_notifier();
+  return changes;
 }
 
 core::Result<std::vector<Alarm>> AlarmService::alarms(const AlarmQuery& query) {

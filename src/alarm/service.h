@@ -172,6 +172,11 @@ struct SiteFacts {
   std::string kind;                // registry site kind: ambient_air, surface_water, ...
   std::string waterbody;           // river, lake, reservoir ("" = river)
   std::optional<int> water_class;  // designated class at the time asked: 1..6 (I..V, 劣V)
+  // radiation_dose rules: the site's dose-rate baseline at the time asked (registry settings
+  // radiation_mean_ngy_h, radiation_sd_ngy_h, radiation_background_upper_ngy_h).
+  std::optional<double> radiation_mean_ngy_h = {};
+  std::optional<double> radiation_sd_ngy_h = {};
+  std::optional<double> radiation_background_upper_ngy_h = {};
 };
 using SiteLookup =
     std::function<std::optional<SiteFacts>(const std::string& site, std::int64_t measured_ms)>;
@@ -180,6 +185,12 @@ using SiteLookup =
 // tests from a table). nullopt: no permit (the site is no outlet, or the factor is not permitted).
 using PermitLookup = std::function<std::optional<PermitTerms>(
     const std::string& site, const std::string& factor, std::int64_t measured_ms)>;
+
+// Data review (数据审核) for the stored means derived rules read: given a site's items of one
+// measured time, removes the invalidated ones and replaces the numbers of corrected ones (the app
+// wires it to derive::ReviewService; `alarm` may not include `derive`). Called on the engine
+// thread with the engine's lock held: it must not call back into this service.
+using ReviewApplier = std::function<void(std::vector<storage::Value>& values)>;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 // Delivers one notification: the HTTP status, or an error (unreachable, ...).
@@ -194,6 +205,8 @@ struct AlarmOptions {
   std::int64_t backoff_first_ms = 1000;
   std::int64_t backoff_max_ms = 5 * 60 * 1000;
   std::int64_t http_timeout_ms = 5000;
+  // https:// recipients: a PEM file of CAs trusted besides the system's (webhook.h WebhookTls).
+  std::string webhook_ca_file;
 };
 
 struct AlarmCounters {
@@ -241,6 +254,9 @@ class AlarmService {
   // Where permit and emission_total rules and screening's flag_cover learn an outlet's permit
   // (unset: no site has one). Same calling rules as set_sites.
   void set_permits(PermitLookup permits);
+  // Review actions applied to the items of aqi_level, water_class and water_deteriorating rules
+  // (unset: the stored values as they are).
+  void set_review(ReviewApplier review);
 
   // Starts the engine thread and the notifier thread; stop() ends both (idempotent).
   void start();
@@ -261,6 +277,21 @@ class AlarmService {
   core::Result<Rule> create_rule(Rule rule, const std::string& actor);
   core::Result<std::vector<Rule>> rules();
   core::Result<Rule> disable_rule(std::int64_t id, const std::string& actor);
+
+  // Rules from the config file ([[rules]] of `ecomon serve --config`), idempotent by name among
+  // the rules whose source is "config": a new name is created (source config), a changed one
+  // updated in place (same id; its open episodes are cleared with the note "rule changed" and its
+  // evaluation state forgotten, as the old condition no longer applies), a disabled one enabled
+  // again, an unchanged one left alone; config rules whose name is no longer in the file are
+  // disabled. The rules must have passed normalise_rule (bad_rule otherwise, nothing changed) and
+  // have distinct names (bad_rule). One transaction. Returns what was done, in file order, then
+  // the disabled ones.
+  struct ConfigChange {
+    std::string action;  // created, updated, unchanged, disabled
+    Rule rule;           // as stored now
+  };
+  core::Result<std::vector<ConfigChange>> sync_config_rules(std::vector<Rule> rules,
+                                                            const std::string& actor);
 
   core::Result<std::vector<Alarm>> alarms(const AlarmQuery& query);
   core::Result<std::optional<Alarm>> alarm(std::int64_t id);

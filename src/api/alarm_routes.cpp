@@ -7,6 +7,9 @@
 //   GET    /api/v1/alarms/{id}                the alarm and its events
 //   POST   /api/v1/alarms/{id}/ack|dispatch|handle|close   JSON {"note"}; dispatch also
 //                                             {"department","assignee","due"}
+//   POST   /api/v1/alarms/{id}/evidence?name= raw body, Content-Type → 201 the stored file's row
+//   GET    /api/v1/alarms/{id}/evidence       {"evidence":[…]}
+//   GET    /api/v1/alarms/{id}/evidence/{eid} the file (Content-Disposition: attachment)
 //   GET    /api/v1/tasks?department=          dispatched and handled alarms (enforcement tasks)
 //   GET    /api/v1/events?after=              Server-sent events (text/event-stream): one event
 //                                             per alarm change ("id: <alarm_events id>",
@@ -19,11 +22,14 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
+#include "alarm/evidence.h"
 #include "alarm/service.h"
 #include "api/http_api.h"
 #include "api/json_body.h"
 #include "api/routes_internal.h"
+#include "api/rule_json.h"
 #include "core/civil_time.h"
 
 namespace ecomon::api::detail {
@@ -144,7 +150,8 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
   if (!k) {
     return bad(
         "kind: threshold, sustained, rate_of_change, offline, factor_missing, aqi_level, "
-        "water_class or screening");
+        "water_class, screening, permit, emission_total, drinking_water, radiation_dose or "
+        "water_deteriorating");
   }
   r.kind = *k;
   const auto dk = storage::parse_kind(data_kind);
@@ -159,11 +166,14 @@ core::Result<alarm::Rule> rule_from_json(const json::object& o) {
   const bool clock_driven =
       r.kind == alarm::RuleKind::kOffline || r.kind == alarm::RuleKind::kFactorMissing;
   // water_class without a limit judges against the site's designated class (limit 0); permit
-  // and emission_total without one against the permit itself (limit 1).
-  const bool permit_kind =
-      r.kind == alarm::RuleKind::kPermit || r.kind == alarm::RuleKind::kEmissionTotal;
-  if (!clock_driven && r.kind != alarm::RuleKind::kWaterClass &&
-      r.kind != alarm::RuleKind::kScreening && !permit_kind && !has_limit) {
+  // and emission_total without one against the permit itself (limit 1); drinking_water uses the
+  // standard's limits, radiation_dose defaults k = 3, water_deteriorating 1 class.
+  const bool limit_optional =
+      r.kind == alarm::RuleKind::kWaterClass || r.kind == alarm::RuleKind::kScreening ||
+      r.kind == alarm::RuleKind::kPermit || r.kind == alarm::RuleKind::kEmissionTotal ||
+      r.kind == alarm::RuleKind::kDrinkingWater || r.kind == alarm::RuleKind::kRadiationDose ||
+      r.kind == alarm::RuleKind::kWaterDeteriorating;
+  if (!clock_driven && !limit_optional && !has_limit) {
     return bad("limit is required");
   }
   return r;
@@ -185,7 +195,13 @@ void write_rule(core::JsonWriter& w, const alarm::Rule& r) {
   } else if (r.kind == alarm::RuleKind::kWaterClass) {
     w.key("limit");
     r.limit > 0 ? w.value(r.limit) : w.null();  // null: the site's designated class
-  } else if (r.kind == alarm::RuleKind::kScreening) {
+  } else if (r.kind == alarm::RuleKind::kWaterDeteriorating) {
+    w.key("limit").value(r.limit);  // classes worse than the previous sample's
+  } else if (r.kind == alarm::RuleKind::kRadiationDose) {
+    w.key("factor").value(r.factor).key("field").value(r.field);
+    w.key("data_kind").value(storage::kind_name(r.data_kind));
+    w.key("limit").value(r.limit);  // k of mean + k·σ
+  } else if (r.kind == alarm::RuleKind::kScreening || r.kind == alarm::RuleKind::kDrinkingWater) {
     w.key("factor").value(r.factor).key("field").value(r.field);
     w.key("data_kind").value(storage::kind_name(r.data_kind));
   } else {
@@ -202,6 +218,7 @@ void write_rule(core::JsonWriter& w, const alarm::Rule& r) {
   w.end_array();
   w.key("enabled").value(r.enabled).key("created_at").value(iso(r.created_ms));
   w.key("created_by").value(r.created_by).key("updated_at").value(iso(r.updated_ms));
+  w.key("source").value(r.source);
   w.end_object();
 }
 
@@ -342,8 +359,21 @@ Response transition(const Ctx& c, const std::string& action) {
   alarm::Transition t;
   t.action = action;
   t.actor = c.who ? c.who->name : "unknown";
+  std::vector<std::int64_t> evidence_ids;
   for (const auto& kv : *body) {
     const std::string key(kv.key());
+    if (key == "evidence") {
+      // handle: the evidence files (ids of this alarm's uploads) the disposal refers to.
+      if (action != "handle") return error(400, "bad_request", "evidence belongs to handle");
+      if (!kv.value().is_array()) return error(400, "bad_request", "evidence: an array of ids");
+      for (const auto& e : kv.value().as_array()) {
+        if (!e.is_int64() || e.as_int64() <= 0) {
+          return error(400, "bad_request", "evidence: an array of ids");
+        }
+        evidence_ids.push_back(e.as_int64());
+      }
+      continue;
+    }
     if (key != "note" && key != "department" && key != "assignee" && key != "due") {
       return error(400, "bad_request", "unknown member '" + key + "'");
     }
@@ -351,11 +381,29 @@ Response transition(const Ctx& c, const std::string& action) {
       return error(400, "bad_request", key + " must be a string");
     }
   }
+  if (!evidence_ids.empty()) {
+    if (!c.s.evidence) return error(503, "unavailable", "evidence files are not configured");
+    auto files = c.s.evidence->list(a->id);
+    if (!files) return error(500, "internal", files.error().detail);
+    for (const std::int64_t id : evidence_ids) {
+      bool found = false;
+      for (const auto& f : *files) found = found || f.id == id;
+      if (!found) {
+        return error(400, "bad_request",
+                     "evidence " + std::to_string(id) + " is not a file of this alarm");
+      }
+    }
+  }
   auto member = [&](const char* key) {
     const auto* v = body->if_contains(key);
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
   };
   t.note = member("note");
+  if (!evidence_ids.empty()) {
+    std::string ids;
+    for (const std::int64_t id : evidence_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+    t.note += " [evidence " + ids + "]";
+  }
   if (action == "dispatch") {
     t.department = member("department");
     t.assignee = member("assignee");
@@ -549,9 +597,103 @@ Response events(const Ctx& c) {
   return r;
 }
 
+namespace {
+
+void write_evidence(core::JsonWriter& w, const alarm::Evidence& e) {
+  w.begin_object().key("id").value(e.id).key("alarm_id").value(e.alarm_id);
+  w.key("name").value(e.name).key("content_type").value(e.content_type);
+  w.key("size").value(e.size).key("sha256").value(e.sha256);
+  w.key("uploader").value(e.uploader).key("uploaded_at").value(iso(e.at_ms));
+  w.end_object();
+}
+
+Response evidence_error(const core::Error& e) {
+  if (e.reason == "too_large") return error(413, e.reason, e.detail);
+  if (e.reason == "bad_type" || e.reason == "type_mismatch") return error(415, e.reason, e.detail);
+  if (e.reason == "empty" || e.reason == "too_many") return error(400, e.reason, e.detail);
+  if (e.reason == "not_found") return error(404, e.reason, e.detail);
+  return error(500, "internal", e.detail);
+}
+
+// RFC 6266 / RFC 5987: an ASCII fallback and the UTF-8 name percent-encoded.
+std::string content_disposition(const std::string& name) {
+  std::string ascii, encoded;
+  static const char* kHex = "0123456789ABCDEF";
+  for (const char ch : name) {
+    const auto u = static_cast<unsigned char>(ch);
+    ascii += (u >= 0x20 && u < 0x7F && ch != '"' && ch != '\\' && ch != '%') ? ch : '_';
+    const bool plain = (u >= '0' && u <= '9') || (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') ||
+                       std::strchr("!#$&+-.^_`|~", ch) != nullptr;
+    if (plain && u != 0) {
+      encoded += ch;
+    } else {
+      encoded += '%';
+      encoded += kHex[u >> 4];
+      encoded += kHex[u & 0xF];
+    }
+  }
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+}  // namespace
+
+Response upload_evidence(const Ctx& c) {
+  if (!c.s.alarms || !c.s.evidence) return unavailable();
+  auto a = visible_alarm(c);
+  if (!a) return a.error();
+  std::string name;
+  if (auto it = c.t.query.find("name"); it != c.t.query.end()) name = it->second;
+  auto stored = c.s.evidence->add(a->id, c.who ? c.who->name : "unknown", name, c.req.content_type,
+                                  c.req.body);
+  if (!stored) return evidence_error(stored.error());
+  core::JsonWriter w;
+  write_evidence(w, *stored);
+  std::string out = w.take();
+  audit(c, "alarm.evidence", std::to_string(a->id), out);
+  return json_ok(201, std::move(out));
+}
+
+Response list_evidence(const Ctx& c) {
+  if (!c.s.alarms || !c.s.evidence) return unavailable();
+  auto a = visible_alarm(c);
+  if (!a) return a.error();
+  auto files = c.s.evidence->list(a->id);
+  if (!files) return evidence_error(files.error());
+  core::JsonWriter w;
+  w.begin_object().key("evidence").begin_array();
+  for (const auto& e : *files) write_evidence(w, e);
+  w.end_array().end_object();
+  return json_ok(200, w.take());
+}
+
+Response download_evidence(const Ctx& c) {
+  if (!c.s.alarms || !c.s.evidence) return unavailable();
+  auto a = visible_alarm(c);
+  if (!a) return a.error();
+  auto id = parse_id(c.params.at(1));
+  if (!id) return error(400, "bad_request", id.error().detail);
+  auto file = c.s.evidence->read(a->id, *id);
+  if (!file) return evidence_error(file.error());
+  Response r{200, file->first.content_type, std::move(file->second), {}};
+  r.headers.emplace_back("Content-Disposition", content_disposition(file->first.name));
+  // Never rendered as a page of this origin, whatever a browser guesses.
+  r.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
+  return r;
+}
+
 Response alarm_ack(const Ctx& c) { return transition(c, "ack"); }
 Response alarm_dispatch(const Ctx& c) { return transition(c, "dispatch"); }
 Response alarm_handle(const Ctx& c) { return transition(c, "handle"); }
 Response alarm_close(const Ctx& c) { return transition(c, "close"); }
 
 }  // namespace ecomon::api::detail
+
+namespace ecomon::api {
+
+core::Result<alarm::Rule> rule_from_json_text(const std::string& text) {
+  auto body = detail::parse_json_object(text, false);
+  if (!body) return core::fail(body.error());
+  return detail::rule_from_json(*body);
+}
+
+}  // namespace ecomon::api

@@ -48,6 +48,8 @@ class io_context;
 namespace ecomon::alarm {
 class AlarmService;
 class IncidentService;
+struct Incident;
+class EvidenceService;
 }  // namespace ecomon::alarm
 namespace ecomon::derive {
 class BackfillService;
@@ -97,6 +99,8 @@ struct ApiSources {
   alarm::AlarmService* alarms = nullptr;
   // Emergency monitoring incidents (incident_routes.cpp); without it those routes answer 503.
   alarm::IncidentService* incidents = nullptr;
+  // Evidence files of alarms (alarm/evidence.h); without it those routes answer 503.
+  alarm::EvidenceService* evidence = nullptr;
   // Data review actions (review_routes.cpp); without it the review routes answer 503 and series
   // and AQI show the raw values.
   derive::ReviewService* reviews = nullptr;
@@ -122,6 +126,13 @@ struct HttpOptions {
   std::int64_t request_timeout_ms = 30000;
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 64 * 1024;
+  // The body limit of evidence uploads (POST /api/v1/alarms/{id}/evidence) from a request that
+  // carries a credential (Authorization or Cookie); every other request keeps max_body_bytes.
+  // Slightly above EvidenceOptions::max_bytes so the service, not the parser, names the limit.
+  std::size_t max_upload_bytes = 10 * 1024 * 1024 + 1;
+  // Upload bodies read at once (each is held in memory); one more is answered 503 busy with
+  // Retry-After.
+  std::size_t max_concurrent_uploads = 4;
   // PEM files; both empty = plain HTTP, both set = HTTPS only (listen() loads and checks them).
   std::string tls_cert_file;  // the server's certificate, then any intermediates
   std::string tls_key_file;   // its private key (unencrypted)
@@ -144,6 +155,7 @@ struct Request {
   std::string client;           // the peer's IP address
   std::string last_event_id;    // the Last-Event-ID header (an event stream's resumption point)
   std::string accept_encoding;  // the Accept-Encoding header (the web pages' gzip copies)
+  std::string content_type;     // the Content-Type header (evidence uploads)
   bool tls = false;
 };
 

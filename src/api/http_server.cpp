@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -180,6 +181,7 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   HttpOptions options_;
   std::unique_ptr<ssl::context> tls_;  // set by listen() when HTTPS is configured
   std::size_t open_ = 0;
+  std::size_t uploads_reading_ = 0;  // evidence bodies being read (the loop thread only)
   std::atomic<std::uint64_t> served_{0};
   std::atomic<std::uint64_t> tls_handshake_failures_{0};
   std::int64_t last_failure_log_ms_ = 0;  // the loop thread only
@@ -243,15 +245,69 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void read() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->options_.max_header_bytes));
-    parser_->body_limit(server_->options_.max_body_bytes);
+    // Beast checks a Content-Length against the body limit while it reads the header, so the
+    // header is read under the larger limit and the limit is lowered once the route is known.
+    parser_->body_limit(
+        std::max(server_->options_.max_body_bytes, server_->options_.max_upload_bytes));
     lowest().expires_after(std::chrono::milliseconds(server_->options_.request_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    // The header first: an evidence upload from a request with a credential may carry a larger
+    // body (HttpOptions::max_upload_bytes); everything else keeps max_body_bytes.
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) {
+            self->on_read(ec);
+            return;
+          }
+          const bool upload = self->is_upload(self->parser_->get());
+          if (upload &&
+              self->server_->uploads_reading_ >= self->server_->options_.max_concurrent_uploads) {
+            // Each large body is held in memory: a bounded number at once.
+            self->busy_ = true;
+            self->on_read(http::error::body_limit);
+            return;
+          }
+          if (upload) {
+            ++self->server_->uploads_reading_;
+            self->upload_slot_ = true;
+          } else {
+            const std::size_t limit = self->server_->options_.max_body_bytes;
+            const auto length = self->parser_->content_length();
+            if (length && *length > limit) {
+              self->on_read(http::error::body_limit);
+              return;
+            }
+            self->parser_->body_limit(limit);
+          }
+          http::async_read(self->stream_, self->buffer_, *self->parser_,
+                           [self](beast::error_code ec2, std::size_t) { self->on_read(ec2); });
+        });
+  }
+
+  // POST /api/v1/alarms/{id}/evidence[?…] with an Authorization or Cookie header.
+  template <class Header>
+  static bool is_upload(const Header& req) {
+    if (req.method() != http::verb::post) return false;
+    if (req[http::field::authorization].empty() && req[http::field::cookie].empty()) return false;
+    std::string_view target(req.target().data(), req.target().size());
+    target = target.substr(0, target.find('?'));
+    constexpr std::string_view kPrefix = "/api/v1/alarms/";
+    constexpr std::string_view kSuffix = "/evidence";
+    if (target.size() <= kPrefix.size() + kSuffix.size() ||
+        target.substr(0, kPrefix.size()) != kPrefix ||
+        target.substr(target.size() - kSuffix.size()) != kSuffix) {
+      return false;
+    }
+    const std::string_view id =
+        target.substr(kPrefix.size(), target.size() - kPrefix.size() - kSuffix.size());
+    return id.size() <= 18 && id.find_first_not_of("0123456789") == std::string_view::npos;
   }
 
   void on_read(beast::error_code ec) {
+    if (upload_slot_) {
+      --server_->uploads_reading_;
+      upload_slot_ = false;
+    }
     // Only a request the parser refused gets an answer; a closed, reset or timed-out connection
     // (or a TLS one cut without close_notify) is just closed.
     const bool parse_error =
@@ -265,6 +321,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       // Oversized or malformed requests get an answer with a reason, then the connection closes.
       const bool too_large = ec == http::error::header_limit || ec == http::error::body_limit;
       Response r;
+      if (busy_) {
+        r.status = 503;
+        r.headers.emplace_back("Retry-After", "5");
+        r.body = "{\"error\":{\"code\":\"busy\",\"message\":\"too many uploads at once; retry\"}}";
+        send(r, false, http::verb::get);
+        return;
+      }
       r.status = too_large ? 413 : 400;
       r.body = std::string("{\"error\":{\"code\":\"") + (too_large ? "too_large" : "bad_request") +
                "\",\"message\":\"" + (too_large ? "request too large" : "malformed request") +
@@ -283,6 +346,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.host = std::string(req[http::field::host]);
     request.last_event_id = std::string(req["Last-Event-ID"]);
     request.accept_encoding = std::string(req[http::field::accept_encoding]);
+    request.content_type = std::string(req[http::field::content_type]);
     request.client = peer();
     request.tls = kTls;
     // Store reads and registry saves run on the API's worker threads, never on the event loop the
@@ -470,6 +534,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  bool upload_slot_ = false;  // this request holds one of max_concurrent_uploads
+  bool busy_ = false;         // an upload refused for want of a slot (answered 503)
   // Event stream state (start_stream); the loop thread only, but producer_ runs on the pool.
   std::uint64_t stream_id_ = 0;
   StreamProducer producer_;

@@ -12,6 +12,7 @@
 //                                                its sites raised while it was open
 //   POST /api/v1/incidents/{id}/actions          JSON {"text"}: an action in the timeline
 //   POST /api/v1/incidents/{id}/close            JSON {"note"}
+//   GET  /api/v1/incidents/{id}/report[?format=json]  the incident report (incident_report.cpp)
 //
 // Scopes: a restricted caller sees (and may open) an incident only when every affected site is
 // inside its scopes. Creation, actions and closing are written to the audit trail.
@@ -272,6 +273,13 @@ Response incident(const Ctx& c) {
   auto i = visible_incident(c);
   if (!i) return i.error();
   return show(c, *i, 200);
+}
+
+Response incident_report(const Ctx& c) {
+  if (!c.s.incidents) return unavailable();
+  auto i = visible_incident(c);
+  if (!i) return i.error();
+  return incident_report(c, *i);
 }
 
 Response incident_action(const Ctx& c) {

@@ -116,6 +116,10 @@ Response alarm_ack(const Ctx& c);
 Response alarm_dispatch(const Ctx& c);
 Response alarm_handle(const Ctx& c);
 Response alarm_close(const Ctx& c);
+// Evidence files of an alarm (alarm_routes.cpp, alarm/evidence.h).
+Response upload_evidence(const Ctx& c);
+Response list_evidence(const Ctx& c);
+Response download_evidence(const Ctx& c);
 Response tasks(const Ctx& c);
 // Server-sent events of alarm changes (a streaming Response).
 Response events(const Ctx& c);
@@ -124,6 +128,9 @@ Response incidents(const Ctx& c);
 Response create_incident(const Ctx& c);
 Response incident(const Ctx& c);
 Response incident_action(const Ctx& c);
+Response incident_report(const Ctx& c);
+// The report of an incident the caller may see (incident_report.cpp).
+Response incident_report(const Ctx& c, const alarm::Incident& incident);
 Response close_incident(const Ctx& c);
 // Data review (review_routes.cpp).
 Response post_review_action(const Ctx& c);

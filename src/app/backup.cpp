@@ -21,10 +21,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A data directory as run_serve() uses it: the store file, and the registry edits saved through
-// the API (which win over the shipped registry).
+// A data directory as run_serve() uses it: the store file, the registry edits saved through the
+// API (which win over the shipped registry), and the alarms' evidence files (alarm/evidence.h),
+// whose rows are in the store.
 storage::BackupLayout layout_of(const std::string& data_dir) {
-  return storage::BackupLayout{data_dir + "/ecomon.db", data_dir, {"registry"}};
+  return storage::BackupLayout{data_dir + "/ecomon.db", data_dir, {"registry", "evidence"}};
 }
 
 int exit_status(const core::Error& e) {
@@ -74,7 +75,8 @@ int run_backup(const BackupOptions& o) {
     return exit_status(info.error());
   }
   std::printf(
-      "ecomon backup: %s -> %s: %llu value versions, %llu frames, %llu registry files, %.1f MB "
+      "ecomon backup: %s -> %s: %llu value versions, %llu frames, %llu files (registry, evidence), "
+      "%.1f MB "
       "in %.2f s (snapshot of %s)\n",
       info->source.c_str(), o.to.c_str(), static_cast<unsigned long long>(info->value_count),
       static_cast<unsigned long long>(info->frame_count),
@@ -141,7 +143,8 @@ int run_restore(const RestoreOptions& o) {
     }
   }
   std::printf(
-      "ecomon restore: %s -> %s: %llu value versions, %llu frames, %llu registry files in %.2f s "
+      "ecomon restore: %s -> %s: %llu value versions, %llu frames, %llu files (registry, evidence) "
+      "in %.2f s "
       "(backup of %s taken %s by ecomon %s)\n",
       o.from.c_str(), o.data_dir.c_str(), static_cast<unsigned long long>(info->value_count),
       static_cast<unsigned long long>(info->frame_count),

@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
   serve->add_option("--config", serve_config, "TOML config file (options given here win)");
   serve->add_option("--webhook-secret", serve_options.webhook_secret,
                     "HMAC-SHA256 key signing alarm webhooks (X-Ecomon-Signature)");
+  serve->add_option("--webhook-ca-file", serve_options.webhook_ca_file,
+                    "PEM file of CAs trusted for https:// webhooks besides the system's");
   serve->add_option("--idle-timeout", serve_options.idle_timeout_s, "device idle timeout (s)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400 * 7}));
   serve->add_option("--max-connections", serve_options.max_connections, "device connections")
@@ -202,6 +204,7 @@ int main(int argc, char** argv) {
     if (given("--max-connections")) o.max_connections = serve_options.max_connections;
     if (given("--max-buffered-bytes")) o.max_buffered_bytes = serve_options.max_buffered_bytes;
     if (given("--webhook-secret")) o.webhook_secret = serve_options.webhook_secret;
+    if (given("--webhook-ca-file")) o.webhook_ca_file = serve_options.webhook_ca_file;
     return ecomon::app::run_serve(o);
   }
   if (assess->parsed()) {

@@ -3,6 +3,8 @@
 #include <toml++/toml.h>
 
 #include <boost/asio.hpp>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -10,9 +12,11 @@
 #include <mutex>
 #include <sstream>
 
+#include "alarm/evidence.h"
 #include "alarm/incident.h"
 #include "alarm/service.h"
 #include "api/http_api.h"
+#include "api/rule_json.h"
 #include "app/config_sections.h"
 #include "app/data_lock.h"
 #include "app/device_commands.h"
@@ -79,6 +83,7 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
     if (auto v = t["allow_plain_http"].value<bool>()) o.allow_plain_http = *v;
     str("unknown_devices", o.unknown_devices);
     str("webhook_secret", o.webhook_secret);
+    str("webhook_ca_file", o.webhook_ca_file);
     str("web_root", o.web_root);
     auto real = [&](const char* key, double& target) {
       if (auto v = t[key].value<double>()) target = *v;
@@ -91,6 +96,23 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
     num("max_connections", o.max_connections);
     num("max_buffered_bytes", o.max_buffered_bytes);
     num("future_tolerance_s", o.future_tolerance_s);
+    o.config_path = path;
+    o.config_rules_given = true;
+    o.config_rules.clear();
+    if (const toml::node* rules = t.get("rules")) {
+      const toml::array* list = rules->as_array();
+      if (!list || !list->is_array_of_tables()) {
+        std::fprintf(stderr, "ecomon serve: %s line %u: rules must be [[rules]] tables\n",
+                     path.c_str(), static_cast<unsigned>(rules->source().begin.line));
+        return false;
+      }
+      for (const toml::node& n : *list) {
+        std::ostringstream json;
+        json << toml::json_formatter{*n.as_table()};
+        o.config_rules.push_back(
+            ServeOptions::ConfigRule{json.str(), static_cast<unsigned>(n.source().begin.line)});
+      }
+    }
     auto section = [&](const char* name, auto apply) {
       const toml::node* node = t.get(name);
       if (!node) return true;
@@ -120,6 +142,55 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
 }
 
 namespace {
+
+// The config file's [[rules]] → the stored config rules (alarm/service.h sync_config_rules). Every
+// entry is checked first (the API's parser and checks, and that its site and device exist); a bad
+// one stops the start with the file, the line and the reason. Each change is audited as an API
+// change is, with the actor "config".
+bool sync_config_rules(const ServeOptions& o, alarm::AlarmService& alarms, auth::AuthService& auth,
+                       const registry::RegistryHolder& registry) {
+  std::vector<alarm::Rule> rules;
+  const auto reg = registry.get();
+  for (const auto& entry : o.config_rules) {
+    auto refuse = [&](const std::string& why) {
+      std::fprintf(stderr, "ecomon serve: %s line %u: rule refused: %s\n", o.config_path.c_str(),
+                   entry.line, why.c_str());
+      return false;
+    };
+    auto rule = api::rule_from_json_text(entry.json);
+    if (!rule) return refuse(rule.error().detail);
+    if (auto problem = alarm::normalise_rule(*rule)) return refuse(*problem);
+    if (!rule->site.empty() && !reg->find_site(rule->site)) {
+      return refuse("no site '" + rule->site + "' in the registry");
+    }
+    if (!rule->device.empty() && !reg->find_device(rule->device)) {
+      return refuse("no device '" + rule->device + "' in the registry");
+    }
+    for (const auto& earlier : rules) {
+      if (earlier.name == rule->name) return refuse("a second rule named '" + rule->name + "'");
+    }
+    rules.push_back(std::move(*rule));
+  }
+  auto changes = alarms.sync_config_rules(std::move(rules), "config");
+  if (!changes) {
+    std::fprintf(stderr, "ecomon serve: %s: rules: %s\n", o.config_path.c_str(),
+                 changes.error().detail.c_str());
+    return false;
+  }
+  std::size_t changed = 0;
+  for (const auto& c : *changes) {
+    if (c.action == "unchanged") continue;
+    ++changed;
+    const std::string action = c.action == "created"   ? "rule.create"
+                               : c.action == "updated" ? "rule.update"
+                                                       : "rule.disable";
+    (void)auth.audit("config", action, std::to_string(c.rule.id),
+                     "from " + o.config_path + ": " + c.rule.name, "config");
+  }
+  std::fprintf(stderr, "ecomon serve: %zu rule(s) from %s, %zu changed\n", o.config_rules.size(),
+               o.config_path.c_str(), changed);
+  return true;
+}
 
 std::string metrics_text(const gateway::GatewayCounters& g, const ingest::Ingestor::Counters& i,
                          std::uint64_t values, std::uint64_t frames, std::uint64_t http_requests,
@@ -250,6 +321,18 @@ std::string backfill_metrics(const derive::BackfillCounters& b) {
 }
 
 // GET /api/v1/events: the streams open and those refused at the limit (HttpOptions).
+std::string evidence_metrics(const std::map<std::string, std::uint64_t>& refused) {
+  std::ostringstream m;
+  m << "# HELP ecomon_evidence_refused_total Evidence uploads refused, by reason.\n"
+       "# TYPE ecomon_evidence_refused_total counter\n";
+  for (const char* reason : {"too_large", "empty", "bad_type", "type_mismatch", "too_many"}) {
+    const auto it = refused.find(reason);
+    m << "ecomon_evidence_refused_total{reason=\"" << reason << "\"} "
+      << (it == refused.end() ? 0 : it->second) << '\n';
+  }
+  return m.str();
+}
+
 std::string stream_metrics(std::size_t open, std::uint64_t refused) {
   std::ostringstream m;
   m << "# HELP ecomon_event_streams_open Server-sent event streams open.\n"
@@ -376,17 +459,36 @@ int run_serve(ServeOptions o) {
   // Alarms tail the change feed; each ingest commit wakes them (alarm/service.h).
   alarm::AlarmOptions alarm_options;
   alarm_options.webhook_secret = o.webhook_secret;
+  if (!o.webhook_ca_file.empty()) {
+    std::FILE* ca = std::fopen(o.webhook_ca_file.c_str(), "rb");
+    if (!ca) {
+      std::fprintf(stderr, "ecomon serve: webhook CA file %s cannot be read\n",
+                   o.webhook_ca_file.c_str());
+      return 2;
+    }
+    std::fclose(ca);
+    alarm_options.webhook_ca_file = o.webhook_ca_file;
+  }
   auto alarms = alarm::AlarmService::open(db, **store, clock, alarm_options);
   if (!alarms) {
     std::fprintf(stderr, "ecomon serve: alarms %s: %s\n", db.c_str(),
                  alarms.error().detail.c_str());
     return 2;
   }
+  if (o.config_rules_given && !sync_config_rules(o, **alarms, **auth_service, registry)) return 2;
   // Emergency monitoring incidents (alarm/incident.h), in the same file.
   auto incidents = alarm::IncidentService::open(db, clock);
   if (!incidents) {
     std::fprintf(stderr, "ecomon serve: incidents %s: %s\n", db.c_str(),
                  incidents.error().detail.c_str());
+    return 2;
+  }
+  // Evidence files of alarm handling (alarm/evidence.h): rows in the same file, bytes under
+  // DIR/evidence by SHA-256.
+  auto evidence = alarm::EvidenceService::open(db, o.data_dir + "/evidence", clock);
+  if (!evidence) {
+    std::fprintf(stderr, "ecomon serve: evidence %s: %s\n", o.data_dir.c_str(),
+                 evidence.error().detail.c_str());
     return 2;
   }
   // Data review actions (derive/review.h), in the same file.
@@ -446,6 +548,7 @@ int run_serve(ServeOptions o) {
   sources.login_limiter = &login_limiter;
   sources.alarms = alarms->get();
   sources.incidents = incidents->get();
+  sources.evidence = evidence->get();
   sources.reviews = reviews->get();
   sources.derived = derived->get();
   sources.screening = &o.screening;
@@ -481,6 +584,19 @@ int run_serve(ServeOptions o) {
         }
       }
     }
+    // radiation_dose rules: the site's dose-rate baseline (nGy/h), when registered.
+    auto number = [&](const char* key) -> std::optional<double> {
+      const auto text = current->setting(code, key, measured_ms);
+      if (!text) return std::nullopt;
+      double x = 0;
+      const char* end = text->data() + text->size();
+      const auto [p, ec] = std::from_chars(text->data(), end, x);
+      if (ec != std::errc() || p != end || !std::isfinite(x) || x < 0) return std::nullopt;
+      return x;
+    };
+    f.radiation_mean_ngy_h = number("radiation_mean_ngy_h");
+    f.radiation_sd_ngy_h = number("radiation_sd_ngy_h");
+    f.radiation_background_upper_ngy_h = number("radiation_background_upper_ngy_h");
     return f;
   });
   // permit and emission_total rules, screening's flag_cover: the outlet's permit of a factor in
@@ -494,6 +610,40 @@ int run_serve(ServeOptions o) {
         return alarm::PermitTerms{
             p->limit, p->unit, p->standard, p->converted, p->reference_o2_pct, p->annual_total_t};
       });
+  // The hourly AQI and the section classes the alarm engine computes apply data review actions:
+  // an invalidated mean is left out, a corrected one counts with its corrected value.
+  (*alarms)->set_review([r = reviews->get()](std::vector<storage::Value>& values) {
+    if (values.empty()) return;
+    derive::ReviewQuery q;
+    q.site = values.front().site;
+    q.from_ms = INT64_MAX;
+    q.to_ms = INT64_MIN;
+    for (const auto& v : values) {
+      q.from_ms = std::min(q.from_ms, v.measured_ms);
+      q.to_ms = std::max(q.to_ms, v.measured_ms + 1);
+    }
+    auto actions = r->covering(q);
+    if (!actions) {
+      // Judging the stored values is better than judging nothing; the failure is visible.
+      std::fprintf(stderr, "ecomon serve: review actions for alarms: %s\n",
+                   actions.error().detail.c_str());
+      return;
+    }
+    if (actions->empty()) return;
+    std::vector<storage::Value> kept;
+    for (auto& v : values) {
+      std::vector<derive::ReviewAction> mine;
+      for (const auto& a : *actions) {
+        if (a.factor == v.factor && a.site == v.site) mine.push_back(a);
+      }
+      const auto st =
+          derive::review_state(mine, storage::kind_name(v.kind), v.field, v.measured_ms);
+      if (st.invalid) continue;
+      if (st.corrected) v.number = st.corrected;
+      kept.push_back(std::move(v));
+    }
+    values = std::move(kept);
+  });
   sources.devices = [&gw] {
     std::vector<api::DeviceInfo> out;
     for (const auto& d : gw.devices()) {
@@ -554,7 +704,7 @@ int run_serve(ServeOptions o) {
                         frames ? *frames : 0, http_ptr ? http_ptr->requests_served() : 0,
                         http_ptr ? http_ptr->tls_handshake_failures() : 0) +
            alarm_metrics((*alarms)->counters()) + derived_metrics((*derived)->counters()) +
-           backfill_metrics((*backfill)->counters()) +
+           evidence_metrics((*evidence)->refused()) + backfill_metrics((*backfill)->counters()) +
            stream_metrics(http_ptr ? http_ptr->open_streams() : 0,
                           http_ptr ? http_ptr->streams_refused() : 0);
   };

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "analytics/screening.h"
 #include "derive/backfill.h"
@@ -27,6 +28,9 @@ struct ServeOptions {
   std::int64_t future_tolerance_s = 600;
   // HMAC-SHA256 key of the alarm webhooks' X-Ecomon-Signature header; empty: unsigned.
   std::string webhook_secret;
+  // https:// webhooks: a PEM file of CAs trusted besides the system's (config key
+  // webhook_ca_file); checked readable at start.
+  std::string webhook_ca_file;
   // The built web front-end (web/dist). Empty: the first of `<binary>/../share/ecomon/web` and
   // the source tree's web/dist that holds an index.html (default_web_root()).
   std::string web_root;
@@ -42,6 +46,17 @@ struct ServeOptions {
   analytics::screening::ScreeningConfig screening;
   // Automatic backfill requests: the `[backfill]` section (off unless enabled = true).
   derive::BackfillOptions backfill;
+  // Alarm rules of the config file's [[rules]] tables, each as JSON (the members of
+  // POST /api/v1/rules) with the line its table begins on; synchronised with the stored config
+  // rules at start (alarm::AlarmService::sync_config_rules) when config_rules_given — i.e. a
+  // config file was read, even one without [[rules]] (its config rules are then disabled).
+  struct ConfigRule {
+    std::string json;
+    unsigned line = 0;
+  };
+  std::vector<ConfigRule> config_rules;
+  bool config_rules_given = false;
+  std::string config_path;
 };
 
 // Where `serve` looks for the web front-end when --web-root is not given ("" if nowhere).
@@ -53,6 +68,11 @@ std::string default_web_root();
 // future_tolerance_s; the [screening] and [backfill] sections, app/config_sections.h). False (with
 // a message on stderr naming the line and the reason) if the file cannot be read or parsed, or a
 // [screening] value is refused.
+// allow_plain_http, unknown_devices, webhook_secret, webhook_ca_file, web_root, public_rate_per_s,
+// public_burst, login_rate_per_s, login_burst, idle_timeout_s, max_connections, max_buffered_bytes,
+// future_tolerance_s, and [[rules]] tables: alarm rules with the members of POST /api/v1/rules).
+// False (with a message on stderr naming the line) if the file cannot be read or parsed, or
+// `rules` is not an array of tables.
 bool apply_serve_config(ServeOptions& options, const std::string& path);
 
 // Runs until SIGTERM/SIGINT; returns the exit status.

@@ -135,6 +135,13 @@ const SupplementaryLimit* table2_item(std::string_view code) {
   return nullptr;
 }
 
+const SupplementaryLimit* supplementary_by_hj212(std::string_view code) {
+  for (const auto& [hj212, item] : kHj212SupplementaryItems) {
+    if (hj212 == code) return table2_item(item);
+  }
+  return nullptr;
+}
+
 std::string_view class_name(Class c) {
   switch (c) {
     case Class::kI:

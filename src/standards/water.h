@@ -169,6 +169,20 @@ const LimitTable& table1();                      // GB 3838-2002 表1
 const LimitTable* table1_for(const Date& date);  // nullptr when no edition covers `date`
 std::span<const SupplementaryLimit> table2();    // GB 3838-2002 表2
 const SupplementaryLimit* table2_item(std::string_view code);
+// The 表2 item an HJ 212-2017 water factor code (table B.1, all in mg/L) carries: w21038 sulfate,
+// w21022 chloride, w21007 nitrate, w20125 total iron, w20124 total manganese. nullptr for any other
+// code. Assumed, not stated by either standard: HJ 212's w21007 nitrate is reported as N (the way
+// GB 3838 表2 states it) and the total (not dissolved) iron and manganese are what 表2 limits.
+// 表3 (specific items) is not tabled: the reference sheet marks its values as unconfirmed.
+inline constexpr std::array<std::pair<std::string_view, std::string_view>, 5>
+    kHj212SupplementaryItems{{
+        {"w21038", "so4"},
+        {"w21022", "cl"},
+        {"w21007", "no3n"},
+        {"w20125", "fe"},
+        {"w20124", "mn"},
+    }};
+const SupplementaryLimit* supplementary_by_hj212(std::string_view code);
 const MethodEdition& evaluation_method_2011();
 const MethodEdition& cwqi_rules_2017();
 
