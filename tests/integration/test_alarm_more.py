@@ -591,8 +591,8 @@ class SourceAndRadiationRulesTest(unittest.TestCase):
 
         append("sites.csv", "RAD001,测试辐射站,radiation,city,,,,四川省,510000,广元市,510800,,,,,"
                             "广元市生态环境局,test,test station")
-        append("devices.csv", "GYRAD00000000001,22,123456,2017,hj212,3600,test radiation logger")
-        append("devices.csv", "GYDW010000000001,21,123456,2017,hj212,3600,test source logger")
+        append("devices.csv", "GYRAD00000000001,22,123456,2017,hj212,3600,,,test radiation logger")
+        append("devices.csv", "GYDW010000000001,21,123456,2017,hj212,3600,,,test source logger")
         append("assignments.csv", "GYRAD00000000001,RAD001,2020-01-01,,test")
         append("assignments.csv", "GYDW010000000001,510800DW01,2020-01-01,,test")
         append("settings.csv", "RAD001,radiation_mean_ngy_h,100,,,test,baseline of the test station")
