@@ -865,8 +865,8 @@ class AlarmService::Impl {
                                     : "site:" + v.site;
     const std::string key = rule_key(rule.id, subject);
     SeriesState& st = series_[key];
-    const Evaluation ev = baseline ? evaluate_dose_rate(rule, v, st, *baseline)
-                                   : evaluate(rule, v, st, now, cover);
+    const Evaluation ev =
+        baseline ? evaluate_dose_rate(rule, v, st, *baseline) : evaluate(rule, v, st, now, cover);
     if (ev.verdict == Verdict::kIgnored) return {};
     const bool retro = ev.late || (v.quality & storage::kQualityResend);
     auto it = episodes_.find(key);
