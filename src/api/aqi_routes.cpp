@@ -113,7 +113,6 @@ Hours mean_hours(const std::vector<Hours>& stations) {
   return out;
 }
 
-// One entry per period of [first, end): the AQI of `inputs(start)` labelled as the mode says.
 // Day starts marked as dust-storm days (沙尘, review verbs dust_storm / dust_storm_clear).
 using DustDays = std::set<std::int64_t>;
 
@@ -123,28 +122,14 @@ using DustDays = std::set<std::int64_t>;
 core::Result<DustDays> dust_days(const ApiSources& s, const std::vector<std::string>& subjects,
                                  std::int64_t first, std::int64_t end,
                                  std::optional<std::int64_t> as_of = std::nullopt) {
+  auto days = dust_storm_days_of(s, subjects, first, end, as_of);
+  if (!days) return core::fail(days.error());
   DustDays out;
-  if (!s.reviews) return out;
-  std::vector<derive::ReviewAction> actions;
-  for (const auto& subject : subjects) {
-    derive::ReviewQuery q;
-    q.site = subject;
-    q.factor = "";
-    q.from_ms = first;
-    q.to_ms = end;
-    q.limit = 100000;
-    auto found = s.reviews->covering(q);
-    if (!found) return core::fail(found.error());
-    actions.insert(actions.end(), found->begin(), found->end());
-  }
-  std::sort(actions.begin(), actions.end(),
-            [](const auto& a, const auto& b) { return a.id < b.id; });
-  for (const auto& d : derive::dust_storm_days(actions, subjects, first, end, as_of)) {
-    out.insert(d.day_start_ms);
-  }
+  for (const auto& d : *days) out.insert(d.day_start_ms);
   return out;
 }
 
+// One entry per period of [first, end): the AQI of `inputs(start)` labelled as the mode says.
 template <class Inputs>
 void write_entries(core::JsonWriter& w, bool daily, std::int64_t first, std::int64_t end,
                    const Inputs& inputs, const DustDays& dust = {}) {

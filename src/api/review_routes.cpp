@@ -274,6 +274,27 @@ core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
 // Days not listed are not marked. HJ 663 allows excluding dust-affected days where the MEE rules
 // say so (derive/review.h cites the reference sheet); consumers use this list to mark or leave
 // out those days. Default range: the last 31 days; at most 10 years.
+core::Result<std::vector<derive::DustStormDay>> dust_storm_days_of(
+    const ApiSources& s, const std::vector<std::string>& subjects, std::int64_t from_ms,
+    std::int64_t to_ms, std::optional<std::int64_t> as_of_ms) {
+  if (!s.reviews) return std::vector<derive::DustStormDay>{};
+  std::vector<derive::ReviewAction> actions;
+  for (const auto& subject : subjects) {
+    derive::ReviewQuery q;
+    q.site = subject;
+    q.factor = "";
+    q.from_ms = from_ms;
+    q.to_ms = to_ms;
+    q.limit = 100000;
+    auto found = s.reviews->covering(q);
+    if (!found) return core::fail(found.error());
+    actions.insert(actions.end(), found->begin(), found->end());
+  }
+  std::sort(actions.begin(), actions.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  return derive::dust_storm_days(actions, subjects, from_ms, to_ms, as_of_ms);
+}
+
 Response dust_storm_days(const Ctx& c) {
   if (!c.s.reviews) return unavailable();
   const Target& t = c.t;
@@ -307,26 +328,13 @@ Response dust_storm_days(const Ctx& c) {
   }
   auto range = range_params(t, c.s.clock->now_ms(), 31LL * 86'400'000);
   if (!range) return from_error(range.error());
-  std::vector<derive::ReviewAction> actions;
-  for (const auto& subject : subjects) {
-    derive::ReviewQuery q;
-    q.site = subject;
-    q.factor = "";
-    q.from_ms = range->from_ms;
-    q.to_ms = range->to_ms;
-    q.limit = 100000;
-    auto found = c.s.reviews->covering(q);
-    if (!found) return review_error(found.error());
-    actions.insert(actions.end(), found->begin(), found->end());
-  }
-  std::sort(actions.begin(), actions.end(),
-            [](const auto& a, const auto& b) { return a.id < b.id; });
-  const auto days = derive::dust_storm_days(actions, subjects, range->from_ms, range->to_ms);
+  auto days = dust_storm_days_of(c.s, subjects, range->from_ms, range->to_ms);
+  if (!days) return review_error(days.error());
   core::JsonWriter w;
   w.begin_object().key(by_site ? "site" : "city").value(subjects.front());
   w.key("from").value(iso(range->from_ms)).key("to").value(iso(range->to_ms));
   w.key("days").begin_array();
-  for (const auto& d : days) {
+  for (const auto& d : *days) {
     w.begin_object();
     w.key("date").value(iso(d.day_start_ms).substr(0, 10));
     w.key("from").value(iso(d.day_start_ms)).key("to").value(iso(d.day_start_ms + 86'400'000));

@@ -152,6 +152,12 @@ struct ReviewedValue {
 core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
                                                          const storage::SeriesQuery& q,
                                                          std::optional<std::int64_t> as_of_ms);
+// The dust-storm days (沙尘, review verbs dust_storm / dust_storm_clear) of [from_ms, to_ms) for
+// `subjects` (a site's code and its city code, or a city code), as known at `as_of_ms`; empty
+// when there is no review service. One reader for /api/v1/dust-storm-days and the daily AQI.
+core::Result<std::vector<derive::DustStormDay>> dust_storm_days_of(
+    const ApiSources& s, const std::vector<std::string>& subjects, std::int64_t from_ms,
+    std::int64_t to_ms, std::optional<std::int64_t> as_of_ms = std::nullopt);
 // The session token or API key a request carries (router.cpp), if any.
 std::optional<std::string> credential_token(const Request& r);
 // What the public may see: a registered, non-provisional site; a value neither quarantined,
