@@ -370,9 +370,8 @@ class DerivedService::Impl {
     std::lock_guard lock(mu_);
     std::vector<ReviewAction> out;
     if (!review_table_exists()) return out;
-    Stmt s(db_.get(),
-           "SELECT id, site, factor, kind, field, from_ms, to_ms, action, value FROM "
-           "review_actions WHERE id > ? ORDER BY id LIMIT ?");
+    Stmt s(db_.get(), std::string("SELECT ") + kReviewActionColumns +
+                          " FROM review_actions WHERE id > ? ORDER BY id LIMIT ?");
     s.bind(static_cast<std::int64_t>(review_cursor_));
     s.bind(static_cast<std::int64_t>(options_.batch_limit));
     return read_actions(s);
@@ -387,25 +386,8 @@ class DerivedService::Impl {
   }
 
   core::Result<std::vector<ReviewAction>> read_actions(Stmt& s) {
-    std::vector<ReviewAction> out;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      ReviewAction a;
-      a.id = s.integer(0);
-      a.site = s.text(1);
-      a.factor = s.text(2);
-      a.kind = s.text(3);
-      a.field = s.text(4);
-      a.from_ms = s.integer(5);
-      a.to_ms = s.integer(6);
-      const auto verb = parse_verb(s.text(7));
-      if (!verb) continue;  // a verb this build does not know changes no value it can compute
-      a.verb = *verb;
-      a.value = s.opt_real(8);
-      out.push_back(std::move(a));
-    }
-    if (rc != SQLITE_DONE) return core::fail(err("review actions"));
-    return out;
+    // A verb this build does not know changes no value it can compute.
+    return read_review_actions(db_.get(), s, /*skip_unknown_verbs=*/true);
   }
 
   // The review actions of a series covering any part of [from_ms, to_ms), with id ≤ upto, in id
@@ -417,9 +399,9 @@ class DerivedService::Impl {
     std::lock_guard lock(mu_);
     if (upto == 0 || !review_table_exists()) return std::vector<ReviewAction>();
     Stmt s(db_.get(),
-           "SELECT id, site, factor, kind, field, from_ms, to_ms, action, value FROM "
-           "review_actions WHERE site=? AND factor=? AND from_ms<? AND to_ms>? AND id<=? ORDER "
-           "BY id");
+           std::string("SELECT ") + kReviewActionColumns +
+               " FROM review_actions WHERE site=? AND factor=? AND from_ms<? AND to_ms>? AND "
+               "id<=? ORDER BY id");
     s.bind(site).bind(factor).bind(to_ms).bind(from_ms).bind(static_cast<std::int64_t>(upto));
     return read_actions(s);
   }

@@ -167,6 +167,32 @@ std::vector<DustStormDay> dust_storm_days(std::span<const ReviewAction> actions,
   return out;
 }
 
+core::Result<std::vector<ReviewAction>> read_review_actions(sqlite3* db, Stmt& s,
+                                                            bool skip_unknown_verbs) {
+  std::vector<ReviewAction> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    ReviewAction a;
+    a.id = s.integer(0);
+    a.site = s.text(1);
+    a.factor = s.text(2);
+    a.kind = s.text(3);
+    a.field = s.text(4);
+    a.from_ms = s.integer(5);
+    a.to_ms = s.integer(6);
+    const auto verb = parse_verb(s.text(7));
+    if (!verb && skip_unknown_verbs) continue;
+    a.verb = verb.value_or(ReviewVerb::kRestore);
+    a.value = s.opt_real(8);
+    a.reason = s.text(9);
+    a.actor = s.text(10);
+    a.at_ms = s.integer(11);
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return core::fail(storage::sql::error(db, "review actions"));
+  return out;
+}
+
 core::Result<void> check_action(const ReviewAction& a) {
   auto bad = [](std::string why) { return core::fail(core::Error{"bad_request", std::move(why)}); };
   if (a.site.empty() || bad_text(a.site, kMaxCode)) return bad("site: 1 to 64 characters");
@@ -219,35 +245,16 @@ class ReviewService::Impl {
   core::Result<std::vector<ReviewAction>> query(const ReviewQuery& q, bool newest_first) {
     std::lock_guard lock(mu_);
     std::string sql =
-        "SELECT id, site, factor, kind, field, from_ms, to_ms, action, value, reason, actor, "
-        "at_ms FROM review_actions WHERE (?1 = '' OR site = ?1) AND (?2 = '' OR factor = ?2) "
+        std::string("SELECT ") + kReviewActionColumns +
+        " FROM review_actions WHERE (?1 = '' OR site = ?1) AND (?2 = '' OR factor = ?2) "
         "AND from_ms < ?4 AND to_ms > ?3 AND at_ms <= ?5 ORDER BY id ";
     sql += newest_first ? "DESC" : "ASC";
     sql += " LIMIT ?6";
     Stmt s(db_.get(), sql);
     s.bind(q.site).bind(q.factor).bind(q.from_ms).bind(q.to_ms);
     s.bind(q.as_of_ms.value_or(INT64_MAX)).bind(static_cast<std::int64_t>(q.limit));
-    std::vector<ReviewAction> out;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      ReviewAction a;
-      a.id = s.integer(0);
-      a.site = s.text(1);
-      a.factor = s.text(2);
-      a.kind = s.text(3);
-      a.field = s.text(4);
-      a.from_ms = s.integer(5);
-      a.to_ms = s.integer(6);
-      // Rows are written only through record(): an unknown verb would be a foreign writer's.
-      a.verb = parse_verb(s.text(7)).value_or(ReviewVerb::kRestore);
-      a.value = s.opt_real(8);
-      a.reason = s.text(9);
-      a.actor = s.text(10);
-      a.at_ms = s.integer(11);
-      out.push_back(std::move(a));
-    }
-    if (rc != SQLITE_DONE) return core::fail(storage::sql::error(db_.get(), "review actions"));
-    return out;
+    // Rows are written only through record(): an unknown verb would be a foreign writer's.
+    return read_review_actions(db_.get(), s, /*skip_unknown_verbs=*/false);
   }
 
   const core::Clock& clock_;

@@ -51,6 +51,11 @@
 #include "core/clock.h"
 #include "core/result.h"
 
+struct sqlite3;
+namespace ecomon::storage::sql {
+class Statement;
+}  // namespace ecomon::storage::sql
+
 namespace ecomon::derive {
 
 enum class ReviewVerb : std::uint8_t {
@@ -124,6 +129,14 @@ ReviewState review_state(std::span<const ReviewAction> actions, std::string_view
 // invalidate/correct/restore), value (finite, required for correct, refused otherwise), from < to,
 // kind empty or a storage kind name. Error reason bad_request with a message.
 core::Result<void> check_action(const ReviewAction& a);
+
+// Reading review_actions rows, shared by the review service and the derived service (which tails
+// the table by id): select kReviewActionColumns, then read_review_actions() maps every row. A
+// verb this build does not know is skipped when `skip_unknown_verbs`, else read as restore.
+inline constexpr const char* kReviewActionColumns =
+    "id, site, factor, kind, field, from_ms, to_ms, action, value, reason, actor, at_ms";
+core::Result<std::vector<ReviewAction>> read_review_actions(sqlite3* db, storage::sql::Statement& s,
+                                                            bool skip_unknown_verbs);
 
 struct ReviewQuery {
   std::string site;    // "" = every site
