@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "alarm/evidence.h"
@@ -63,11 +64,74 @@ bool is_loopback(const std::string& host) {
   return addr.is_loopback();
 }
 
+// The top-level keys of `serve --config` and the type each must have; anything else stops the
+// start with the line (a misspelt key silently ignored would leave a deployment on a default).
+std::optional<std::string> unknown_or_mistyped_key(const toml::table& t) {
+  enum class Kind { kString, kBool, kInteger, kNumber, kTable, kArray };
+  static const std::map<std::string_view, Kind> kKeys = {
+      {"data", Kind::kString},
+      {"registry", Kind::kString},
+      {"hj212_listen", Kind::kString},
+      {"http_listen", Kind::kString},
+      {"tls_cert", Kind::kString},
+      {"tls_key", Kind::kString},
+      {"allow_plain_http", Kind::kBool},
+      {"unknown_devices", Kind::kString},
+      {"webhook_secret", Kind::kString},
+      {"webhook_ca_file", Kind::kString},
+      {"web_root", Kind::kString},
+      {"public_rate_per_s", Kind::kNumber},
+      {"public_burst", Kind::kNumber},
+      {"login_rate_per_s", Kind::kNumber},
+      {"login_burst", Kind::kNumber},
+      {"idle_timeout_s", Kind::kInteger},
+      {"max_connections", Kind::kInteger},
+      {"max_buffered_bytes", Kind::kInteger},
+      {"future_tolerance_s", Kind::kInteger},
+      {"rules", Kind::kArray},
+      {"screening", Kind::kTable},
+      {"backfill", Kind::kTable},
+  };
+  for (const auto& [key, node] : t) {
+    const std::string line = "line " + std::to_string(node.source().begin.line) + ": ";
+    const auto it = kKeys.find(key.str());
+    if (it == kKeys.end()) return line + "unknown key " + std::string(key.str());
+    bool ok = false;
+    const char* want = "";
+    switch (it->second) {
+      case Kind::kString:
+        ok = node.is_string(), want = "a string";
+        break;
+      case Kind::kBool:
+        ok = node.is_boolean(), want = "true or false";
+        break;
+      case Kind::kInteger:
+        ok = node.is_integer(), want = "an integer";
+        break;
+      case Kind::kNumber:
+        ok = node.is_number(), want = "a number";
+        break;
+      case Kind::kTable:
+        ok = node.is_table(), want = "a table";
+        break;
+      case Kind::kArray:
+        ok = node.is_array(), want = "an array of tables";
+        break;
+    }
+    if (!ok) return line + std::string(key.str()) + " must be " + want;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool apply_serve_config(ServeOptions& o, const std::string& path) {
   try {
     const toml::table t = toml::parse_file(path);
+    if (auto problem = unknown_or_mistyped_key(t)) {
+      std::fprintf(stderr, "ecomon serve: %s %s\n", path.c_str(), problem->c_str());
+      return false;
+    }
     auto str = [&](const char* key, std::string& target) {
       if (auto v = t[key].value<std::string>()) target = *v;
     };

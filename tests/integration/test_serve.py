@@ -374,6 +374,31 @@ class LimitsTest(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0, args)
             self.assertTrue(r.stderr.strip(), args)  # says why
 
+    def test_a_misspelt_or_mistyped_config_key_stops_the_start_with_its_line(self):
+        # A key the server does not know would otherwise be ignored silently and leave the
+        # deployment on a default (here: the HTTP port it believes it set).
+        import tempfile
+        d = tempfile.mkdtemp(prefix="ecomon-it-cfg-")
+        try:
+            cases = (('http_listen = "127.0.0.1:0"\nhttp_listn = "0.0.0.0:80"\n',
+                      "line 2: unknown key http_listn"),
+                     ('max_connections = "10"\n', "line 1: max_connections must be an integer"),
+                     ('allow_plain_http = 1\n', "line 1: allow_plain_http must be true or false"),
+                     ('screening = 3\n', "line 1: screening must be a table"))
+            for text, says in cases:
+                path = os.path.join(d, "serve.toml")
+                with open(path, "w") as f:
+                    f.write(text)
+                r = subprocess.run([ECOMON, "serve", "--config", path, "--data", os.path.join(d, "data"),
+                                    "--hj212-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
+                                   capture_output=True, text=True, timeout=30)
+                self.assertEqual(r.returncode, 2, text)
+                self.assertIn(says, r.stderr, text)
+                self.assertFalse(os.path.exists(os.path.join(d, "data", "ecomon.db")), text)
+        finally:
+            import shutil
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_sigterm_stops_cleanly(self):
         srv = Server()
         self.assertEqual(srv.stop(), 0)
