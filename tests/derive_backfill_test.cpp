@@ -4,6 +4,8 @@
 // recording sender, no threads.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "derive/backfill.h"
 #include "storage/memory/memory_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -19,6 +21,7 @@ class FakeClock final : public core::Clock {
 };
 
 constexpr std::int64_t kHour = 3'600'000;
+constexpr std::int64_t kDay = 24 * kHour;
 
 struct Sent {
   std::string mn;
@@ -46,8 +49,10 @@ class BackfillTest : public ::testing::Test {
     service_->set_online_devices([this] { return online_; });
   }
 
-  // Hourly values of `mn` for the hours `ago` before now (minute values: `step` 60,000).
-  void hours(const std::string& mn, std::initializer_list<int> agos, std::int64_t step = kHour) {
+  // Hourly values of `mn` for the hours `ago` before `base` (default now; minute values: `step`
+  // 60,000; daily values: `step` kDay).
+  void hours(const std::string& mn, std::initializer_list<int> agos, std::int64_t step = kHour,
+             std::optional<std::int64_t> base = std::nullopt) {
     std::vector<storage::FrameWrite> batch(1);
     batch[0].frame.mn = mn;
     batch[0].frame.cn = "2061";
@@ -59,8 +64,10 @@ class BackfillTest : public ::testing::Test {
       v.mn = mn;
       v.factor = "a34004";
       v.field = "Avg";
-      v.kind = step == kHour ? storage::DataKind::kHour : storage::DataKind::kMinute;
-      v.measured_ms = clock_.now - ago * step;
+      v.kind = step == kHour  ? storage::DataKind::kHour
+               : step == kDay ? storage::DataKind::kDay
+                              : storage::DataKind::kMinute;
+      v.measured_ms = base.value_or(clock_.now) - ago * step;
       v.received_ms = clock_.now;
       v.number = 10;
       v.text = "10";
@@ -157,6 +164,41 @@ TEST_F(BackfillTest, MinuteHolesAskedWith2051AndLongHolesCutAtMaxRange) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].missing_before, 10);
   EXPECT_EQ(rows[0].kind, storage::DataKind::kMinute);
+}
+
+// Daily data (CN 2031) are stamped at Beijing midnight: a missing day is asked for from its
+// civil start, within day_lookback_ms (the hourly lookback of one day could never see a hole).
+TEST_F(BackfillTest, AMissingDayIsAskedWith2031FromBeijingMidnight) {
+  BackfillOptions o;
+  o.day_lookback_ms = 7 * kDay;
+  open(o);
+  const std::int64_t beijing = 8 * kHour;
+  const std::int64_t today = (clock_.now + beijing) / kDay * kDay - beijing;  // Beijing midnight
+  ASSERT_NE(today % kDay, 0);  // not a UTC midnight: the test would not tell the zones apart
+  hours("A", {5, 3, 2}, kDay, today);  // days 5, 3 and 2 ago present; day 4 ago missing
+  online_ = {"A"};
+  EXPECT_EQ(test::ok(service_->scan()), 1);
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].cn, 2031);
+  EXPECT_EQ(sent_[0].begin_ms, today - 4 * kDay);
+  EXPECT_EQ(sent_[0].end_ms, today - 4 * kDay);  // one day: BeginTime = EndTime = its start
+  const auto rows = test::ok(service_->requests("A", 10));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].kind, storage::DataKind::kDay);
+  EXPECT_EQ(rows[0].missing_before, 1);
+}
+
+// Outside day_lookback_ms a missing day is not asked for.
+TEST_F(BackfillTest, DaysOutsideTheDayLookbackAreLeftAlone) {
+  BackfillOptions o;
+  o.day_lookback_ms = 3 * kDay;
+  open(o);
+  const std::int64_t beijing = 8 * kHour;
+  const std::int64_t today = (clock_.now + beijing) / kDay * kDay - beijing;
+  hours("A", {9, 7, 1}, kDay, today);  // day 8 missing, but only days 2..0 are looked at
+  online_ = {"A"};
+  EXPECT_EQ(test::ok(service_->scan()), 0);
+  EXPECT_TRUE(sent_.empty());
 }
 
 TEST_F(BackfillTest, OfflineDevicesAndKindsNotSentAreLeftAlone) {

@@ -256,6 +256,8 @@ core::Result<void> apply_backfill_section(const toml::table& section, derive::Ba
       r = duration_ms(o.scan_interval_ms, 1);
     } else if (k == "lookback_s") {
       r = duration_ms(o.lookback_ms, 60);
+    } else if (k == "day_lookback_s") {
+      r = duration_ms(o.day_lookback_ms, 86400);
     } else if (k == "repeat_after_s") {
       r = duration_ms(o.repeat_after_ms, 0);
     } else if (k == "max_in_flight") {

@@ -54,13 +54,35 @@ BackfillRequest read_request(const Stmt& q) {
 }
 
 std::int64_t period_of(storage::DataKind k) {
-  return k == storage::DataKind::kMinute ? 60'000 : 3'600'000;
+  switch (k) {
+    case storage::DataKind::kMinute:
+      return 60'000;
+    case storage::DataKind::kDay:
+      return 86'400'000;
+    default:
+      return 3'600'000;
+  }
 }
 
-int cn_of(storage::DataKind k) { return k == storage::DataKind::kMinute ? 2051 : 2061; }
+int cn_of(storage::DataKind k) {
+  switch (k) {
+    case storage::DataKind::kMinute:
+      return 2051;
+    case storage::DataKind::kDay:
+      return 2031;
+    default:
+      return 2061;
+  }
+}
 
-std::int64_t floor_to(std::int64_t ms, std::int64_t step) {
-  return ms - ((ms % step) + step) % step;
+// The start of the period holding `ms`: minutes and hours as UTC instants (Beijing is a whole
+// number of hours east), days at Beijing midnight (HJ 212 stamps a day by its civil start).
+std::int64_t period_start(storage::DataKind k, std::int64_t ms) {
+  constexpr std::int64_t kBeijingMs = 8 * 3'600'000LL;
+  const std::int64_t step = period_of(k);
+  const std::int64_t shift = k == storage::DataKind::kDay ? kBeijingMs : 0;
+  const std::int64_t local = ms + shift;
+  return local - ((local % step) + step) % step - shift;
 }
 
 }  // namespace
@@ -105,8 +127,7 @@ class BackfillService::Impl {
     auto values = store_.records(q);
     if (!values) return core::fail(values.error());
     std::set<std::int64_t> out;
-    const std::int64_t step = period_of(kind);
-    for (const auto& v : *values) out.insert(floor_to(v.measured_ms, step));
+    for (const auto& v : *values) out.insert(period_start(kind, v.measured_ms));
     return out;
   }
 
@@ -194,9 +215,11 @@ class BackfillService::Impl {
       send = send_;
       for (const std::string& mn : online_()) {
         for (const storage::DataKind kind :
-             {storage::DataKind::kMinute, storage::DataKind::kHour}) {
+             {storage::DataKind::kMinute, storage::DataKind::kHour, storage::DataKind::kDay}) {
           const std::int64_t step = period_of(kind);
-          auto have = present(mn, kind, now - o_.lookback_ms, now);
+          const std::int64_t lookback =
+              kind == storage::DataKind::kDay ? o_.day_lookback_ms : o_.lookback_ms;
+          auto have = present(mn, kind, now - lookback, now);
           if (!have) return core::fail(have.error());
           if (have->empty()) continue;  // the device does not send this kind
           std::vector<std::pair<std::int64_t, std::int64_t>> runs;

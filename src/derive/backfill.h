@@ -1,9 +1,10 @@
 // Automatic backfill requests (自动补数, issue #5 §3): for a connected data logger with a gap in
-// its minute or hourly data, the platform asks the logger for the missing range (HJ 212 CN 2051 /
-// 2061 with BeginTime and EndTime) and records what it asked and what came back.
+// its minute, hourly or daily data, the platform asks the logger for the missing range (HJ 212
+// CN 2051 / 2061 / 2031 with BeginTime and EndTime) and records what it asked and what came back.
 //
 // A scan (every scan_interval_ms, on its own thread) looks at each device that is online now and,
-// for each of minute and hourly data the device sent within `lookback_ms`, lists the holes: the
+// for each of minute and hourly data the device sent within `lookback_ms` (daily data: within
+// `day_lookback_ms`; a day is a Beijing civil day, stamped by its start), lists the holes: the
 // periods between its first and its last period there with no value of any factor (a backfill
 // request asks for whole records, not factors). A tail (nothing since some time) is not a hole
 // yet: a device that is online either sends it now — a burst under way is not asked for again —
@@ -44,6 +45,7 @@ struct BackfillOptions {
   bool enabled = false;  // config [backfill] enabled; off: no scans, the table is still served
   std::int64_t scan_interval_ms = 60'000;
   std::int64_t lookback_ms = 24 * 3'600'000LL;
+  std::int64_t day_lookback_ms = 7 * 24 * 3'600'000LL;  // daily data (CN 2031)
   std::int64_t repeat_after_ms = 6 * 3'600'000LL;
   int max_in_flight = 4;
   int max_per_device_per_hour = 4;
