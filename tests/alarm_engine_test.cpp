@@ -509,6 +509,88 @@ TEST_F(AlarmEngineTest, CursorAndEpisodesSurviveAReopen) {
   EXPECT_EQ(a[0].count, 2);
 }
 
+// A review action that changes the data behind an alarm (issue #5 §2: consumers see the
+// revision) adds a data_revised event to that alarm — once, also across a reopen — and not to
+// alarms of other factors, other sites, or outside its range; approvals change no data.
+TEST_F(AlarmEngineTest, AReviewActionOnAnAlarmsDataIsOnItsTimelineOnce) {
+  std::vector<DataRevision> feed;
+  int calls = 0;
+  auto wire = [&] {
+    alarms_->set_revisions(
+        [&](std::int64_t after, std::size_t limit) -> core::Result<std::vector<DataRevision>> {
+          ++calls;
+          std::vector<DataRevision> out;
+          for (const auto& r : feed) {
+            if (r.id > after && out.size() < limit) out.push_back(r);
+          }
+          return out;
+        });
+  };
+  wire();
+  add(threshold());
+  write_one(t0_, 80);
+  write_one(t0_ + kMinute, 90);
+  write_one(t0_ + 2 * kMinute, 50);  // cleared at t0 + 2 min
+  process();
+  ASSERT_EQ(all().size(), 1u);
+  const std::int64_t id = all()[0].id;
+  auto revised = [&] {
+    auto events = alarms_->events(id);
+    EXPECT_TRUE(events.ok());
+    std::vector<AlarmEvent> out;
+    for (const auto& e : *events) {
+      if (e.action == "data_revised") out.push_back(e);
+    }
+    return out;
+  };
+
+  auto rev = [&](std::int64_t rid, std::string site, std::string factor, std::int64_t from,
+                 std::int64_t to, std::string action) {
+    DataRevision r;
+    r.id = rid;
+    r.site = std::move(site);
+    r.factor = std::move(factor);
+    r.from_ms = from;
+    r.to_ms = to;
+    r.action = std::move(action);
+    r.reason = "analyser drift";
+    r.actor = "analyst";
+    return r;
+  };
+  feed.push_back(rev(1, kSite, "a21026", t0_, t0_ + kMinute, "invalidate"));    // other factor
+  feed.push_back(rev(2, "2527A", "a34004", t0_, t0_ + kMinute, "invalidate"));  // other site
+  feed.push_back(rev(3, kSite, "a34004", t0_ + 2 * kMinute, t0_ + 3 * kMinute,
+                     "invalidate"));                                       // after the clearing
+  feed.push_back(rev(4, kSite, "a34004", t0_, t0_ + kMinute, "approve"));  // no data change
+  process();
+  EXPECT_TRUE(revised().empty());
+
+  DataRevision correct = rev(5, kSite, "a34004", t0_ + kMinute, t0_ + 2 * kMinute, "correct");
+  correct.value = 61.5;
+  feed.push_back(correct);
+  process();
+  auto events = revised();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].actor, "system");
+  EXPECT_EQ(events[0].from, "open");
+  EXPECT_EQ(events[0].to, "open");
+  EXPECT_NE(events[0].note.find("review action #5: correct a34004 → 61.5"), std::string::npos)
+      << events[0].note;
+  EXPECT_NE(events[0].note.find("analyser drift (analyst)"), std::string::npos);
+  EXPECT_EQ(alarms_->counters().revision_cursor, 5u);
+  EXPECT_EQ(alarms_->counters().revisions_noted, 1u);
+
+  // The cursor is durable: a reopen reads no action twice; a new one is noted.
+  reopen();
+  wire();
+  process();
+  EXPECT_EQ(revised().size(), 1u);
+  feed.push_back(rev(6, kSite, "", t0_ - kMinute, t0_ + kMinute, "invalidate"));  // every factor
+  process();
+  EXPECT_EQ(revised().size(), 2u);
+  EXPECT_GT(calls, 0);
+}
+
 TEST_F(AlarmEngineTest, TwoEnginesOnOneFileRaiseOneAlarm) {
   add(threshold());
   AlarmOptions o;

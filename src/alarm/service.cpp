@@ -117,6 +117,7 @@ CREATE TABLE IF NOT EXISTS alarm_cursor(
 
 constexpr std::string_view kStates[] = {"open", "acknowledged", "dispatched", "handled", "closed"};
 constexpr std::string_view kCursorName = "engine";
+constexpr std::string_view kReviewCursorName = "review";  // set_revisions(): review action ids
 constexpr std::string_view kOxygen = "a19001";  // O2 of flue gas, % (HJ 212-2017 table B.2)
 
 using Stmt = storage::sql::Prepared;
@@ -390,6 +391,11 @@ class AlarmService::Impl {
       } else {
         return core::fail(db_error(db_.get(), "cursor"));
       }
+    }
+    {
+      Query q(stmt("SELECT sequence FROM alarm_cursor WHERE name=?"));
+      q.bind(kReviewCursorName);
+      review_cursor_ = q.step() == SQLITE_ROW ? q.integer(0) : 0;
     }
     {
       Query q(stmt("SELECT count(*) FROM alarm_outbox WHERE delivered_ms IS NOT NULL"));
@@ -1165,7 +1171,75 @@ class AlarmService::Impl {
       total += changes->size();
       wake_notifier();
     }
+    if (auto r = process_revisions(); !r) return core::fail(r.error());
     return total;
+  }
+
+  // Review actions → `data_revised` events on the alarms whose data they changed
+  // (AlarmService::set_revisions). The caller holds engine_mu_ (not mu_).
+  core::Result<void> process_revisions() {
+    RevisionFeed feed;
+    {
+      std::lock_guard lock(mu_);
+      feed = revisions_fn_;
+    }
+    if (!feed) return {};
+    while (true) {
+      std::int64_t after = 0;
+      {
+        std::lock_guard lock(mu_);
+        after = review_cursor_;
+      }
+      auto revisions = feed(after, options_.batch_limit);
+      if (!revisions) return core::fail(revisions.error());
+      if (revisions->empty()) return {};
+      std::lock_guard lock(mu_);
+      const std::int64_t now = clock_.now_ms();
+      if (auto r = begin(); !r) return core::fail(r.error());
+      auto fail = [&](const core::Error& e) -> core::Result<void> {
+        rollback();
+        return core::fail(e);
+      };
+      std::uint64_t noted = 0;
+      for (const DataRevision& rev : *revisions) {
+        if (rev.action != "invalidate" && rev.action != "correct" && rev.action != "restore") {
+          continue;
+        }
+        std::vector<Alarm> concerned;
+        {
+          Query q(stmt(std::string(kAlarmColumns) +
+                       "WHERE a.site=? AND a.opened_ms < ? AND (a.cleared_ms IS NULL OR "
+                       "a.cleared_ms > ?) ORDER BY a.id"));
+          q.bind(rev.site).bind(rev.to_ms).bind(rev.from_ms);
+          int rc;
+          while ((rc = q.step()) == SQLITE_ROW) concerned.push_back(read_alarm(q));
+          if (rc != SQLITE_DONE) return fail(db_error(db_.get(), "alarms"));
+        }
+        for (const Alarm& a : concerned) {
+          if (a.kind == RuleKind::kOffline || a.kind == RuleKind::kFactorMissing) continue;
+          if (!is_derived(a.kind) && !rev.factor.empty() && a.factor != rev.factor) continue;
+          std::string note = "review action #" + std::to_string(rev.id) + ": " + rev.action;
+          if (!rev.factor.empty()) note += " " + rev.factor;
+          if (rev.value) note += " → " + shortest(*rev.value);
+          note += " [" + iso(rev.from_ms) + ", " + iso(rev.to_ms) + ")";
+          if (!rev.reason.empty()) note += " — " + rev.reason;
+          if (!rev.actor.empty()) note += " (" + rev.actor + ")";
+          const std::string state(state_name(a.state));
+          if (auto r = add_event(a.id, "system", "data_revised", state, state, note, now); !r) {
+            return fail(r.error());
+          }
+          ++noted;
+        }
+      }
+      Query q(
+          stmt("INSERT INTO alarm_cursor(name, sequence) VALUES(?,?) "
+               "ON CONFLICT(name) DO UPDATE SET sequence=excluded.sequence"));
+      q.bind(kReviewCursorName).bind(revisions->back().id);
+      if (q.step() != SQLITE_DONE) return fail(db_error(db_.get(), "review cursor"));
+      if (auto r = commit(); !r) return core::fail(r.error());
+      review_cursor_ = revisions->back().id;
+      revisions_noted_ += noted;
+    }
   }
 
   // --- tick: offline, escalation, re-notification ---
@@ -1578,6 +1652,9 @@ class AlarmService::Impl {
   PermitLookup permits_fn_;            // permit, emission_total, flag_cover
   std::uint64_t permit_unjudged_ = 0;  // permit values not judged (no O2, O2 ≥ 20.9 %, …)
   ReviewApplier review_fn_;
+  RevisionFeed revisions_fn_;
+  std::int64_t review_cursor_ = 0;     // alarm_cursor "review": the last review action read
+  std::uint64_t revisions_noted_ = 0;  // data_revised events since start
   std::uint64_t cursor_ = 0;
   bool outbox_added_ = false;
   std::function<std::vector<DeviceSeen>()> devices_fn_;
@@ -1630,6 +1707,11 @@ void AlarmService::set_permits(PermitLookup permits) {
 void AlarmService::set_review(ReviewApplier review) {
   std::lock_guard lock(impl_->mu_);
   impl_->review_fn_ = std::move(review);
+}
+
+void AlarmService::set_revisions(RevisionFeed feed) {
+  std::lock_guard lock(impl_->mu_);
+  impl_->revisions_fn_ = std::move(feed);
 }
 
 void AlarmService::start() { impl_->start(); }
@@ -2007,6 +2089,8 @@ AlarmCounters AlarmService::counters() {
   c.notification_failures = I.failures_;
   c.cursor = I.cursor_;
   c.permit_unjudged = I.permit_unjudged_;
+  c.revision_cursor = static_cast<std::uint64_t>(I.review_cursor_);
+  c.revisions_noted = I.revisions_noted_;
   Query q(I.stmt("SELECT count(*) FROM alarm_outbox WHERE delivered_ms IS NULL"));
   if (q.step() == SQLITE_ROW) c.notifications_pending = static_cast<std::uint64_t>(q.integer(0));
   return c;

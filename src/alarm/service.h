@@ -192,6 +192,25 @@ using PermitLookup = std::function<std::optional<PermitTerms>(
 // thread with the engine's lock held: it must not call back into this service.
 using ReviewApplier = std::function<void(std::vector<storage::Value>& values)>;
 
+// A change of reviewed data (a review action of derive/review.h: invalidate, correct, restore) as
+// the engine needs it to tell the alarms it concerns. The app wires it to derive::ReviewService
+// (`alarm` may not include `derive`).
+struct DataRevision {
+  std::int64_t id = 0;  // the review action's id: increasing, the engine's cursor
+  std::string site;
+  std::string factor;  // "" = every factor of the site
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = 0;
+  std::string action;  // invalidate, correct, restore, approve, … (only the first three count)
+  std::optional<double> value;  // correct: the value
+  std::string reason;
+  std::string actor;
+};
+// The revisions with id > after_id, oldest first, at most `limit`. Called on the engine thread
+// with the engine's lock held: it must not call back into this service.
+using RevisionFeed = std::function<core::Result<std::vector<DataRevision>>(std::int64_t after_id,
+                                                                           std::size_t limit)>;
+
 using Headers = std::vector<std::pair<std::string, std::string>>;
 // Delivers one notification: the HTTP status, or an error (unreachable, ...).
 using Poster = std::function<core::Result<int>(const std::string& url, const std::string& body,
@@ -219,6 +238,8 @@ struct AlarmCounters {
   // permit values not judged (no O2, O2 ≥ 20.9 %, …) and emission totals not judged (more than
   // 400,000 values in the year), since start
   std::uint64_t permit_unjudged = 0;
+  std::uint64_t revision_cursor = 0;  // the review action id the engine has read up to
+  std::uint64_t revisions_noted = 0;  // data_revised events written since start
 };
 
 // One alarm as a flat JSON object (the API's and the webhook's form; times ISO 8601, +08:00):
@@ -257,6 +278,16 @@ class AlarmService {
   // Review actions applied to the items of aqi_level, water_class and water_deteriorating rules
   // (unset: the stored values as they are).
   void set_review(ReviewApplier review);
+  // Where the engine learns of review actions (unset: none). Each invalidate, correct or restore
+  // whose site and range overlap an episode — [opened, cleared), or [opened, ∞) while it holds —
+  // and whose factor is the alarm's (any factor for aqi_level / water_class /
+  // water_deteriorating alarms, which are computed from several; an action without a factor
+  // concerns every one) adds the event `data_revised` (state unchanged, actor "system", the note
+  // naming the action, its verb, range, reason and reviewer) to that alarm: whoever enforces it
+  // sees that the data behind it changed. Offline and factor_missing alarms are never concerned.
+  // The feed is read by its own cursor (alarm_cursor row "review", from 0: every action once),
+  // moved in the transaction that writes the events. The episodes are not re-judged here.
+  void set_revisions(RevisionFeed feed);
 
   // Starts the engine thread and the notifier thread; stop() ends both (idempotent).
   void start();

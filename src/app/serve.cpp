@@ -331,6 +331,11 @@ std::string alarm_metrics(const alarm::AlarmCounters& a) {
   line("ecomon_alarm_permit_unjudged_total",
        "Outlet values a permit rule could not judge (no O2 to convert, O2 >= 20.9 %, ...).",
        "counter", a.permit_unjudged);
+  line("ecomon_alarm_review_cursor", "The review action id the alarm engine has read up to.",
+       "gauge", a.revision_cursor);
+  line("ecomon_alarm_data_revised_total",
+       "data_revised events written on alarms whose data a review action changed (since start).",
+       "counter", a.revisions_noted);
   return m.str();
 }
 
@@ -708,6 +713,21 @@ int run_serve(ServeOptions o) {
     }
     values = std::move(kept);
   });
+  // Review actions reach the alarms whose data they changed (a data_revised event on each).
+  (*alarms)->set_revisions(
+      [r = reviews->get()](std::int64_t after,
+                           std::size_t limit) -> core::Result<std::vector<alarm::DataRevision>> {
+        auto actions = r->after(after, limit);
+        if (!actions) return core::fail(actions.error());
+        std::vector<alarm::DataRevision> out;
+        out.reserve(actions->size());
+        for (const auto& a : *actions) {
+          out.push_back(alarm::DataRevision{a.id, a.site, a.factor, a.from_ms, a.to_ms,
+                                            std::string(derive::verb_name(a.verb)), a.value,
+                                            a.reason, a.actor});
+        }
+        return out;
+      });
   sources.devices = [&gw] {
     std::vector<api::DeviceInfo> out;
     for (const auto& d : gw.devices()) {

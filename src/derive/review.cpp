@@ -296,4 +296,14 @@ core::Result<std::vector<ReviewAction>> ReviewService::covering(const ReviewQuer
   return impl_->query(q, false);
 }
 
+core::Result<std::vector<ReviewAction>> ReviewService::after(std::int64_t after_id,
+                                                             std::size_t limit) {
+  auto& I = *impl_;
+  std::lock_guard lock(I.mu_);
+  Stmt s(I.db_.get(), std::string("SELECT ") + kReviewActionColumns +
+                          " FROM review_actions WHERE id > ? ORDER BY id LIMIT ?");
+  s.bind(after_id).bind(static_cast<std::int64_t>(limit));
+  return read_review_actions(I.db_.get(), s, /*skip_unknown_verbs=*/false);
+}
+
 }  // namespace ecomon::derive

@@ -165,6 +165,9 @@ class ReviewService {
   core::Result<std::vector<ReviewAction>> list(const ReviewQuery& q);
   // Actions matching the query, oldest first: the input of review_state().
   core::Result<std::vector<ReviewAction>> covering(const ReviewQuery& q);
+  // Every action with id > after_id, oldest first, at most `limit`: for a consumer that tails the
+  // actions by its own cursor (the alarm engine's data_revised events).
+  core::Result<std::vector<ReviewAction>> after(std::int64_t after_id, std::size_t limit);
 
   class Impl;
 
