@@ -256,6 +256,21 @@ class AlarmTest(unittest.TestCase):
         status, audit = srv.get("/api/v1/audit?action=rule.create")
         self.assertIn(str(rule["id"]), [e["target"] for e in audit["entries"]])
 
+        # A reviewer invalidates the data the alarm was raised on: the (closed) alarm's timeline
+        # says so — who, why, which action — and nothing else about it changes.
+        status, reply = srv.send("POST", "/api/v1/audit/actions", {
+            "site": SITE, "factor": "a34004", "kind": "rtd", "from": detail["opened_at"],
+            "to": detail["cleared_at"], "action": "invalidate", "reason": "仪器漂移"})
+        self.assertEqual(status, 201, reply)
+        revised = wait_for("data_revised", lambda: [e for e in srv.get("/api/v1/alarms/%d" % aid)[1]["events"]
+                                                     if e["action"] == "data_revised"])
+        self.assertEqual(len(revised), 1)
+        self.assertIn("review action #%d: invalidate a34004" % reply["id"], revised[0]["note"])
+        self.assertIn("仪器漂移", revised[0]["note"])
+        self.assertEqual((revised[0]["from"], revised[0]["to"]), ("closed", "closed"))
+        status, after = srv.get("/api/v1/alarms/%d" % aid)
+        self.assertEqual((after["state"], after["count"]), ("closed", 1001))
+
         # The receiver was down all along: the notifications waited in the outbox.
         self.assertGreaterEqual(srv.metric("ecomon_alarm_notifications_pending"), 2)
         self.assertGreaterEqual(srv.metric("ecomon_alarm_notification_failures_total"), 1)

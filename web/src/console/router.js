@@ -11,6 +11,7 @@ const routes = [
   { path: '/overview', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { action: 'data.read' } },
   { path: '/sites/:code', name: 'site', component: () => import('./views/SiteView.vue'), meta: { action: 'data.read' } },
   { path: '/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { action: 'data.review' } },
+  { path: '/marks', name: 'marks', component: () => import('./views/MarksView.vue'), meta: { action: 'data.review' } },
   { path: '/alarms', name: 'alarms', component: () => import('./views/AlarmsView.vue'), meta: { action: 'alarm.read' } },
   { path: '/enterprises', name: 'enterprises', component: () => import('./views/EnterprisesView.vue'), meta: { action: 'data.read' } },
   { path: '/rules', name: 'rules', component: () => import('./views/RulesView.vue'), meta: { action: 'alarm.read' } },
