@@ -194,6 +194,25 @@ TEST(RegistryGuangyuan, FactorsCarryUnitsAndReferenceStates) {
   EXPECT_EQ(r.find_factor("a21005")->decimals, 1);
   EXPECT_EQ(r.find_factor("a21026")->reference_state, "298.15K,101.325kPa");
   EXPECT_EQ(r.find_factor("nope"), nullptr);
+  // HJ 212-2017 table B.2: flue-gas SO2 and NO2 in mg/m³; ambient stations report µg/m³.
+  const Factor* so2 = r.find_factor("a21026");
+  EXPECT_EQ(so2->unit_at("ambient_air"), "µg/m³");
+  EXPECT_EQ(so2->unit_at("polluter_waste_gas"), "mg/m³");
+  EXPECT_EQ(r.find_factor("a21004")->unit_at("polluter_waste_gas"), "mg/m³");
+  EXPECT_EQ(r.find_factor("a21005")->unit_at("polluter_waste_gas"), "mg/m³");  // one unit
+  EXPECT_EQ(pm25->unit_at("polluter_waste_gas"), "µg/m³");  // no emission unit: the one unit
+}
+
+// A registry saved by an API edit (DIR/registry) keeps each factor's units.
+TEST(RegistryGuangyuan, SavedFactorsKeepTheirEmissionUnits) {
+  TempDir dir;
+  const std::string out = dir.path() + "/saved";
+  ASSERT_TRUE(save_registry(guangyuan(), out).ok());
+  auto again = load_registry(out);
+  ASSERT_TRUE(again.ok()) << again.error().detail;
+  EXPECT_EQ(again->find_factor("a21026")->unit_at("polluter_waste_gas"), "mg/m³");
+  EXPECT_EQ(again->find_factor("a21026")->unit_at("ambient_air"), "µg/m³");
+  EXPECT_EQ(again->find_factor("a21005")->decimals, 1);
 }
 
 TEST(RegistryGuangyuan, DemoDevicesServeTheirSitesFrom2020) {

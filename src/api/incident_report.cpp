@@ -132,7 +132,8 @@ core::Result<std::vector<Measurement>> measure(const ApiSources& s, const regist
     m.factor = factor;
     if (const registry::Factor* f = reg.find_factor(factor)) {
       m.name = f->name_zh;
-      m.unit = f->unit;
+      const registry::Site* at = reg.find_site(site);
+      m.unit = f->unit_at(at ? std::string_view(at->kind) : std::string_view());
     }
     std::map<std::int64_t, std::pair<double, std::size_t>> hours;
     double sum = 0;

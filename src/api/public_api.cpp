@@ -134,7 +134,7 @@ void write_public_site(core::JsonWriter& w, const ApiSources& s, const registry:
               .key("name_en")
               .value(f->name_en)
               .key("unit")
-              .value(f->unit);
+              .value(f->unit_at(site.kind));
         }
         w.key("kind").value(storage::kind_name(v.kind)).key("field").value(v.field);
         w.key("time").value(iso(v.measured_ms)).key("value");

@@ -139,7 +139,9 @@ void write_value(core::JsonWriter& w, const storage::Value& v, const registry::R
   w.key("factor").value(v.factor);
   if (reg) {
     if (const registry::Factor* f = reg->find_factor(v.factor)) {
-      w.key("name").value(f->name_zh).key("name_en").value(f->name_en).key("unit").value(f->unit);
+      const registry::Site* site = reg->find_site(v.site);
+      w.key("name").value(f->name_zh).key("name_en").value(f->name_en);
+      w.key("unit").value(f->unit_at(site ? std::string_view(site->kind) : std::string_view()));
     }
   }
   w.key("field").value(v.field).key("kind").value(storage::kind_name(v.kind));

@@ -533,6 +533,7 @@ class Loader {
       f.name_en = row.get("name_en");
       f.unit = row.get("unit");
       f.reference_state = row.get("reference_state");
+      f.emission_unit = row.get("emission_unit");
       if (const auto text = row.get("decimals"); !text.empty()) {
         const auto v = parse_int(text);
         if (!v) return row.error("decimals", "'" + std::string(text) + "' is not a number");

@@ -91,9 +91,16 @@ struct Factor {
   std::string code;             // HJ 212-2017 code (a34004) or a local code
   std::string name_zh;          // 细颗粒物
   std::string name_en;          // PM2.5
-  std::string unit;             // µg/m³
+  std::string unit;             // µg/m³ (ambient monitoring)
   std::string reference_state;  // gases: "298.15K,101.325kPa" (GB 3095-2012 amendment 2018)
   int decimals = 1;
+  // The unit at a polluter's outlet when it differs (flue-gas SO2 and NO2 are mg/m³ in HJ 212-2017
+  // table B.2, ambient SO2 and NO2 µg/m³); "" = `unit` everywhere.
+  std::string emission_unit;
+  // The unit of this factor's values at a site of kind `site_kind` (polluter_*: emission_unit).
+  const std::string& unit_at(std::string_view site_kind) const {
+    return !emission_unit.empty() && site_kind.starts_with("polluter_") ? emission_unit : unit;
+  }
 };
 
 struct Enterprise {

@@ -95,10 +95,11 @@ core::Result<void> save_registry(const Registry& r, const std::string& dir,
     assignments += row({a.mn, a.site, time_cell(a.from_ms), time_cell(a.until_ms)});
   }
   std::string& factors = files["factors.csv"];
-  factors = row({"code", "name_zh", "name_en", "unit", "reference_state", "decimals"});
+  factors =
+      row({"code", "name_zh", "name_en", "unit", "reference_state", "decimals", "emission_unit"});
   for (const Factor& f : r.factors()) {
-    factors +=
-        row({f.code, f.name_zh, f.name_en, f.unit, f.reference_state, std::to_string(f.decimals)});
+    factors += row({f.code, f.name_zh, f.name_en, f.unit, f.reference_state,
+                    std::to_string(f.decimals), f.emission_unit});
   }
   std::string& settings = files["settings.csv"];
   settings = row({"site", "key", "value", "from", "until"});

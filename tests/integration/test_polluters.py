@@ -138,6 +138,12 @@ class PermitTest(unittest.TestCase):
         alarms = wait_for("the permit alarm", lambda: self.alarms(qp))
         self.assertEqual(len(alarms), 1)
         a = alarms[0]
+        # At an outlet, flue-gas SO2 is shown in the permit's unit (HJ 212-2017 table B.2:
+        # mg/m³), not the ambient µg/m³.
+        status, latest = srv.get("/api/v1/sites/%s/latest" % OUTLET)
+        self.assertEqual(status, 200, latest)
+        units = {v["unit"] for v in latest["values"] if v["factor"] == "a21026"}
+        self.assertEqual(units, {"mg/m³"}, latest)
         self.assertEqual((a["kind"], a["site"], a["factor"], a["field"], a["value"], a["limit"], a["op"]),
                          ("permit", OUTLET, "a21026", "ZsRtd", 120, 100, ">"))
         self.assertEqual((a["enterprise"], a["enterprise_name"]), ("GYDEMO01", "示例热电有限公司（演示，虚构）"))
