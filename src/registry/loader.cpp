@@ -386,7 +386,8 @@ constexpr std::string_view kDevicesOptional[] = {
 constexpr FileSpec kDevicesFile{"devices.csv", kDevicesRequired, kDevicesOptional};
 
 constexpr std::string_view kFactorsRequired[] = {"code", "name_zh"};
-constexpr std::string_view kFactorsOptional[] = {"name_en", "unit", "reference_state", "decimals"};
+constexpr std::string_view kFactorsOptional[] = {"name_en", "unit", "reference_state", "decimals",
+                                                 "emission_unit"};
 constexpr FileSpec kFactorsFile{"factors.csv", kFactorsRequired, kFactorsOptional};
 
 constexpr std::string_view kAssignmentsRequired[] = {"mn", "site"};
