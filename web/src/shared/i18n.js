@@ -224,6 +224,7 @@ const messages = {
         water_deteriorating: '断面水质类别比上一次样品差至少“限值”个类别即报警。',
       },
       states: { open: '待确认', acknowledged: '已确认', dispatched: '已派发', handled: '已处置', closed: '已办结' },
+      event_actions: { opened: '报警产生', cleared: '条件解除', resumed: '重新超标', escalated: '超期升级', ack: '确认', dispatch: '派发', handle: '处置', close: '办结', data_revised: '数据经审核修改' },
     },
   },
   en: {
@@ -448,6 +449,7 @@ const messages = {
         water_deteriorating: "The section's class worse than the previous sample's by at least the limit.",
       },
       states: { open: 'Open', acknowledged: 'Acknowledged', dispatched: 'Dispatched', handled: 'Handled', closed: 'Closed' },
+      event_actions: { opened: 'opened', cleared: 'cleared', resumed: 'resumed', escalated: 'escalated', ack: 'acknowledged', dispatch: 'dispatched', handle: 'handled', close: 'closed', data_revised: 'data revised by review' },
     },
   },
 }
