@@ -67,4 +67,15 @@ test('an exceedance is alarmed live and followed through to closure', async ({ p
   expect(actions).toEqual(expect.arrayContaining(['ack', 'dispatch', 'handle', 'close']))
   await expect(page.getByTestId('alarm-timeline')).toContainText('现场检查')
   await expect(page.getByTestId('alarm-timeline')).toContainText('(value 612)') // as sent, not 612.000000
+
+  // A reviewer then invalidates the data the alarm was raised on: the open drawer's timeline says
+  // so without a reload (the engine's data_revised event reaches the page over the live stream).
+  const revised = await page.request.post(base() + '/api/v1/audit/actions', {
+    headers: { Origin: base() },
+    data: { site: '2524A', factor: 'a34002', kind: 'minute', from: alarm.opened_at, to: alarm.cleared_at, action: 'invalidate', reason: 'e2e: 采样管堵塞期间数据无效' },
+  })
+  expect(revised.status()).toBe(201)
+  await expect(page.getByTestId('alarm-timeline')).toContainText('数据经审核修改')
+  await expect(page.getByTestId('alarm-timeline')).toContainText('采样管堵塞期间数据无效')
+  await expect(page.getByTestId('alarm-detail')).toContainText('已办结') // the alarm itself is unchanged
 })
