@@ -115,8 +115,11 @@ std::optional<std::string> unknown_or_mistyped_key(const toml::table& t) {
         ok = node.is_table(), want = "a table";
         break;
       case Kind::kArray:
-        ok = node.is_array(), want = "an array of tables";
+        ok = node.is_array();
         break;
+    }
+    if (!ok && it->second == Kind::kArray) {
+      return line + std::string(key.str()) + " must be [[" + std::string(key.str()) + "]] tables";
     }
     if (!ok) return line + std::string(key.str()) + " must be " + want;
   }

@@ -109,6 +109,21 @@ class Server:
         s.settimeout(10)
         return s
 
+    def send_acked(self, frames, chunk=50):
+        """Sends frames over one connection, `chunk` at a time; returns once each got its 9014
+        (raises AssertionError naming what came instead)."""
+        s = self.connect()
+        try:
+            for i in range(0, len(frames), chunk):
+                part = frames[i:i + chunk]
+                s.sendall(b"".join(part))
+                acks = read_frames(s, len(part), timeout=60)
+                cns = [a["CN"] for a in acks]
+                if cns != ["9014"] * len(part):
+                    raise AssertionError("expected %d acknowledgements (9014), got %r" % (len(part), cns))
+        finally:
+            s.close()
+
     def auth_headers(self, key):
         key = self.key if key is None else key
         return {"Authorization": "Bearer " + key} if key else {}
@@ -223,3 +238,24 @@ def first_device(registry_dir=None):
             if r["mn"] in devices:
                 return r["mn"], devices[r["mn"]]["password"], r["site"]
     raise RuntimeError("no assigned device in the registry")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (at the time of asking)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(what, fn, timeout=120, interval=0.1):
+    """Polls fn() until it returns something truthy; fails naming `what` after `timeout` s."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))

@@ -24,7 +24,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import ECOMON, REPO, Server, create_key, frame, read_frames  # noqa: E402
+from ecomon_harness import ECOMON, REPO, create_key, frame, free_port, read_frames, Server, wait_for  # noqa: E402
 
 SITE, MN, PW = "2526A", "GY00000002526A", "123456"
 
@@ -39,15 +39,6 @@ def rtd(qn, data_time, value, factor="a34004"):
                  % (qn, PW, MN, data_time, factor, value, factor))
 
 
-def wait_for(what, fn, timeout=120, interval=0.1):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 def write_config(path, rules_toml, extra=""):
@@ -422,12 +413,6 @@ def openssl(*args):
     subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=60)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class TlsReceiver:

@@ -17,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import Server, create_key, frame, read_frames  # noqa: E402
+from ecomon_harness import create_key, frame, free_port, read_frames, Server, wait_for  # noqa: E402
 
 SECRET = "webhook-secret-for-tests"
 SITE, MN, PW = "2526A", "GY00000002526A", "123456"
@@ -92,24 +92,8 @@ class EventStream:
         self.sock.close()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
-def wait_for(what, fn, timeout=120, interval=0.1):
-    """Polls fn() until it returns something truthy; fails naming `what` after `timeout` s."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 class Receiver:
@@ -156,16 +140,6 @@ class AlarmTest(unittest.TestCase):
         AlarmTest.qn += 1
         return "20260101%09d" % AlarmTest.qn
 
-    def send(self, frames, chunk=50):
-        """Sends frames over one connection, `chunk` at a time, and checks every 9014."""
-        s = self.server.connect()
-        for i in range(0, len(frames), chunk):
-            part = frames[i:i + chunk]
-            s.sendall(b"".join(part))
-            acks = read_frames(s, len(part), timeout=60)
-            self.assertEqual([a["CN"] for a in acks], ["9014"] * len(part))
-        s.close()
-
     def alarms(self, query):
         status, body = self.server.get("/api/v1/alarms?" + query)
         self.assertEqual(status, 200, body)
@@ -187,7 +161,7 @@ class AlarmTest(unittest.TestCase):
 
         # One exceeding frame: one open alarm.
         base = 3 * 3600  # seconds ago of the first value
-        self.send([rtd(MN, self.next_qn(), datatime(base), "80")])
+        self.server.send_acked([rtd(MN, self.next_qn(), datatime(base), "80")])
         alarms = wait_for("the alarm", lambda: self.alarms(q))
         self.assertEqual(len(alarms), 1)
         a = alarms[0]
@@ -201,7 +175,7 @@ class AlarmTest(unittest.TestCase):
 
         # 1,000 further exceeding frames: still one alarm, counting 1,001 values.
         frames = [rtd(MN, self.next_qn(), datatime(base - 1 - i), str(76 + i % 40)) for i in range(1000)]
-        self.send(frames)
+        self.server.send_acked(frames)
         wait_for("count 1001", lambda: self.alarms(q)[0]["count"] == 1001)
         alarms = self.alarms(q)
         self.assertEqual(len(alarms), 1)
@@ -209,10 +183,10 @@ class AlarmTest(unittest.TestCase):
         self.assertIsNone(alarms[0]["cleared_at"])
 
         # Values flagged maintenance or calibration neither clear nor count.
-        self.send([rtd(MN, self.next_qn(), datatime(base - 1001), "10", "M"),
+        self.server.send_acked([rtd(MN, self.next_qn(), datatime(base - 1001), "10", "M"),
                    rtd(MN, self.next_qn(), datatime(base - 1002), "500", "C")])
         # A normal frame clears the episode.
-        self.send([rtd(MN, self.next_qn(), datatime(base - 1003), "40")])
+        self.server.send_acked([rtd(MN, self.next_qn(), datatime(base - 1003), "40")])
         cleared = wait_for("clearing", lambda: [x for x in self.alarms(q) if x["cleared_at"]])
         self.assertEqual(len(self.alarms(q)), 1)
         self.assertEqual(cleared[0]["count"], 1001)
@@ -293,7 +267,7 @@ class AlarmTest(unittest.TestCase):
         status, body = srv.request("DELETE", "/api/v1/rules/%d" % rule["id"])[:2]
         self.assertEqual((status, body["enabled"]), (200, False), body)
         before = srv.metric("ecomon_alarm_values_evaluated_total")
-        self.send([rtd(MN, self.next_qn(), datatime(base - 1004), "300")])
+        self.server.send_acked([rtd(MN, self.next_qn(), datatime(base - 1004), "300")])
         wait_for("evaluation", lambda: srv.metric("ecomon_alarm_values_evaluated_total") > before)
         self.assertEqual(len(self.alarms(q)), 1)
 
@@ -337,7 +311,7 @@ class AlarmTest(unittest.TestCase):
         status, rule = srv.send("POST", "/api/v1/rules", {
             "name": "PM10 live", "site": SITE, "factor": "a34002", "data_kind": "rtd", "limit": 150})
         self.assertEqual(status, 201, rule)
-        self.send([rtd_factor(MN, self.next_qn(), datatime(7200), "a34002", "300")])
+        self.server.send_acked([rtd_factor(MN, self.next_qn(), datatime(7200), "a34002", "300")])
         event_id, a = live.alarm_event(lambda d: d["rule_id"] == rule["id"])
         live.close()
         listed = self.alarms("rule=%d" % rule["id"])

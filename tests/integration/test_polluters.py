@@ -23,7 +23,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import REPO, Server, crc_hj212, create_key, frame, read_frames  # noqa: E402
+from ecomon_harness import REPO, crc_hj212, create_key, frame, read_frames, Server, wait_for  # noqa: E402
 
 OUTLET, MN, PW = "GYDEMO01DA001", "GYDEMO01DA01", "123456"
 CAPTURE = os.path.join(REPO, "data", "hj212_capture_2016-08-24", "hj212-2005-capture-2016-08-24.txt.gz")
@@ -41,15 +41,6 @@ def flue(qn, data_time, items, flag="N"):
     return frame("QN=%s;ST=31;CN=2011;PW=%s;MN=%s;Flag=5;CP=&&DataTime=%s;%s&&" % (qn, PW, MN, data_time, cp))
 
 
-def wait_for(what, fn, timeout=120, interval=0.1):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 class PermitTest(unittest.TestCase):
@@ -65,15 +56,6 @@ class PermitTest(unittest.TestCase):
     def next_qn(self):
         PermitTest.qn += 1
         return "20260101%09d" % PermitTest.qn
-
-    def send(self, frames, chunk=50):
-        s = self.server.connect()
-        for i in range(0, len(frames), chunk):
-            part = frames[i:i + chunk]
-            s.sendall(b"".join(part))
-            acks = read_frames(s, len(part), timeout=60)
-            self.assertEqual([a["CN"] for a in acks], ["9014"] * len(part))
-        s.close()
 
     def alarms(self, query):
         status, body = self.server.get("/api/v1/alarms?" + query)
@@ -133,7 +115,7 @@ class PermitTest(unittest.TestCase):
         base = 6 * 3600
 
         # Measured 80 mg/m³ is within the permit; converted to 6 % O2 it is 120: one alarm.
-        self.send([flue(self.next_qn(), datatime(base),
+        self.server.send_acked([flue(self.next_qn(), datatime(base),
                         [("a21026", "Rtd", "80"), ("a21026", "ZsRtd", "120"), ("a19001", "Rtd", "11")])])
         alarms = wait_for("the permit alarm", lambda: self.alarms(qp))
         self.assertEqual(len(alarms), 1)
@@ -155,27 +137,27 @@ class PermitTest(unittest.TestCase):
         frames = [flue(self.next_qn(), datatime(base - 1 - i),
                        [("a21026", "Rtd", "85"), ("a21026", "ZsRtd", str(101 + i % 50)), ("a19001", "Rtd", "11")])
                   for i in range(1000)]
-        self.send(frames)
+        self.server.send_acked(frames)
         wait_for("count 1001", lambda: self.alarms(qp)[0]["count"] == 1001)
         alarms = self.alarms(qp)
         self.assertEqual(len(alarms), 1)
         self.assertEqual(alarms[0]["max_value"], 150)
 
         # A good converted value clears the episode.
-        self.send([flue(self.next_qn(), datatime(base - 1001),
+        self.server.send_acked([flue(self.next_qn(), datatime(base - 1001),
                         [("a21026", "Rtd", "50"), ("a21026", "ZsRtd", "70"), ("a19001", "Rtd", "11")])])
         wait_for("clearing", lambda: self.alarms(qp)[0]["cleared_at"])
         self.assertEqual(len(self.alarms(qp)), 1)
 
         # No ZsRtd: the platform converts the measured 90 with the O2 of 11 %: 90 × 15 / 10 = 135.
-        self.send([flue(self.next_qn(), datatime(base - 1002), [("a21026", "Rtd", "90"), ("a19001", "Rtd", "11")])])
+        self.server.send_acked([flue(self.next_qn(), datatime(base - 1002), [("a21026", "Rtd", "90"), ("a19001", "Rtd", "11")])])
         second = wait_for("the converted episode", lambda: [x for x in self.alarms(qp) if x["active"]])
         self.assertEqual((second[0]["value"], second[0]["field"]), (135, "ZsRtd"))
-        self.send([flue(self.next_qn(), datatime(base - 1003), [("a21026", "Rtd", "60"), ("a19001", "Rtd", "9")])])
+        self.server.send_acked([flue(self.next_qn(), datatime(base - 1003), [("a21026", "Rtd", "60"), ("a19001", "Rtd", "9")])])
         wait_for("the second clearing", lambda: not [x for x in self.alarms(qp) if x["active"]])
 
         # A value marked maintenance (M) while 180 mg/m³ converted: no exceedance, a cover finding.
-        self.send([flue(self.next_qn(), datatime(base - 1004),
+        self.server.send_acked([flue(self.next_qn(), datatime(base - 1004),
                         [("a21026", "Rtd", "150"), ("a21026", "ZsRtd", "180"), ("a19001", "Rtd", "11")], flag="M")])
         found = wait_for("the flag_cover finding", lambda: self.alarms(qc))
         self.assertEqual(len(found), 1)
@@ -239,7 +221,7 @@ class PermitTest(unittest.TestCase):
         # The engine judges 2026 data by the new permit: 70 mg/m³ converted is above 50.
         rule = self.rule({"name": "NOx 排污许可", "kind": "permit", "site": OUTLET, "factor": "a21002",
                           "data_kind": "rtd"})
-        self.send([flue(self.next_qn(), datatime(7 * 3600), [("a21002", "ZsRtd", "70"), ("a21002", "Rtd", "60")])])
+        self.server.send_acked([flue(self.next_qn(), datatime(7 * 3600), [("a21002", "ZsRtd", "70"), ("a21002", "Rtd", "60")])])
         a = wait_for("the NOx alarm", lambda: self.alarms("rule=%d" % rule["id"]))[0]
         self.assertEqual((a["value"], a["limit"]), (70, 50))
 
