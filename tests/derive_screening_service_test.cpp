@@ -191,6 +191,33 @@ TEST_F(ScreeningServiceTest, LateValueBreakingTheRunShortensOrWithdrawsTheMark) 
   EXPECT_EQ(r.error().reason, "conflict");
 }
 
+TEST_F(ScreeningServiceTest, AChangeOfPm10RescreensPm25) {
+  // PM2.5 50 above PM10 30 at hours 0..2: pm25_gt_pm10, found under both factors.
+  std::vector<storage::Value> values;
+  for (int h = 0; h < 3; ++h) {
+    values.push_back(hourly(kPm25, kT0 + h * kHour, 50));
+    values.push_back(hourly("a34002", kT0 + h * kHour, 30));
+  }
+  write(std::move(values));
+  process();
+  MarkQuery q;
+  q.factor = kPm25;
+  q.rule = "pm25_gt_pm10";
+  auto found = test::ok(service_->marks(q));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].to_ms, kT0 + 3 * kHour);
+  // Only PM10 changes (a new version of hour 1): PM2.5's mark follows, split in two.
+  write({hourly("a34002", kT0 + kHour, 60)});
+  process();
+  q.status = "open";
+  found = test::ok(service_->marks(q));
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[1].from_ms, kT0);  // newest first: the updated mark is the older one
+  EXPECT_EQ(found[1].to_ms, kT0 + kHour);
+  EXPECT_EQ(found[0].from_ms, kT0 + 2 * kHour);
+  EXPECT_EQ(found[0].to_ms, kT0 + 3 * kHour);
+}
+
 TEST_F(ScreeningServiceTest, RedoFromTheCursorWritesNothingTwice) {
   write_constant(0, 30, 35);
   process();

@@ -261,10 +261,10 @@ core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
   // for as_of: when a value was screened is not kept, so a past view shows the actions' levels.
   std::uint64_t screened_upto = 0;
   if (!as_of_ms && s.screening_marks) {
-    // Screened up to what the caller saw committed (bounded, like the derived routes).
-    if (auto r = s.screening_marks->catch_up(); !r) {
-      std::fprintf(stderr, "ecomon screening: %s\n", r.error().detail.c_str());
-    }
+    // Screened up to what the caller saw committed (bounded, like the derived routes). A failure
+    // is counted (ecomon_screening_errors_total) and retried by the service's thread; the values
+    // behind the cursor are screened all the same.
+    (void)s.screening_marks->catch_up();
     screened_upto = s.screening_marks->cursor();
   }
   std::vector<ReviewedValue> out;

@@ -124,10 +124,9 @@ Response screening_marks(const Ctx& c) {
     }
   }
   q.limit = limit + 1;  // one more: whether the answer is cut
-  // The marks of what the caller saw committed (bounded: a large backlog answers lagging).
-  if (auto r = c.s.screening_marks->catch_up(); !r) {
-    std::fprintf(stderr, "ecomon screening: %s\n", r.error().detail.c_str());
-  }
+  // The marks of what the caller saw committed (bounded: a large backlog answers lagging). A
+  // failure is counted (ecomon_screening_errors_total) and retried by the service's thread.
+  (void)c.s.screening_marks->catch_up();
   auto marks = c.s.screening_marks->marks(q);
   if (!marks) return marks_error(marks.error());
   const bool everything = auth::unrestricted(c.who->scopes);
