@@ -200,7 +200,8 @@ Response review_actions(const Ctx& c) {
 
 core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
                                                          const storage::SeriesQuery& q,
-                                                         std::optional<std::int64_t> as_of_ms) {
+                                                         std::optional<std::int64_t> as_of_ms,
+                                                         bool screened_level) {
   auto latest = s.store->series(q);
   if (!latest) return core::fail(latest.error());
   std::vector<storage::Value> values;
@@ -260,7 +261,7 @@ core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
   // The screened level (derive/screening_service.h): values behind the screening cursor. Not
   // for as_of: when a value was screened is not kept, so a past view shows the actions' levels.
   std::uint64_t screened_upto = 0;
-  if (!as_of_ms && s.screening_marks) {
+  if (screened_level && !as_of_ms && s.screening_marks) {
     // Screened up to what the caller saw committed (bounded, like the derived routes). A failure
     // is counted (ecomon_screening_errors_total) and retried by the service's thread; the values
     // behind the cursor are screened all the same.

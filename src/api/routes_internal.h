@@ -156,9 +156,12 @@ struct ReviewedValue {
 // With as_of_ms: only value versions received and actions written by then (the versions come from
 // Store::records of the devices assigned to the site in the range and of those in the series;
 // error range_too_large when a device has more than q.limit versions of any factor in the range).
+// `screened_level` false: levels from the actions only, and no screening catch-up (for callers
+// that need no level below final, e.g. the AQI history, public ones included).
 core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
                                                          const storage::SeriesQuery& q,
-                                                         std::optional<std::int64_t> as_of_ms);
+                                                         std::optional<std::int64_t> as_of_ms,
+                                                         bool screened_level = true);
 // The dust-storm days (沙尘, review verbs dust_storm / dust_storm_clear) of [from_ms, to_ms) for
 // `subjects` (a site's code and its city code, or a city code), as known at `as_of_ms`; empty
 // when there is no review service. One reader for /api/v1/dust-storm-days and the daily AQI.
