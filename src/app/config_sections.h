@@ -9,7 +9,7 @@
 //                                    # (derive/screening_service.h); false: only the per-request
 //                                    # GET /api/v1/screening
 //   batch_limit = 5000               # [5000] changes the marks service screens per transaction
-//   max_windows = 200                # [200] series windows it screens per transaction
+//   max_windows = 200                # [200] touched (series, day)s per transaction
 //   disabled = ["jump"]              # rule names never reported
 //   jump_k = 10                      # any ScreeningConfig number, durations in seconds (_s)
 //   [screening.factors.a34004]       # per factor; a factor not in the defaults starts all off

@@ -27,10 +27,10 @@
 //     constant run, a re-sent value corrected a jump) becomes `withdrawn` — kept, never deleted.
 //     Confirmed and dismissed marks are the reviewers' decisions: a finding still updates their
 //     range, they are never withdrawn.
-// Each batch (at most batch_limit changes and max_windows windows; a backlog drains over several
-// batches) is screened from the store first, then reconciled and committed with the cursor in ONE
-// transaction (synchronous=FULL): after a crash the batch is redone from the old cursor and finds
-// its marks as it would write them — nothing twice.
+// Each batch (at most batch_limit changes and max_windows touched (series, day)s; a backlog drains
+// over several batches) is screened from the store first, then reconciled and committed with the
+// cursor in ONE transaction (synchronous=FULL): after a crash the batch is redone from the old
+// cursor and finds its marks as it would write them — nothing twice.
 //
 // The screened level: a value of kind minute, hour or day with field Avg whose change-feed
 // sequence is at or below the cursor has been screened with its window (is_screened()).
@@ -68,7 +68,7 @@ struct ScreeningOptions {
   bool stored = true;  // [screening] stored: false = no marks, no screened level (route only)
   int busy_timeout_ms = 10000;
   std::size_t batch_limit = 5000;  // changes per batch ([screening] batch_limit)
-  std::size_t max_windows = 200;   // series windows screened per batch ([screening] max_windows)
+  std::size_t max_windows = 200;   // touched (series, day)s per batch ([screening] max_windows)
   std::int64_t poll_ms = 200;      // the thread's fallback wake-up
 };
 
