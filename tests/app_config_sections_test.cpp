@@ -10,9 +10,14 @@ namespace {
 
 namespace scr = analytics::screening;
 
-core::Result<void> apply(const std::string& text, scr::ScreeningConfig& c) {
+core::Result<void> apply(const std::string& text, scr::ScreeningConfig& c,
+                         derive::ScreeningOptions& service) {
   const toml::table t = toml::parse(text);
-  return apply_screening_section(*t["screening"].as_table(), c);
+  return apply_screening_section(*t["screening"].as_table(), c, service);
+}
+core::Result<void> apply(const std::string& text, scr::ScreeningConfig& c) {
+  derive::ScreeningOptions service;
+  return apply(text, c, service);
 }
 
 std::string error_of(const std::string& text) {
@@ -53,6 +58,21 @@ tolerance = 3
   EXPECT_EQ(c.sums[0].tolerance, 3);
   EXPECT_EQ(c.sums[0].tolerance_fraction, 0.10);
   EXPECT_EQ(c.pm_tolerance_ugm3, 5);  // default kept
+}
+
+TEST(ScreeningConfig, MarksServiceKeys) {
+  scr::ScreeningConfig c;
+  derive::ScreeningOptions service;
+  EXPECT_TRUE(service.stored);  // stored marks by default
+  ASSERT_TRUE(
+      apply("[screening]\nstored = false\nbatch_limit = 100\nmax_windows = 7\n", c, service));
+  EXPECT_FALSE(service.stored);
+  EXPECT_EQ(service.batch_limit, 100u);
+  EXPECT_EQ(service.max_windows, 7u);
+  EXPECT_EQ(error_of("[screening]\nstored = \"yes\"\n"),
+            "line 2: screening.stored must be true or false");
+  EXPECT_EQ(error_of("[screening]\nmax_windows = 0\n"),
+            "line 2: screening.max_windows must be >= 1.000000");
 }
 
 TEST(ScreeningConfig, WrongInputIsRefusedWithItsLine) {

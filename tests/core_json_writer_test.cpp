@@ -35,5 +35,11 @@ TEST(JsonWriter, NestedSeparators) {
   EXPECT_EQ(w.str(), "{\"a\":[true,null],\"b\":{}}");
 }
 
+TEST(JsonWriter, RawValuesTakeTheirPlace) {
+  JsonWriter w;
+  w.begin_array().value(std::int64_t{1}).raw(R"({"text":"x"})").value(false).end_array();
+  EXPECT_EQ(w.str(), R"([1,{"text":"x"},false])");
+}
+
 }  // namespace
 }  // namespace ecomon::core

@@ -75,7 +75,8 @@ core::Result<Hours> station_hours(const ApiSources& s, const registry::Registry&
     q.kind = storage::DataKind::kHour;
     q.from_ms = from_ms;
     q.to_ms = to_ms;
-    auto values = reviewed_series(s, q, std::nullopt);
+    // Only `final` matters here: no screened level (no screening work in a public request).
+    auto values = reviewed_series(s, q, std::nullopt, /*screened_level=*/false);
     if (!values) return core::fail(values.error());
     for (const auto& rv : *values) {
       const auto shown = rv.shown();

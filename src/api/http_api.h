@@ -55,6 +55,7 @@ namespace ecomon::derive {
 class BackfillService;
 class DerivedService;
 class ReviewService;
+class ScreeningService;
 }  // namespace ecomon::derive
 namespace ecomon::analytics::screening {
 struct ScreeningConfig;
@@ -114,6 +115,9 @@ struct ApiSources {
       set_rtd_interval;
   // Automatic backfill requests (backfill_routes.cpp); without it GET /api/v1/backfill answers 503.
   derive::BackfillService* backfill = nullptr;
+  // Stored screening findings (screening_marks_routes.cpp) and the `screened` level of the values
+  // it has screened; without it the marks routes answer 503 and no value is `screened`.
+  derive::ScreeningService* screening_marks = nullptr;
   // Quality screening thresholds (`[screening]` of the config file); null: the defaults.
   const analytics::screening::ScreeningConfig* screening = nullptr;
   // The built web front-end (web/dist: the portal at /, the dashboard at /console/); empty: not

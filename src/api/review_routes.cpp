@@ -26,6 +26,7 @@
 #include "core/civil_time.h"
 #include "derive/aggregates.h"
 #include "derive/review.h"
+#include "derive/screening_service.h"
 
 namespace ecomon::api::detail {
 namespace json = boost::json;
@@ -199,7 +200,8 @@ Response review_actions(const Ctx& c) {
 
 core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
                                                          const storage::SeriesQuery& q,
-                                                         std::optional<std::int64_t> as_of_ms) {
+                                                         std::optional<std::int64_t> as_of_ms,
+                                                         bool screened_level) {
   auto latest = s.store->series(q);
   if (!latest) return core::fail(latest.error());
   std::vector<storage::Value> values;
@@ -256,11 +258,24 @@ core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
     if (!found) return core::fail(found.error());
     actions = std::move(*found);
   }
+  // The screened level (derive/screening_service.h): values behind the screening cursor. Not
+  // for as_of: when a value was screened is not kept, so a past view shows the actions' levels.
+  std::uint64_t screened_upto = 0;
+  if (screened_level && !as_of_ms && s.screening_marks) {
+    // Screened up to what the caller saw committed (bounded, like the derived routes). A failure
+    // is counted (ecomon_screening_errors_total) and retried by the service's thread; the values
+    // behind the cursor are screened all the same.
+    (void)s.screening_marks->catch_up();
+    screened_upto = s.screening_marks->cursor();
+  }
   std::vector<ReviewedValue> out;
   out.reserve(values.size());
   for (auto& v : values) {
     auto state =
         derive::review_state(actions, storage::kind_name(v.kind), v.field, v.measured_ms, as_of_ms);
+    if (state.level == derive::ReviewLevel::kRaw && derive::is_screened(v, screened_upto)) {
+      state.level = derive::ReviewLevel::kScreened;
+    }
     out.push_back(ReviewedValue{std::move(v), state});
   }
   return out;

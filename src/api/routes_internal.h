@@ -45,7 +45,8 @@ void record_audit(const Ctx& c, const std::string& action, const std::string& ta
 std::string site_json(const registry::Site& site);
 void write_site(core::JsonWriter& w, const registry::Site& s);
 // With `review`: "value" is the shown value (the corrected one, the raw one in "raw"), and
-// "valid", "review" (invalidated | corrected | null) and "level" (raw | audited | final) are added.
+// "valid", "review" (invalidated | corrected | null) and "level" (raw | screened | audited |
+// final) are added.
 void write_value(core::JsonWriter& w, const storage::Value& v, const registry::Registry* reg,
                  const derive::ReviewState* review = nullptr);
 std::string iso(std::int64_t ms);
@@ -88,6 +89,10 @@ Response series(const Ctx& c);
 Response gaps(const Ctx& c);
 // Quality screening findings of a site's factor (screening_routes.cpp).
 Response screening(const Ctx& c);
+// Stored screening findings and their review (screening_marks_routes.cpp).
+Response screening_marks(const Ctx& c);
+Response screening_mark(const Ctx& c);
+Response review_screening_mark(const Ctx& c);
 // Stored hourly and daily means and their revisions (derived_routes.cpp).
 Response aggregates(const Ctx& c);
 Response revisions(const Ctx& c);
@@ -145,13 +150,18 @@ struct ReviewedValue {
   bool valid() const { return !review.invalid && (value.flag.empty() || value.flag == "N"); }
   std::optional<double> shown() const { return review.corrected ? review.corrected : value.number; }
 };
-// The values of a series query with the review actions applied (s.reviews may be null: none).
+// The values of a series query with the review actions applied (s.reviews may be null: none);
+// a value the screening service has screened (s.screening_marks, derive::is_screened) is at
+// level screened unless an action made it audited or final (not with as_of).
 // With as_of_ms: only value versions received and actions written by then (the versions come from
 // Store::records of the devices assigned to the site in the range and of those in the series;
 // error range_too_large when a device has more than q.limit versions of any factor in the range).
+// `screened_level` false: levels from the actions only, and no screening catch-up (for callers
+// that need no level below final, e.g. the AQI history, public ones included).
 core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
                                                          const storage::SeriesQuery& q,
-                                                         std::optional<std::int64_t> as_of_ms);
+                                                         std::optional<std::int64_t> as_of_ms,
+                                                         bool screened_level = true);
 // The dust-storm days (沙尘, review verbs dust_storm / dust_storm_clear) of [from_ms, to_ms) for
 // `subjects` (a site's code and its city code, or a city code), as known at `as_of_ms`; empty
 // when there is no review service. One reader for /api/v1/dust-storm-days and the daily AQI.

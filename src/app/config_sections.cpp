@@ -140,7 +140,8 @@ core::Result<void> read_sum(const toml::table& t, scr::SumRule& rule) {
 
 }  // namespace
 
-core::Result<void> apply_screening_section(const toml::table& section, scr::ScreeningConfig& c) {
+core::Result<void> apply_screening_section(const toml::table& section, scr::ScreeningConfig& c,
+                                           derive::ScreeningOptions& service) {
   bool sums_given = false;
   std::vector<scr::SumRule> sums;
   for (const auto& [key, node] : section) {
@@ -153,7 +154,15 @@ core::Result<void> apply_screening_section(const toml::table& section, scr::Scre
       target_ms = seconds * 1000;
       return {};
     };
-    if (k == "disabled") {
+    if (k == "stored") {
+      const auto b = node.value_exact<bool>();
+      if (!b) return bad(node, p + " must be true or false");
+      service.stored = *b;
+    } else if (k == "batch_limit") {
+      r = read_number(node, p, service.batch_limit, 1);
+    } else if (k == "max_windows") {
+      r = read_number(node, p, service.max_windows, 1);
+    } else if (k == "disabled") {
       const toml::array* a = node.as_array();
       if (!a) return bad(node, p + " must be a list of rule names");
       c.disabled.clear();

@@ -5,6 +5,11 @@
 // documents each one).
 //
 //   [screening]
+//   stored = true                    # [true] store findings as marks and set the screened level
+//                                    # (derive/screening_service.h); false: only the per-request
+//                                    # GET /api/v1/screening
+//   batch_limit = 5000               # [5000] changes the marks service screens per transaction
+//   max_windows = 200                # [200] touched (series, day)s per transaction
 //   disabled = ["jump"]              # rule names never reported
 //   jump_k = 10                      # any ScreeningConfig number, durations in seconds (_s)
 //   [screening.factors.a34004]       # per factor; a factor not in the defaults starts all off
@@ -27,11 +32,13 @@
 #include "analytics/screening.h"
 #include "core/result.h"
 #include "derive/backfill.h"
+#include "derive/screening_service.h"
 
 namespace ecomon::app {
 
 core::Result<void> apply_screening_section(const toml::table& screening,
-                                           analytics::screening::ScreeningConfig& config);
+                                           analytics::screening::ScreeningConfig& config,
+                                           derive::ScreeningOptions& service);
 
 // `[backfill]` (derive/backfill.h, issue #5 §3), defaults in brackets:
 //   enabled = true                 # [false] ask connected loggers for their missing data

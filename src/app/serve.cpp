@@ -195,7 +195,9 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
       return static_cast<bool>(applied);
     };
     if (!section("screening",
-                 [&](const toml::table& s) { return apply_screening_section(s, o.screening); }) ||
+                 [&](const toml::table& s) {
+                   return apply_screening_section(s, o.screening, o.screening_marks);
+                 }) ||
         !section("backfill",
                  [&](const toml::table& s) { return apply_backfill_section(s, o.backfill); })) {
       return false;
@@ -360,6 +362,29 @@ std::string derived_metrics(const derive::DerivedCounters& d) {
        "gauge", d.review_cursor);
   line("ecomon_derived_review_actions_total", "Review actions read by the derived service.",
        "counter", d.actions_read);
+  return m.str();
+}
+
+std::string screening_metrics(const derive::ScreeningCounters& c) {
+  std::ostringstream m;
+  auto line = [&](const char* name, const char* help, const char* type, std::uint64_t v) {
+    m << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
+      << name << ' ' << v << '\n';
+  };
+  line("ecomon_screening_cursor", "Change-feed sequence the screening marks are screened up to.",
+       "gauge", c.cursor);
+  line("ecomon_screening_batches_total", "Batches of changes screened into marks.", "counter",
+       c.batches);
+  line("ecomon_screening_windows_total", "Series windows screened for marks.", "counter",
+       c.windows_screened);
+  line("ecomon_screening_marks_found_total", "Screening marks created.", "counter", c.marks_found);
+  line("ecomon_screening_marks_updated_total",
+       "Screening marks whose range, count or evidence a re-screen changed.", "counter",
+       c.marks_updated);
+  line("ecomon_screening_marks_withdrawn_total", "Screening marks a re-screen no longer found.",
+       "counter", c.marks_withdrawn);
+  line("ecomon_screening_errors_total", "Screening batches that failed (retried).", "counter",
+       c.errors);
   return m.str();
 }
 
@@ -587,11 +612,25 @@ int run_serve(ServeOptions o) {
                  backfill.error().detail.c_str());
     return 2;
   }
+  // Screening marks (derive/screening_service.h), in the same file, tail the feed like the others;
+  // not opened with [screening] stored = false.
+  std::unique_ptr<derive::ScreeningService> screening_marks;
+  if (o.screening_marks.stored) {
+    auto opened =
+        derive::ScreeningService::open(db, **store, clock, o.screening, o.screening_marks);
+    if (!opened) {
+      std::fprintf(stderr, "ecomon serve: screening marks %s: %s\n", db.c_str(),
+                   opened.error().detail.c_str());
+      return 2;
+    }
+    screening_marks = std::move(*opened);
+  }
   ingest::Ingestor::Options ingest_options;
-  ingest_options.after_commit = [a = alarms->get(),
-                                 d = derived->get()](const storage::WriteResult&) {
+  ingest_options.after_commit = [a = alarms->get(), d = derived->get(),
+                                 m = screening_marks.get()](const storage::WriteResult&) {
     a->notify();
     d->notify();
+    if (m) m->notify();
   };
   ingest::Ingestor ingestor(**store, ingest_options);
 
@@ -624,6 +663,7 @@ int run_serve(ServeOptions o) {
   sources.reviews = reviews->get();
   sources.derived = derived->get();
   sources.screening = &o.screening;
+  sources.screening_marks = screening_marks.get();
   sources.backfill = backfill->get();
   sources.web_root = o.web_root.empty() ? default_web_root() : o.web_root;
   std::fprintf(stderr, "ecomon: web front-end %s\n",
@@ -791,6 +831,7 @@ int run_serve(ServeOptions o) {
                         frames ? *frames : 0, http_ptr ? http_ptr->requests_served() : 0,
                         http_ptr ? http_ptr->tls_handshake_failures() : 0) +
            alarm_metrics((*alarms)->counters()) + derived_metrics((*derived)->counters()) +
+           (screening_marks ? screening_metrics(screening_marks->counters()) : "") +
            evidence_metrics((*evidence)->refused()) + backfill_metrics((*backfill)->counters()) +
            stream_metrics(http_ptr ? http_ptr->open_streams() : 0,
                           http_ptr ? http_ptr->streams_refused() : 0);
@@ -829,6 +870,7 @@ int run_serve(ServeOptions o) {
 
   (*alarms)->start();
   (*derived)->start();
+  if (screening_marks) screening_marks->start();
   (*backfill)->start();  // only when [backfill] enabled = true
   io.run();
   // Commit what is queued; the posted acknowledgements are dropped with the loop (the devices
@@ -837,6 +879,7 @@ int run_serve(ServeOptions o) {
   (*alarms)->stop();    // before the gateway it reads device times from goes away
   (*backfill)->stop();  // before the gateway its requests go through
   (*derived)->stop();
+  if (screening_marks) screening_marks->stop();
   on_key_request = nullptr;
   key_pool.join();  // a rotation under way ends: the stopped gateway answered it "stopped"
   std::fprintf(stderr, "ecomon serve: stopped\n");

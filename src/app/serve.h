@@ -7,6 +7,7 @@
 
 #include "analytics/screening.h"
 #include "derive/backfill.h"
+#include "derive/screening_service.h"
 
 namespace ecomon::app {
 
@@ -44,6 +45,8 @@ struct ServeOptions {
   // Quality screening thresholds: the `[screening]` section of the config file
   // (app/config_sections.h); GET /api/v1/screening uses them.
   analytics::screening::ScreeningConfig screening;
+  // The screening marks service (derive/screening_service.h): `stored`, batch bounds.
+  derive::ScreeningOptions screening_marks;
   // Automatic backfill requests: the `[backfill]` section (off unless enabled = true).
   derive::BackfillOptions backfill;
   // Alarm rules of the config file's [[rules]] tables, each as JSON (the members of

@@ -44,6 +44,11 @@ JsonWriter& JsonWriter::value(std::string_view s) {
   string(s);
   return *this;
 }
+JsonWriter& JsonWriter::raw(std::string_view json) {
+  separate();
+  out_ += json;
+  return *this;
+}
 JsonWriter& JsonWriter::value(double d) {
   separate();
   if (!std::isfinite(d)) {

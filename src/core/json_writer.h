@@ -25,6 +25,9 @@ class JsonWriter {
   JsonWriter& value(std::int64_t i);
   JsonWriter& value(bool b);
   JsonWriter& null();
+  // Already serialised JSON (e.g. a document this program wrote and stored), written as it is:
+  // the caller vouches that it is one valid JSON value.
+  JsonWriter& raw(std::string_view json);
 
   const std::string& str() const { return out_; }
   std::string take() { return std::move(out_); }

@@ -3,15 +3,13 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 #include <tuple>
 
+#include "derive/feed_worker.h"
 #include "derive/review.h"
 #include "standards/aggregation.h"
 #include "storage/sqlite/sql.h"
@@ -982,57 +980,6 @@ class DerivedService::Impl {
     return out;
   }
 
-  // --- the thread ---
-
-  void start() {
-    std::lock_guard lock(thread_mu_);
-    if (running_) return;
-    running_ = true;
-    stopping_ = false;
-    thread_ = std::thread([this] { loop(); });
-  }
-
-  void stop() {
-    {
-      std::lock_guard lock(thread_mu_);
-      if (!running_) return;
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    std::lock_guard lock(thread_mu_);
-    running_ = false;
-  }
-
-  void notify() {
-    {
-      std::lock_guard lock(thread_mu_);
-      wake_ = true;
-    }
-    cv_.notify_one();
-  }
-
-  void loop() {
-    std::int64_t last_error_log = 0;
-    while (true) {
-      {
-        std::unique_lock lock(thread_mu_);
-        cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms),
-                     [&] { return stopping_ || wake_; });
-        if (stopping_) return;
-        wake_ = false;
-      }
-      if (auto r = process_changes(); !r) {
-        const std::int64_t t = clock_.now_ms();
-        if (t - last_error_log >= 10000) {  // one line per 10 s at most
-          last_error_log = t;
-          std::fprintf(stderr, "ecomon derived: %s: %s\n", r.error().reason.c_str(),
-                       r.error().detail.c_str());
-        }
-      }
-    }
-  }
-
   const storage::Store& store_;
   const core::Clock& clock_;
   const DerivedOptions options_;
@@ -1047,16 +994,12 @@ class DerivedService::Impl {
   std::uint64_t rows_written_ = 0;
   std::uint64_t revisions_added_ = 0;
 
-  std::mutex thread_mu_;
-  std::condition_variable cv_;
-  bool running_ = false;
-  bool stopping_ = false;
-  bool wake_ = false;
-  std::thread thread_;
+  // Last: stopped (its destructor) before the members its runs use.
+  FeedWorker worker_{"derived", options_.poll_ms, clock_, [this] { return process_changes(); }};
 };
 
 DerivedService::DerivedService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-DerivedService::~DerivedService() { impl_->stop(); }
+DerivedService::~DerivedService() { impl_->worker_.stop(); }
 
 core::Result<std::unique_ptr<DerivedService>> DerivedService::open(const std::string& path,
                                                                    const storage::Store& store,
@@ -1067,9 +1010,9 @@ core::Result<std::unique_ptr<DerivedService>> DerivedService::open(const std::st
   return std::unique_ptr<DerivedService>(new DerivedService(std::move(impl)));
 }
 
-void DerivedService::start() { impl_->start(); }
-void DerivedService::stop() { impl_->stop(); }
-void DerivedService::notify() { impl_->notify(); }
+void DerivedService::start() { impl_->worker_.start(); }
+void DerivedService::stop() { impl_->worker_.stop(); }
+void DerivedService::notify() { impl_->worker_.notify(); }
 core::Result<std::size_t> DerivedService::process_changes() { return impl_->process_changes(); }
 core::Result<std::size_t> DerivedService::catch_up(std::size_t max_items) {
   return impl_->process_changes(max_items);

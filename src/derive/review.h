@@ -20,11 +20,12 @@
 // separate rulebook, not researched here", and §5.6 that HJ 663-2026 adds exceptional events
 // (e.g. sand/dust) whose handling details are unconfirmed. So the platform records which days were
 // dust days and carries `"dust_storm": true` on them; it does not itself recompute or exclude PM.
-// Levels (审核级别): raw → screened → audited → final. `screened` (automatic screening) is not
-// produced yet. Later actions win: of the invalidate/correct/restore actions covering a value the
-// last one decides its state; of approve/finalize the last one decides its level, and a data
-// change (invalidate, correct, restore) written after an approval takes the value back to raw — a
-// changed value must be approved again.
+// Levels (审核级别): raw → screened → audited → final. `screened` is not an action: the API sets it
+// on a value the screening service has screened (derive/screening_service.h, is_screened()) when
+// no action made it audited or final; review_state() gives raw then. Later actions win: of the
+// invalidate/correct/restore actions covering a value the last one decides its state; of
+// approve/finalize the last one decides its level, and a data change (invalidate, correct, restore)
+// written after an approval takes the value back to raw — a changed value must be approved again.
 //
 // A range is (site, factor, kind, field, [from_ms, to_ms)); kind "" covers every data kind
 // (storage::kind_name: rtd, minute, hour, day, other), field "" every field (Avg, Rtd, …). A value

@@ -84,7 +84,8 @@ class ReviewTest(unittest.TestCase):
         self.assertEqual(len(day), 1)
         self.assertAlmostEqual(day[0]["value"], sum(range(10, 34)) / 24)
         self.assertTrue(day[0]["valid"])
-        self.assertEqual(day[0]["level"], "raw")
+        # Screened (the screening service has been over them), not yet audited.
+        self.assertEqual(day[0]["level"], "screened")
         # A whole second after the values arrived and before the first action: the "as of" mark.
         time.sleep(1.1)
         before = int(time.time())
@@ -102,7 +103,7 @@ class ReviewTest(unittest.TestCase):
         self.assertFalse(p8["valid"])
         self.assertEqual(p8["review"], "invalidated")
         self.assertEqual(p8["value"], 18)
-        self.assertEqual(p8["level"], "raw")
+        self.assertEqual(p8["level"], "screened")
         self.assertTrue(raw[iso(self.day + 9 * HOUR)]["valid"])
         self.assertIsNone(raw[iso(self.day + 9 * HOUR)]["review"])
         hours = {p["start"]: p for p in self.series("hour")}
