@@ -995,7 +995,10 @@ class DerivedService::Impl {
   std::uint64_t revisions_added_ = 0;
 
   // Last: stopped (its destructor) before the members its runs use.
-  FeedWorker worker_{"derived", options_.poll_ms, clock_, [this] { return process_changes(); }};
+  // One bounded run at a time (feed_worker.h): the first computation of a big store stays
+  // stoppable.
+  FeedWorker worker_{"derived", options_.poll_ms, clock_,
+                     [this] { return process_changes(options_.batch_limit); }};
 };
 
 DerivedService::DerivedService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

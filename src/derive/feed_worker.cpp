@@ -47,7 +47,14 @@ void FeedWorker::loop() {
       if (stopping_) return;
       wake_ = false;
     }
-    if (auto r = work_(); !r) {
+    auto r = work_();
+    if (r && *r > 0) {
+      // A bounded run made progress: run again at once (a backlog drains run by run, and stop()
+      // never waits for more than one run).
+      std::lock_guard lock(mu_);
+      wake_ = true;
+    }
+    if (!r) {
       const std::int64_t t = clock_.now_ms();
       if (t - last_error_log >= 10000) {  // one line per 10 s at most
         last_error_log = t;

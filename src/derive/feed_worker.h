@@ -1,7 +1,10 @@
 // The thread of a service that tails the store's change feed (the derived service, the screening
 // service): it runs `work` when notified (the app calls notify() after each ingest commit) and
-// otherwise every poll_ms, until stopped. A failed run is logged on stderr as "ecomon NAME:
-// reason: detail", at most one line per 10 s, and retried on the next wake-up.
+// otherwise every poll_ms, until stopped. `work` should do a bounded amount and return how much it
+// did: a run that did something is followed at once by the next, so a long backlog (the first
+// start on a big store) drains run by run and stop() waits for one run only. A failed run is logged
+// on stderr as "ecomon NAME: reason: detail", at most one line per 10 s, and retried on the next
+// wake-up.
 //
 // Thread-safety: start(), stop() and notify() may be called from any thread; `work` runs on the
 // worker's thread only. The owner calls stop() before anything `work` uses goes away.

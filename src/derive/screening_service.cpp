@@ -483,7 +483,7 @@ class ScreeningService::Impl {
   std::uint64_t errors_ = 0;
   // Last: stopped (its destructor) before the members its runs use.
   FeedWorker worker_{"screening", options_.poll_ms, clock_,
-                     [this] { return process_changes(SIZE_MAX); }};
+                     [this] { return process_changes(options_.batch_limit); }};
 };
 
 ScreeningService::ScreeningService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
