@@ -39,9 +39,9 @@ class DerivedAggregatesTest : public ::testing::Test {
     reopen();
   }
 
-  void reopen() {
+  void reopen(DerivedOptions options = {}) {
     derived_.reset();
-    derived_ = test::ok(DerivedService::open(path_, *store_, clock_));
+    derived_ = test::ok(DerivedService::open(path_, *store_, clock_, std::move(options)));
     ASSERT_TRUE(derived_);
   }
 
@@ -67,6 +67,12 @@ class DerivedAggregatesTest : public ::testing::Test {
   storage::Value hourly(std::int64_t t, double x) {
     storage::Value v = minute(t, x);
     v.kind = storage::DataKind::kHour;
+    return v;
+  }
+  storage::Value realtime(std::int64_t t, double x) {
+    storage::Value v = minute(t, x);
+    v.kind = storage::DataKind::kRealtime;
+    v.field = "Rtd";
     return v;
   }
 
@@ -504,6 +510,125 @@ TEST_F(DerivedAggregatesTest, ALateValueRevisesItsHourDayO3WindowsAndAqiAndAsOfG
   EXPECT_FALSE(index("aqi_hour", h3, before - 1'000'000));
 }
 
+// Issue #5 §1: the device's own hour (CN 2061) is the official hour; the platform's mean of the
+// device's minutes (CN 2051) is kept beside it, and a difference beyond max(hour_tolerance, 10 %)
+// is flagged (analytics/screening.h hour_mismatch: PM2.5 tolerance 2 µg/m3 by default).
+TEST_F(DerivedAggregatesTest, ADeviceHourKeepsThePlatformsMinuteMeanBesideItAndFlagsAMismatch) {
+  write({hourly(h0_, 30), hourly(h0_ + kHour, 20.5)});
+  write_minutes(h0_, 0, 50, 20);
+  write_minutes(h0_ + kHour, 0, 60, 20);
+  process();
+  auto a = row(Period::kHour, h0_);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->source, "hour");
+  EXPECT_EQ(a->value, 30.0);  // the official hour is the device's
+  EXPECT_TRUE(a->valid);
+  EXPECT_EQ(a->platform_value, 20.0);
+  EXPECT_TRUE(a->platform_valid);
+  EXPECT_EQ(a->platform_received, 50);
+  EXPECT_EQ(a->platform_valid_count, 50);
+  EXPECT_TRUE(a->mismatch);  // |30 − 20| = 10 > max(2, 10 % × 20)
+  const auto b = row(Period::kHour, h0_ + kHour);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->platform_value, 20.0);
+  EXPECT_FALSE(b->mismatch);  // |20.5 − 20| = 0.5 ≤ 2
+  EXPECT_EQ(derived_->counters().hour_mismatches, 1u);
+  // The day is from the official hours, not the platform's.
+  EXPECT_DOUBLE_EQ(*row(Period::kDay, day0_)->value, 25.25);
+  EXPECT_TRUE(all_revisions().empty());
+
+  // A configured tolerance of 15 µg/m3 ([screening] a34004.hour_tolerance): no longer a mismatch
+  // when the hour is recomputed (a re-sent minute of the same hour).
+  DerivedOptions wide;
+  wide.screening.factors["a34004"].hour_tolerance = 15;
+  reopen(wide);
+  write({minute(h0_ + 10 * kMinute, 20.5)});
+  process();
+  a = row(Period::kHour, h0_);
+  EXPECT_FALSE(a->mismatch);
+  EXPECT_DOUBLE_EQ(*a->platform_value, (49 * 20 + 20.5) / 50);
+  // The rule switched off: never flagged.
+  DerivedOptions off;
+  off.screening.disabled.push_back(analytics::screening::Rule::kHourMismatch);
+  reopen(off);
+  write({hourly(h0_ + 2 * kHour, 90)});
+  write_minutes(h0_ + 2 * kHour, 0, 60, 20);
+  process();
+  EXPECT_EQ(row(Period::kHour, h0_ + 2 * kHour)->platform_value, 20.0);
+  EXPECT_FALSE(row(Period::kHour, h0_ + 2 * kHour)->mismatch);
+}
+
+TEST_F(DerivedAggregatesTest, APlatformHourNeeds45ValidMinutesAndALateMinuteRecomputesIt) {
+  write({hourly(h0_, 30)});
+  write_minutes(h0_, 0, 44, 20);
+  process();
+  auto a = row(Period::kHour, h0_);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->platform_value, 20.0);
+  EXPECT_FALSE(a->platform_valid);       // 44 valid minutes (GB 3095-2012 表4: 45)
+  EXPECT_FALSE(a->mismatch);             // an invalid platform hour is not compared
+  write({hourly(h0_ + 3 * kHour, 30)});  // the series moved on
+  process();
+  const std::int64_t before = clock_.now;
+  write({minute(h0_ + 44 * kMinute, 20)});  // the 45th minute of 10:00, late
+  process();
+  a = row(Period::kHour, h0_);
+  EXPECT_TRUE(a->platform_valid);
+  EXPECT_EQ(a->platform_received, 45);
+  EXPECT_TRUE(a->mismatch);
+  EXPECT_GT(a->computed_at_ms, before);
+  EXPECT_EQ(a->value, 30.0);
+  // The official hour did not move: no revision, and its day is not written again.
+  EXPECT_TRUE(all_revisions().empty());
+  EXPECT_LE(row(Period::kDay, day0_)->computed_at_ms, before);
+}
+
+TEST_F(DerivedAggregatesTest, WithoutMinutesThePlatformHourIsFromTheRealTimeValues) {
+  write({hourly(h0_, 30)});
+  std::vector<storage::Value> values;
+  for (int m = 0; m < 60; ++m) values.push_back(realtime(h0_ + m * kMinute + 30'000, 29));
+  write(std::move(values));
+  write_minutes(h0_ + kHour, 0, 60, 10);  // the next hour has no device hour: no platform beside
+  process();
+  const auto a = row(Period::kHour, h0_);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->platform_value, 29.0);
+  EXPECT_TRUE(a->platform_valid);
+  EXPECT_FALSE(a->mismatch);  // |30 − 29| = 1 ≤ 2
+  const auto b = row(Period::kHour, h0_ + kHour);
+  EXPECT_EQ(b->source, "minute");
+  EXPECT_FALSE(b->platform_value);
+  EXPECT_EQ(b->platform_received, 0);
+}
+
+TEST_F(DerivedAggregatesTest, ARevisedDeviceHourAsOfBeforeGivesTheOldPlatformComparison) {
+  write({hourly(h0_, 30)});
+  write_minutes(h0_, 0, 60, 20);
+  process();
+  ASSERT_TRUE(row(Period::kHour, h0_)->mismatch);
+  const std::int64_t before = clock_.now;
+  write({hourly(h0_, 21)});  // the device re-sends its hour corrected: a new version
+  process();
+  const auto now = row(Period::kHour, h0_);
+  EXPECT_EQ(now->value, 21.0);
+  EXPECT_FALSE(now->mismatch);
+  ASSERT_EQ(revisions(Period::kHour).size(), 1u);
+  EXPECT_EQ(revisions(Period::kHour)[0].reason, "new_version");
+  AggregateQuery q;
+  q.site = kSite;
+  q.factor = kFactor;
+  q.from_ms = h0_;
+  q.to_ms = h0_ + 1;
+  q.as_of_ms = before;
+  const auto old = test::ok(derived_->aggregates(q));
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].value, 30.0);
+  EXPECT_EQ(old[0].platform_value, 20.0);
+  EXPECT_TRUE(old[0].platform_valid);
+  EXPECT_EQ(old[0].platform_received, 60);
+  EXPECT_TRUE(old[0].mismatch);
+}
+
 TEST_F(DerivedAggregatesTest, AFileWithTheFirstReleasesTablesGetsTheNewColumns) {
   // The derived tables as the first release created them, with one stored hour.
   derived_.reset();
@@ -546,6 +671,8 @@ TEST_F(DerivedAggregatesTest, AFileWithTheFirstReleasesTablesGetsTheNewColumns) 
   EXPECT_EQ(old[0].value, 5.0);
   EXPECT_FALSE(old[0].raw_value);
   EXPECT_EQ(old[0].created_at_ms, 0);
+  EXPECT_FALSE(old[0].platform_value);
+  EXPECT_FALSE(old[0].mismatch);
   // New rows are written with every column.
   write_minutes(h0_, 0, 45, 10);
   process();
