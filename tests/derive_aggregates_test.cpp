@@ -629,6 +629,79 @@ TEST_F(DerivedAggregatesTest, ARevisedDeviceHourAsOfBeforeGivesTheOldPlatformCom
   EXPECT_TRUE(old[0].mismatch);
 }
 
+// An hour filling in is not versioned (no revision per minute), yet as_of inside it is exact: the
+// row is recomputed from the value versions received by then and the review actions written by
+// then, and its day from the hours as they were then.
+TEST_F(DerivedAggregatesTest, AsOfInsideAFillingHourGivesTheMeanOfTheMinutesReceivedByThen) {
+  write_minutes(h0_ - kHour, 0, 60, 10);  // 09:00: a valid hour of 10
+  process();
+  auto reviews = test::ok(ReviewService::open(path_, clock_));
+  std::int64_t at30 = 0;
+  for (int m = 0; m < 60; ++m) {  // minute m of 10:00 has the value m, one per batch
+    write({minute(h0_ + m * kMinute, m)});
+    process();
+    if (m == 19) {  // minutes 0 … 9 invalidated while the hour fills in
+      ReviewAction inv;
+      inv.site = kSite;
+      inv.factor = kFactor;
+      inv.from_ms = h0_;
+      inv.to_ms = h0_ + 10 * kMinute;
+      inv.verb = ReviewVerb::kInvalidate;
+      inv.reason = "仪器故障";
+      test::ok(reviews->record(inv));
+      process();
+    }
+    if (m == 29) {
+      at30 = clock_.now;
+      clock_.now += 1000;  // minute 30 is received after at30
+    }
+  }
+  const std::int64_t full = clock_.now;
+  auto at = [&](Period p, std::int64_t start, std::int64_t as_of) {
+    AggregateQuery q;
+    q.site = kSite;
+    q.factor = kFactor;
+    q.period = p;
+    q.from_ms = start;
+    q.to_ms = start + 1;
+    q.as_of_ms = as_of;
+    auto rows = test::ok(derived_->aggregates(q));
+    EXPECT_EQ(rows.size(), 1u);
+    return rows.empty() ? Aggregate{} : rows.front();
+  };
+  // Now: minutes 10 … 59 valid, mean 34.5; the raw mean of all 60 is 29.5.
+  EXPECT_EQ(row(Period::kHour, h0_)->value, 34.5);
+  // As of minute 30: 30 minutes received, 20 valid (10 … 29), mean 19.5, raw 14.5; not valid.
+  auto h = at(Period::kHour, h0_, at30);
+  EXPECT_EQ(h.value, 19.5);
+  EXPECT_EQ(h.received, 30);
+  EXPECT_EQ(h.valid_count, 20);
+  EXPECT_FALSE(h.valid);
+  EXPECT_EQ(h.raw_value, 14.5);
+  // Its day then: only 09:00 valid.
+  auto d = at(Period::kDay, day0_, at30);
+  EXPECT_EQ(d.value, 10.0);
+  EXPECT_EQ(d.received, 2);
+  EXPECT_EQ(d.valid_count, 1);
+  EXPECT_DOUBLE_EQ(*row(Period::kDay, day0_)->value, (10 + 34.5) / 2);
+
+  // A later revision (minute 30 re-sent as 1030: +20 on the mean) does not hide the filling: its
+  // old side is the full hour, which was not yet known at minute 30.
+  write({minute(h0_ + 3 * kHour, 5)});
+  process();
+  clock_.now += 5000;
+  write({minute(h0_ + 30 * kMinute, 1030)});
+  process();
+  EXPECT_EQ(row(Period::kHour, h0_)->value, 54.5);
+  ASSERT_EQ(revisions(Period::kHour).size(), 2u);  // the review at minute 19, the new version
+  EXPECT_EQ(at(Period::kHour, h0_, at30).value, 19.5);
+  EXPECT_EQ(at(Period::kDay, day0_, at30).value, 10.0);
+  EXPECT_EQ(at(Period::kHour, h0_, full).value, 34.5);  // the old side of the revision
+  EXPECT_TRUE(at(Period::kHour, h0_, full).valid);
+  // Before the review action (minute 19 received): minutes 0 … 19, all valid then.
+  EXPECT_EQ(at(Period::kHour, h0_, at30 - 11'001).value, 9.5);
+}
+
 TEST_F(DerivedAggregatesTest, AFileWithTheFirstReleasesTablesGetsTheNewColumns) {
   // The derived tables as the first release created them, with one stored hour.
   derived_.reset();

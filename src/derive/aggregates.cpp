@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS derived_indices(
 )sql";
 
 // Columns added after the first release: (table, column, declaration).
-constexpr std::array<std::array<const char*, 3>, 13> kAddedColumns{{
+constexpr std::array<std::array<const char*, 3>, 14> kAddedColumns{{
     {"derived_hours", "raw_value", "REAL"},
     {"derived_hours", "raw_valid", "INTEGER NOT NULL DEFAULT 0"},
     {"derived_hours", "created_at_ms", "INTEGER NOT NULL DEFAULT 0"},
@@ -98,6 +98,7 @@ constexpr std::array<std::array<const char*, 3>, 13> kAddedColumns{{
     {"derived_hours", "platform_received", "INTEGER NOT NULL DEFAULT 0"},
     {"derived_hours", "platform_valid_count", "INTEGER NOT NULL DEFAULT 0"},
     {"derived_hours", "mismatch", "INTEGER NOT NULL DEFAULT 0"},
+    {"derived_revisions", "old_computed_at_ms", "INTEGER NOT NULL DEFAULT 0"},
 }};
 
 // The stored indices (aggregates.h) and their periods.
@@ -282,6 +283,48 @@ Aggregate from_bucket(const agg::Bucket& b, Period p, std::string source) {
 }  // namespace
 
 std::string_view period_name(Period p) { return p == Period::kDay ? "day" : "hour"; }
+
+core::Result<std::vector<storage::Value>> series_as_of(const storage::Store& store,
+                                                       const registry::Registry* reg,
+                                                       const storage::SeriesQuery& q,
+                                                       std::int64_t as_of_ms) {
+  auto latest = store.series(q);
+  if (!latest) return core::fail(latest.error());
+  std::set<std::string> mns;
+  for (const auto& v : *latest) mns.insert(v.mn);
+  if (reg) {
+    for (const auto& a : reg->assignments()) {
+      if (a.site == q.site && a.from_ms < q.to_ms && q.from_ms < a.until_ms) mns.insert(a.mn);
+    }
+  }
+  using Key = std::tuple<std::int64_t, storage::DataKind, std::string, std::string>;
+  std::map<Key, storage::Value> by_key;  // (measured, kind, field, mn): the order of series()
+  for (const auto& mn : mns) {
+    storage::RecordQuery rq;
+    rq.mn = mn;
+    rq.kind = q.kind;
+    rq.from_ms = q.from_ms;
+    rq.to_ms = q.to_ms;
+    rq.limit = q.limit;
+    auto records = store.records(rq);
+    if (!records) return core::fail(records.error());
+    if (records->size() >= rq.limit) {
+      return core::fail(
+          core::Error{"range_too_large", "as_of reads every stored version of device " + mn +
+                                             " in from..to, more than the limit: narrow from..to"});
+    }
+    for (auto& v : *records) {
+      if (v.factor != q.factor || v.received_ms > as_of_ms) continue;
+      auto& slot = by_key[Key{v.measured_ms, v.kind, v.field, v.mn}];
+      if (slot.version <= v.version) slot = std::move(v);
+    }
+  }
+  std::vector<storage::Value> out;
+  for (auto& [key, v] : by_key) {
+    if (v.site == q.site) out.push_back(std::move(v));
+  }
+  return out;
+}
 
 Period index_period(std::string_view name) {
   for (const auto& [n, p] : kIndices) {
@@ -514,12 +557,21 @@ class DerivedService::Impl {
                                                            std::int64_t from_ms, std::int64_t to_ms,
                                                            std::uint64_t upto) {
     std::lock_guard lock(mu_);
+    return actions_covering_locked(site, factor, from_ms, to_ms, upto);
+  }
+  // The same; caller holds mu_.
+  core::Result<std::vector<ReviewAction>> actions_covering_locked(const std::string& site,
+                                                                  const std::string& factor,
+                                                                  std::int64_t from_ms,
+                                                                  std::int64_t to_ms,
+                                                                  std::uint64_t upto) {
     if (upto == 0 || !review_table_exists()) return std::vector<ReviewAction>();
     Stmt s(db_.get(),
            std::string("SELECT ") + kReviewActionColumns +
                " FROM review_actions WHERE site=? AND factor=? AND from_ms<? AND to_ms>? AND "
                "id<=? ORDER BY id");
-    s.bind(site).bind(factor).bind(to_ms).bind(from_ms).bind(static_cast<std::int64_t>(upto));
+    s.bind(site).bind(factor).bind(to_ms).bind(from_ms);
+    s.bind(static_cast<std::int64_t>(std::min<std::uint64_t>(upto, INT64_MAX)));
     return read_actions(s);
   }
 
@@ -766,8 +818,8 @@ class DerivedService::Impl {
                                : row.water                    ? encode_water_detail(*row.water)
                                                               : "";
     Stmt q(db_.get(),
-           "SELECT value, valid, detail FROM derived_indices WHERE site=? AND name=? AND "
-           "start_ms=?");
+           "SELECT value, valid, detail, computed_at_ms FROM derived_indices WHERE site=? AND "
+           "name=? AND start_ms=?");
     q.bind(row.site).bind(row.name).bind(row.start_ms);
     const int rc = q.step();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return core::fail(err("index row"));
@@ -775,10 +827,12 @@ class DerivedService::Impl {
     std::optional<double> old_value;
     bool old_valid = false;
     std::string old_detail;
+    std::int64_t old_computed_at = 0;
     if (existed) {
       old_value = q.opt_real(0);
       old_valid = q.integer(1) != 0;
       old_detail = q.text(2);
+      old_computed_at = q.integer(3);
       if (old_value == row.value && old_valid == row.valid && old_detail == detail) return false;
     } else if (!row.value && detail.find_first_not_of(',') == std::string::npos) {
       return false;
@@ -793,7 +847,7 @@ class DerivedService::Impl {
     ++stats.rows;
     if (!existed || cause.cause == Cause::kNone) return true;
     if (auto r = add_revision(row.site, row.name, row.period, row.start_ms, old_value, row.value,
-                              old_valid, row.valid, old_detail, cause, now, stats);
+                              old_valid, row.valid, old_detail, old_computed_at, cause, now, stats);
         !r) {
       return core::fail(r.error());
     }
@@ -804,17 +858,19 @@ class DerivedService::Impl {
                                   std::int64_t start_ms, const std::optional<double>& old_value,
                                   const std::optional<double>& new_value, bool old_valid,
                                   bool new_valid, const std::string& old_detail,
-                                  const CauseOf& cause, std::int64_t now, BatchStats& stats) {
+                                  std::int64_t old_computed_at, const CauseOf& cause,
+                                  std::int64_t now, BatchStats& stats) {
     const bool review = cause.cause == Cause::kReview;
     Stmt rev(db_.get(),
              "INSERT INTO derived_revisions(site, factor, period, start_ms, old_value, new_value, "
-             "old_valid, new_valid, reason, cause_sequence, at_ms, review_action, old_detail) "
-             "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+             "old_valid, new_valid, reason, cause_sequence, at_ms, review_action, old_detail, "
+             "old_computed_at_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     rev.bind(site).bind(factor).bind(period_name(p)).bind(start_ms);
     rev.bind(old_value).bind(new_value).bind(std::int64_t{old_valid}).bind(std::int64_t{new_valid});
     rev.bind(cause_name(cause.cause));
     rev.bind(static_cast<std::int64_t>(review ? 0 : cause.sequence)).bind(now);
     rev.bind(static_cast<std::int64_t>(review ? cause.sequence : 0)).bind(old_detail);
+    rev.bind(old_computed_at);
     if (rev.step() != SQLITE_DONE) return core::fail(err("revision"));
     ++stats.revisions;
     return {};
@@ -956,8 +1012,13 @@ class DerivedService::Impl {
     auto rows =
         read(AggregateQuery{site, factor, Period::kHour, day_start, day_start + kDayMs, {}, 10000});
     if (!rows) return core::fail(rows.error());
+    return day_from_hours(*rows, day_start);
+  }
+
+  // The day starting `day_start` from its hour rows.
+  static Aggregate day_from_hours(const std::vector<Aggregate>& rows, std::int64_t day_start) {
     std::vector<agg::Bucket> hours, raw_hours;
-    for (const auto& a : *rows) {
+    for (const auto& a : rows) {
       agg::Bucket b;
       b.start_ms = a.start_ms;
       b.expected = a.expected;
@@ -1035,8 +1096,9 @@ class DerivedService::Impl {
     ++stats.rows;
     if (!was || cause.cause == Cause::kNone) return true;
     if (was->value == a.value && was->valid == a.valid) return true;
-    if (auto r = add_revision(a.site, a.factor, a.period, a.start_ms, was->value, a.value,
-                              was->valid, a.valid, row_detail(*was), cause, now, stats);
+    if (auto r =
+            add_revision(a.site, a.factor, a.period, a.start_ms, was->value, a.value, was->valid,
+                         a.valid, row_detail(*was), was->computed_at_ms, cause, now, stats);
         !r) {
       return core::fail(r.error());
     }
@@ -1090,24 +1152,27 @@ class DerivedService::Impl {
     return out;
   }
 
-  // The first revision of a row after `as_of_ms`: (old value, old valid, old detail).
+  // The first revision of a row after `as_of_ms`: the old value, validity, detail, and when the
+  // old row had last changed (0: a revision written before that was kept).
   struct OldSide {
     std::optional<double> value;
     bool valid = false;
     std::string detail;
+    std::int64_t computed_at_ms = 0;
   };
   core::Result<std::optional<OldSide>> first_revision_after(const std::string& site,
                                                             const std::string& factor, Period p,
                                                             std::int64_t start_ms,
                                                             std::int64_t as_of_ms) {
     Stmt s(db_.get(),
-           "SELECT old_value, old_valid, old_detail FROM derived_revisions WHERE site=? AND "
-           "factor=? AND start_ms=? AND period=? AND at_ms>? ORDER BY id LIMIT 1");
+           "SELECT old_value, old_valid, old_detail, old_computed_at_ms FROM derived_revisions "
+           "WHERE site=? AND factor=? AND start_ms=? AND period=? AND at_ms>? ORDER BY id LIMIT 1");
     s.bind(site).bind(factor).bind(start_ms).bind(period_name(p)).bind(as_of_ms);
     const int rc = s.step();
     if (rc == SQLITE_DONE) return std::optional<OldSide>();
     if (rc != SQLITE_ROW) return core::fail(err("revision"));
-    return std::optional<OldSide>(OldSide{s.opt_real(0), s.integer(1) != 0, s.text(2)});
+    return std::optional<OldSide>(
+        OldSide{s.opt_real(0), s.integer(1) != 0, s.text(2), s.integer(3)});
   }
 
   // Rows as they were known at `as_of_ms` (aggregates.h, "As of"). Caller holds mu_.
@@ -1117,13 +1182,70 @@ class DerivedService::Impl {
       if (a.computed_at_ms <= as_of_ms) continue;
       auto old = first_revision_after(a.site, a.factor, a.period, a.start_ms, as_of_ms);
       if (!old) return core::fail(old.error());
-      if (!*old) continue;
-      a.value = (*old)->value;
-      a.valid = (*old)->valid;
-      apply_row_detail(a, (*old)->detail);
-      a.computed_at_ms = as_of_ms;  // known then; the exact time of that version is not kept
+      // The old side of the first revision after T is the row at T when the row had not changed
+      // between T and that revision.
+      if (*old && (*old)->computed_at_ms <= as_of_ms) {
+        a.value = (*old)->value;
+        a.valid = (*old)->valid;
+        apply_row_detail(a, (*old)->detail);
+        a.computed_at_ms = as_of_ms;  // known then; the exact time of that version is not kept
+        continue;
+      }
+      // Changed after T without a revision (an hour filling in, its day): recomputed as the store
+      // held it at T. A city row has no such recomputation: the old side, if any.
+      if (!is_city(a.site)) {
+        auto then = a.period == Period::kHour ? hour_as_of(a, as_of_ms) : day_as_of(a, as_of_ms);
+        if (!then) return core::fail(then.error());
+        if (*then) {
+          const std::int64_t created = a.created_at_ms;
+          a = std::move(**then);
+          a.created_at_ms = created;
+          a.computed_at_ms = as_of_ms;
+          continue;
+        }
+      }
+      if (*old) {
+        a.value = (*old)->value;
+        a.valid = (*old)->valid;
+        apply_row_detail(a, (*old)->detail);
+        a.computed_at_ms = as_of_ms;
+      }
     }
     return {};
+  }
+
+  // A station's stored hour as the store held it at `as_of_ms`: the value versions received by
+  // then (series_as_of) and the review actions written by then; nullopt when none was received
+  // by then. Caller holds mu_.
+  core::Result<std::optional<Aggregate>> hour_as_of(const Aggregate& row, std::int64_t as_of_ms) {
+    storage::SeriesQuery q;
+    q.site = row.site;
+    q.factor = row.factor;
+    q.from_ms = row.start_ms;
+    q.to_ms = row.start_ms + kHourMs;
+    const auto reg = registry_now();
+    auto values = series_as_of(store_, reg.get(), q, as_of_ms);
+    if (!values) return core::fail(values.error());
+    auto actions = actions_covering_locked(row.site, row.factor, q.from_ms, q.to_ms, UINT64_MAX);
+    if (!actions) return core::fail(actions.error());
+    auto a = hour_of(*values, *actions, row.factor, row.start_ms, as_of_ms);
+    if (a) {
+      a->site = row.site;
+      a->factor = row.factor;
+    }
+    return a;
+  }
+
+  // A station's stored day as known at `as_of_ms`: from its hours as known then. Caller holds mu_.
+  core::Result<std::optional<Aggregate>> day_as_of(const Aggregate& row, std::int64_t as_of_ms) {
+    auto hours = read(AggregateQuery{row.site, row.factor, Period::kHour, row.start_ms,
+                                     row.start_ms + kDayMs, as_of_ms, 10000});
+    if (!hours) return core::fail(hours.error());
+    if (hours->empty()) return std::optional<Aggregate>();
+    Aggregate day = day_from_hours(*hours, row.start_ms);
+    day.site = row.site;
+    day.factor = row.factor;
+    return std::optional<Aggregate>(std::move(day));
   }
 
   core::Result<std::vector<IndexRow>> indices(const IndexQuery& q) {

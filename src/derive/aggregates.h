@@ -76,10 +76,15 @@
 // arriving, not a revision.
 //
 // As of: each row records when it was first computed (created_at_ms) and last changed
-// (computed_at_ms); a revision keeps the old row's value, validity and detail (coverage or index
-// inputs). A row as known at T is: absent when created after T; else the old side of its first
-// revision after T, if any; else the row as it stands. Changes without a revision (an hour
-// filling in) are not versioned, so for them "as of" gives the newer value.
+// (computed_at_ms); a revision keeps the old row's value, validity, detail (coverage or index
+// inputs) and when the old row had last changed (old_computed_at_ms). A row as known at T is:
+// absent when created after T; the row as it stands when it has not changed since T; else the
+// old side of its first revision after T when the old row had not changed after T either; else
+// (it changed after T without a revision: an hour filling in, its day) a station's hour is
+// recomputed as the store held it at T — the value versions received by T (series_as_of) and the
+// review actions written by T — and a station's day from its hours as known at T. City rows and
+// the indices are not recomputed: they give the old side of their first revision after T, or the
+// row as it stands (an index or city hour filling in at T shows its newer value).
 //
 // Tables, in the store's SQLite file through this service's own connection (storage/sqlite/sql.h):
 //   derived_hours(site, factor, kind_source, hour_start_ms, value, valid, expected, received,
@@ -93,17 +98,18 @@
 //   derived_indices(site, name, start_ms, value, valid, detail, created_at_ms, computed_at_ms)
 //                                                PRIMARY KEY(site, name, start_ms)
 //   derived_revisions(id, site, factor, period, start_ms, old_value, new_value, old_valid,
-//                     new_valid, reason, cause_sequence, at_ms, review_action, old_detail)
+//                     new_valid, reason, cause_sequence, at_ms, review_action, old_detail,
+//                     old_computed_at_ms)
 //                                                append-only; an index's factor is its name
 //   derived_cursor(name, sequence)               "derived": the change feed computed up to;
 //                                                "review": the review action id applied up to
 // The columns added after the first release (raw_value, raw_valid, created_at_ms, review_action,
-// old_detail, platform_*, mismatch) are added to an older file when it is opened. A revision's
-// old_detail of a device hour also keeps the old platform columns, so `as_of` gives them too.
-// Each batch is committed in ONE transaction with its cursor (synchronous=FULL): after a crash the
-// batch is recomputed from the old cursor, and since rows and revisions are written only where the
-// stored row differs, nothing is counted twice. The first open starts both cursors at 0: the whole
-// stored history (and every review action) is computed once.
+// old_detail, platform_*, mismatch, old_computed_at_ms) are added to an older file when it is
+// opened. A revision's old_detail of a device hour also keeps the old platform columns, so `as_of`
+// gives them too. Each batch is committed in ONE transaction with its cursor (synchronous=FULL):
+// after a crash the batch is recomputed from the old cursor, and since rows and revisions are
+// written only where the stored row differs, nothing is counted twice. The first open starts both
+// cursors at 0: the whole stored history (and every review action) is computed once.
 //
 // Thread-safety: every public method may be called from any thread; one mutex guards the
 // connection, another serialises process_changes(). Errors (core::Error::reason): cannot_open,
@@ -237,6 +243,17 @@ struct DerivedCounters {
   std::uint64_t actions_read = 0;     // review actions read since start
   std::uint64_t hour_mismatches = 0;  // device hours written with mismatch set, since start
 };
+
+// The values of a site's series in [q.from_ms, q.to_ms) (q.kind, when given) as the store held
+// them at `as_of_ms`: of every device that reported for the site — those in the current series
+// and, with a registry, those assigned to the site in the range — the latest version of each key
+// (measured time, kind, field, device) received by then, where that version named this site;
+// ordered like Store::series. Error range_too_large when a device has q.limit or more versions in
+// the range (records() would cut the later ones).
+core::Result<std::vector<storage::Value>> series_as_of(const storage::Store& store,
+                                                       const registry::Registry* reg,
+                                                       const storage::SeriesQuery& q,
+                                                       std::int64_t as_of_ms);
 
 class DerivedService {
  public:
