@@ -7,6 +7,7 @@
 
 #include "derive/aggregates.h"
 #include "derive/review.h"
+#include "registry/holder.h"
 #include "standards/aggregation.h"
 #include "storage/memory/memory_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -700,6 +701,69 @@ TEST_F(DerivedAggregatesTest, AsOfInsideAFillingHourGivesTheMeanOfTheMinutesRece
   EXPECT_TRUE(at(Period::kHour, h0_, full).valid);
   // Before the review action (minute 19 received): minutes 0 … 19, all valid then.
   EXPECT_EQ(at(Period::kHour, h0_, at30 - 11'001).value, 9.5);
+}
+
+// Counties (issue #5 §1 "per site, per county and per city"): no reference sheet says which
+// points count, so the county's ambient-air points other than control points (对照点) do — the
+// ASSUMED practice of derive/aggregates.h. The real registry's 利州区 (510802) has the urban points
+// 2524A, 2525A, 2526A, 3617A and the control point 2523A; a traffic point is added to it.
+TEST_F(DerivedAggregatesTest, ACountyHourIsTheMeanOfItsPointsOtherThanControlPoints) {
+  auto reg = test::ok(registry::load_registry(ECOMON_TESTDATA_DIR "/../config/registry"));
+  registry::Site traffic;
+  traffic.code = "9901T";
+  traffic.name = "测试交通点";
+  traffic.kind = "ambient_air";
+  traffic.level = "county";
+  traffic.air_role = "traffic";
+  traffic.place = reg.find_site("2524A")->place;
+  reg = test::ok(reg.with_site(traffic));
+  registry::RegistryHolder holder(std::move(reg));
+  DerivedOptions o;
+  o.registry = &holder;
+  reopen(o);
+  auto at = [&](const std::string& site, double x) {
+    storage::Value v = hourly(h0_, x);
+    v.site = site;
+    v.mn = "MN" + site;
+    return v;
+  };
+  write({at("2524A", 20), at("2525A", 40), at("2523A", 100), at("9901T", 60)});
+  process();
+  auto area_hour = [&](const std::string& area) {
+    AggregateQuery q;
+    q.site = area;
+    q.factor = kFactor;
+    q.from_ms = h0_;
+    q.to_ms = h0_ + 1;
+    auto rows = test::ok(derived_->aggregates(q));
+    EXPECT_EQ(rows.size(), 1u) << area;
+    return rows.empty() ? Aggregate{} : rows.front();
+  };
+  const auto county = area_hour("county:510802");
+  EXPECT_EQ(county.source, "county");
+  EXPECT_EQ(county.value, 40.0);  // (20 + 40 + 60) / 3: not the control point's 100
+  EXPECT_TRUE(county.valid);
+  EXPECT_EQ(county.expected, 5);  // 2524A, 2525A, 2526A, 3617A, 9901T
+  EXPECT_EQ(county.received, 3);
+  const auto city = area_hour("city:510800");
+  EXPECT_EQ(city.value, 30.0);  // urban points only: (20 + 40) / 2
+  EXPECT_EQ(city.expected, 4);
+  // Its day and its AQI inputs follow, as a city's do.
+  AggregateQuery d;
+  d.site = "county:510802";
+  d.factor = kFactor;
+  d.period = Period::kDay;
+  d.from_ms = day0_;
+  d.to_ms = day0_ + 1;
+  ASSERT_EQ(test::ok(derived_->aggregates(d)).size(), 1u);
+  IndexQuery iq;
+  iq.site = "county:510802";
+  iq.name = "aqi_hour";
+  iq.from_ms = h0_;
+  iq.to_ms = h0_ + 1;
+  const auto aqi = test::ok(derived_->indices(iq));
+  ASSERT_EQ(aqi.size(), 1u);
+  EXPECT_EQ(aqi[0].inputs[6], 40.0);
 }
 
 TEST_F(DerivedAggregatesTest, AFileWithTheFirstReleasesTablesGetsTheNewColumns) {

@@ -19,7 +19,9 @@
 //       everything committed before the request, so the answer never lags a value or review action
 //       the caller saw acknowledged. `city=CODE` instead of `site`: the city's stored means (the
 //       mean over its urban points, 城市点, of the AQI items; a city-wide statistic any caller with
-//       data.read may read, like the city AQI). `factor` may also name a stored index — aqi_hour,
+//       data.read may read, like the city AQI); `county=CODE` likewise the county's (the mean
+//       over its ambient-air points other than control points, 对照点 — an assumed practice,
+//       derive/aggregates.h "Counties"). `factor` may also name a stored index — aqi_hour,
 //       o3_8h, pm10_24h, pm25_24h (interval=hour; a sliding mean is keyed by its last hour's start)
 //       or aqi_day, o3_8h_max (interval=day) — whose rows carry "value", "valid", "source" (the
 //       index name) and "computed_at".
@@ -33,7 +35,7 @@
 //       its class is revised (index name water_class in /api/v1/revisions) when a late value, a
 //       new version or a review action changes an item. `as_of=T`: as known at T. 400 for a site
 //       that is not surface water.
-//   GET /api/v1/revisions?site=|city=&factor=&from=&to=&limit=
+//   GET /api/v1/revisions?site=|city=|county=&factor=&from=&to=&limit=
 //       revisions of stored hours and days whose period starts in [from, to), newest first:
 //       {"revisions":[{"id","site","factor","period","start","old_value","new_value","old_valid",
 //        "new_valid","reason","at"}]}
@@ -77,25 +79,34 @@ void optional_number(core::JsonWriter& w, const std::optional<double>& v) {
 // with urban air points), and the factor. Or the answer to give.
 std::optional<Response> aggregate_subject(const Ctx& c, std::string& subject, std::string& factor,
                                           bool factor_required = true) {
-  const auto city = c.t.query.find("city");
-  if (city == c.t.query.end() || city->second.empty()) {
-    return series_subject(c, subject, factor);
-  }
-  const auto site = c.t.query.find("site");
-  if (site != c.t.query.end() && !site->second.empty()) {
-    return error(400, "bad_request", "give either site or city");
+  auto given = [&](const char* name) {
+    const auto it = c.t.query.find(name);
+    return it != c.t.query.end() && !it->second.empty();
+  };
+  const bool by_city = given("city");
+  const bool by_county = given("county");
+  if (!by_city && !by_county) return series_subject(c, subject, factor);
+  if (given("site") || (by_city && by_county)) {
+    return error(400, "bad_request", "give one of site, city or county");
   }
   const auto f = c.t.query.find("factor");
   if (factor_required && (f == c.t.query.end() || f->second.empty())) {
     return error(400, "bad_request", "factor is required");
   }
+  const std::string code = c.t.query.at(by_city ? "city" : "county");
   auto reg = c.s.registry->get();
+  // A city with urban points (城市点); a county with ambient-air points other than control points.
   const bool known = std::any_of(reg->sites().begin(), reg->sites().end(), [&](const auto& s) {
-    return s.kind == "ambient_air" && s.air_role == "urban" && s.place.city_code == city->second;
+    if (s.kind != "ambient_air") return false;
+    return by_city ? s.air_role == "urban" && s.place.city_code == code
+                   : s.air_role != "control" && s.place.county_code == code;
   });
-  if (!known)
-    return error(404, "not_found", "no city '" + city->second + "' with urban air points");
-  subject = "city:" + city->second;
+  if (!known) {
+    return error(404, "not_found",
+                 by_city ? "no city '" + code + "' with urban air points"
+                         : "no county '" + code + "' with ambient-air points");
+  }
+  subject = (by_city ? "city:" : "county:") + code;
   if (f != c.t.query.end()) factor = f->second;
   return std::nullopt;
 }
@@ -351,9 +362,13 @@ Response revisions(const Ctx& c) {
   if (!c.s.derived) return unavailable();
   derive::RevisionQuery q;
   if (auto answer = listing_filter(c, q.site, q.factor, q.from_ms, q.to_ms)) return *answer;
-  if (auto city = c.t.query.find("city"); city != c.t.query.end() && !city->second.empty()) {
-    // A city's rows (its means over the urban points and its indices), as aggregates names them.
-    if (!q.site.empty()) return error(400, "bad_request", "give either site or city");
+  const auto city = c.t.query.find("city");
+  const auto county = c.t.query.find("county");
+  if ((city != c.t.query.end() && !city->second.empty()) ||
+      (county != c.t.query.end() && !county->second.empty())) {
+    // A city's or county's rows (its means over its points and its indices), as aggregates names
+    // them.
+    if (!q.site.empty()) return error(400, "bad_request", "give one of site, city or county");
     std::string subject;
     std::string factor;
     if (auto answer = aggregate_subject(c, subject, factor, /*factor_required=*/false)) {

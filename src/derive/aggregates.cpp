@@ -257,7 +257,27 @@ void apply_row_detail(Aggregate& a, const std::string& detail) {
   a.mismatch = p[3] != 0;
 }
 
-bool is_city(const std::string& site) { return site.rfind(kCityPrefix, 0) == 0; }
+constexpr const char* kCountyPrefix = "county:";
+
+// A city's or a county's row ("city:CODE", "county:CODE"), not a station's.
+bool is_area(const std::string& site) {
+  return site.rfind(kCityPrefix, 0) == 0 || site.rfind(kCountyPrefix, 0) == 0;
+}
+
+// The areas whose hours a station's AQI-item hours feed: its city when it is an urban point
+// (城市点), its county when it is an ambient-air point other than a control point (对照点) —
+// ASSUMED county practice (aggregates.h, "Counties").
+std::vector<std::string> areas_of(const registry::Site& s) {
+  std::vector<std::string> out;
+  if (s.kind != "ambient_air") return out;
+  if (s.air_role == "urban" && !s.place.city_code.empty()) {
+    out.push_back(kCityPrefix + s.place.city_code);
+  }
+  if (s.air_role != "control" && !s.place.county_code.empty()) {
+    out.push_back(kCountyPrefix + s.place.county_code);
+  }
+  return out;
+}
 
 // The AQI item of an HJ 212 factor code (nullopt: not an AQI item).
 std::optional<std::size_t> aqi_item(const std::string& factor) {
@@ -672,32 +692,31 @@ class DerivedService::Impl {
     return write_indices(changed, now, stats);
   }
 
-  // The city hours of the changed AQI-item hours of urban points, appended to `changed` when
-  // their row changed. Caller holds mu_.
+  // The city and county hours of the changed AQI-item hours of their points (areas_of),
+  // appended to `changed` when their row changed. Caller holds mu_.
   core::Result<void> write_cities(const registry::Registry& reg,
                                   std::vector<std::pair<PeriodKey, CauseOf>>& changed,
                                   std::int64_t now, BatchStats& stats) {
-    std::map<std::string, std::vector<std::string>> points;  // city code → urban points
+    std::map<std::string, std::vector<std::string>> points;  // "city:CODE"/"county:CODE" → points
     for (const auto& site : reg.sites()) {
-      if (site.kind != "ambient_air" || site.air_role != "urban") continue;
-      points[site.place.city_code].push_back(site.code);
+      for (const auto& area : areas_of(site)) points[area].push_back(site.code);
     }
     std::map<PeriodKey, CauseOf> cities;
     for (const auto& [key, cause] : changed) {
       const auto& [site, factor, hour] = key;
-      if (is_city(site) || !aqi_item(factor)) continue;
+      if (is_area(site) || !aqi_item(factor)) continue;
       const registry::Site* s = reg.find_site(site);
-      if (!s || s->kind != "ambient_air" || s->air_role != "urban") continue;
-      cities[PeriodKey{kCityPrefix + s->place.city_code, factor, hour}].add(cause);
+      if (!s) continue;
+      for (const auto& area : areas_of(*s)) cities[PeriodKey{area, factor, hour}].add(cause);
     }
     for (const auto& [key, cause] : cities) {
       const auto& [city, factor, hour] = key;
-      const auto& list = points[city.substr(std::string_view(kCityPrefix).size())];
+      const auto& list = points[city];
       Aggregate a;
       a.site = city;
       a.factor = factor;
       a.period = Period::kHour;
-      a.source = "city";
+      a.source = city.rfind(kCityPrefix, 0) == 0 ? "city" : "county";
       a.start_ms = hour;
       a.expected = static_cast<int>(list.size());
       double sum = 0, raw_sum = 0;
@@ -1193,7 +1212,7 @@ class DerivedService::Impl {
       }
       // Changed after T without a revision (an hour filling in, its day): recomputed as the store
       // held it at T. A city row has no such recomputation: the old side, if any.
-      if (!is_city(a.site)) {
+      if (!is_area(a.site)) {
         auto then = a.period == Period::kHour ? hour_as_of(a, as_of_ms) : day_as_of(a, as_of_ms);
         if (!then) return core::fail(then.error());
         if (*then) {

@@ -46,7 +46,15 @@
 // The urban points are the registry's now (a point added later is not counted into old hours
 // until they are recomputed).
 //
-// Indices (derive/indices.h), for each station with a changed AQI-item hour and each such city:
+// Counties: likewise a county's hour (site "county:CODE", source "county") is the mean over the
+// county's ambient-air points other than control points (air_role control, 对照点) of their valid
+// hours, with its day and indices. ASSUMED: the reference sheets (GB 3095-2012, HJ 663, HJ 633)
+// do not say which points a county's assessment counts; county practice varies (城市点 where the
+// county seat has them, else 区县点), so every non-control ambient-air point of the county
+// (registry place.county_code) counts.
+//
+// Indices (derive/indices.h), for each station with a changed AQI-item hour and each such city
+// or county:
 //   aqi_hour   (period hour) the hourly AQI; value = AQI, inputs = the 1-h concentrations
 //   aqi_day    (period day)  the daily AQI (HJ 663 daily values), inputs = the concentrations
 //   o3_8h      (period hour) O3 8-h sliding mean keyed by its last hour (≥ 6 valid hours)

@@ -388,6 +388,23 @@ class StoredIndicesTest(unittest.TestCase):
         # A minute-sourced hour has no platform beside it.
         self.assertNotIn("platform", self.hour_row("2524A", self.h8))
 
+    def test_5_a_county_is_the_mean_of_its_points_other_than_control_points(self):
+        # 利州区 (510802): 2524A and 2525A sent 09:00 (80, 50); the control point 2523A did not.
+        h9 = self.day + 9 * HOUR
+        params = dict(county="510802", factor="a34004", interval="hour",
+                      **{"from": iso(h9), "to": iso(h9 + HOUR)})
+        status, body = self.srv.get("/api/v1/aggregates?" + urllib.parse.urlencode(params))
+        self.assertEqual(status, 200, body)
+        [row] = body["aggregates"]
+        self.assertEqual((body["site"], row["source"], row["value"]), ("county:510802", "county", 65))
+        self.assertEqual(row["coverage"], {"expected": 4, "received": 2, "valid": 2})
+        [county] = self.aqi("hourly", h9, h9 + HOUR, county="510802")
+        [city] = self.aqi("hourly", h9, h9 + HOUR, city="510800")
+        self.assertEqual(county["concentrations"]["PM2.5"], 65)
+        self.assertEqual(county["aqi"], city["aqi"])  # the same points sent
+        self.assertEqual(self.srv.get("/api/v1/aqi?county=999999&mode=hourly")[0], 404)
+        self.assertEqual(self.srv.get("/api/v1/aqi?county=510802&city=510800")[0], 400)
+
 
 class WaterClassTest(unittest.TestCase):
     """沙溪 (510800SW01) of the national automatic water release, 2026-02-04 11:00 (the real values
