@@ -339,5 +339,37 @@ TEST_F(WaterClassTest, OnlySurfaceWaterSitesGetAWaterClass) {
   EXPECT_FALSE(sample("2526A", t));
 }
 
+// The pure part (derive/indices.h water_class_of) on crafted samples.
+TEST(WaterClassOf, NonDetectsRefusedSamplesAndDatesBeforeTheStandard) {
+  using standards::Reading;
+  const std::int64_t t = ms_of("2026-02-04T11:00:00+08:00");
+  // NH3-N reported "0.025L" (below the detection limit: class I, as the reference sheet's note
+  // says) and DO 5.5 mg/L: 表1 第3项 II ≥ 6 > 5.5 ≥ 5 III → the section is III, DO deciding.
+  auto wc = water_class_of({{"w21003", Reading::below_detection(0.025)},
+                            {"w01009", Reading::measured(5.5)},
+                            {"a34004", Reading::measured(500)}},  // not a water item: ignored
+                           standards::water::WaterBody::kRiver, t);
+  ASSERT_TRUE(wc);
+  EXPECT_EQ(wc->value, 3);
+  ASSERT_EQ(wc->detail.items.size(), 2u);
+  EXPECT_EQ(wc->detail.items[0].factor, "w01009");  // in kHj212WaterItems order
+  EXPECT_EQ(wc->detail.items[1].item_class, 1);
+  EXPECT_TRUE(wc->detail.items[1].reading.not_detected);
+  EXPECT_EQ(wc->detail.deciding, std::vector<std::string>{"w01009"});
+  // Stored and read back unchanged.
+  EXPECT_EQ(decode_water_detail(encode_water_detail(wc->detail)), wc->detail);
+  EXPECT_FALSE(decode_water_detail("GB 3838-2002 表1;river;w01009=x:3;"));
+  // A negative TP is refused by the standard: the items without a class, no section class.
+  wc = water_class_of({{"w21011", Reading::measured(-0.1)}, {"w01009", Reading::measured(8)}},
+                      standards::water::WaterBody::kRiver, t);
+  ASSERT_TRUE(wc);
+  EXPECT_FALSE(wc->value);
+  EXPECT_FALSE(wc->detail.items[0].item_class);
+  // Before GB 3838-2002 came into force (2002-06-01) no table applies.
+  EXPECT_FALSE(water_class_of({{"w01009", Reading::measured(8)}},
+                              standards::water::WaterBody::kRiver,
+                              ms_of("2002-05-31T12:00:00+08:00")));
+}
+
 }  // namespace
 }  // namespace ecomon::derive

@@ -23,8 +23,9 @@
 //       over its ambient-air points other than control points, 对照点 — an assumed practice,
 //       derive/aggregates.h "Counties"). `factor` may also name a stored index — aqi_hour,
 //       o3_8h, pm10_24h, pm25_24h (interval=hour; a sliding mean is keyed by its last hour's start)
-//       or aqi_day, o3_8h_max (interval=day) — whose rows carry "value", "valid", "source" (the
-//       index name) and "computed_at".
+//       or aqi_day, o3_8h_max (interval=day), or water_class (interval=hour, keyed by sample
+//       time; /api/v1/water-class gives its items) — whose rows carry "value", "valid", "source"
+//       (the index name) and "computed_at".
 //   GET /api/v1/water-class?site=&from=&to=&as_of=
 //       the stored section water class (GB 3838-2002 single-factor evaluation) of each sample of a
 //       surface-water site measured in [from, to) (default: the last 31 days; at most 366 days),
