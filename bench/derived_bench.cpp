@@ -1,5 +1,7 @@
 // Aggregate queries over a year of minute data (issue #5 §6): a SQLite store gets a year of
-// minute values (CN 2051 Avg) of PM2.5 and O3 at one station (2 × 525,600 values, not timed), the
+// minute values (CN 2051 Avg) of PM2.5 and O3 at one station (2 × 525,600 values, not timed) and
+// the device's own O3 hours (CN 2061, 8,760 values: those hours keep the platform's minute mean
+// beside them, the path of a device that sends both), the
 // derived service computes its stored hours, days and indices once (timed once, reported as the
 // counter "setup_s" of the first benchmark), then the queries the API makes are timed:
 //   day     the 24 stored hours of one day (interval=hour over a day)
@@ -80,6 +82,20 @@ struct Fixture {
           v.flag = "N";
           batch[0].values.push_back(std::move(v));
         }
+      }
+      for (std::int64_t t = day; t < day + kDay; t += kHour) {  // the device's own O3 hours
+        storage::Value v;
+        v.site = kSite;
+        v.mn = "GY00000002524A";
+        v.factor = "a05024";
+        v.field = "Avg";
+        v.kind = storage::DataKind::kHour;
+        v.measured_ms = t;
+        v.received_ms = day + kDay;
+        v.number = 90;
+        v.text = "90";
+        v.flag = "N";
+        batch[0].values.push_back(std::move(v));
       }
       values += batch[0].values.size();
       if (!store->write(batch)) return;

@@ -7,6 +7,7 @@
 
 #include "derive/aggregates.h"
 #include "derive/review.h"
+#include "registry/holder.h"
 #include "standards/aggregation.h"
 #include "storage/memory/memory_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -39,9 +40,9 @@ class DerivedAggregatesTest : public ::testing::Test {
     reopen();
   }
 
-  void reopen() {
+  void reopen(DerivedOptions options = {}) {
     derived_.reset();
-    derived_ = test::ok(DerivedService::open(path_, *store_, clock_));
+    derived_ = test::ok(DerivedService::open(path_, *store_, clock_, std::move(options)));
     ASSERT_TRUE(derived_);
   }
 
@@ -67,6 +68,12 @@ class DerivedAggregatesTest : public ::testing::Test {
   storage::Value hourly(std::int64_t t, double x) {
     storage::Value v = minute(t, x);
     v.kind = storage::DataKind::kHour;
+    return v;
+  }
+  storage::Value realtime(std::int64_t t, double x) {
+    storage::Value v = minute(t, x);
+    v.kind = storage::DataKind::kRealtime;
+    v.field = "Rtd";
     return v;
   }
 
@@ -504,6 +511,261 @@ TEST_F(DerivedAggregatesTest, ALateValueRevisesItsHourDayO3WindowsAndAqiAndAsOfG
   EXPECT_FALSE(index("aqi_hour", h3, before - 1'000'000));
 }
 
+// Issue #5 §1: the device's own hour (CN 2061) is the official hour; the platform's mean of the
+// device's minutes (CN 2051) is kept beside it, and a difference beyond max(hour_tolerance, 10 %)
+// is flagged (analytics/screening.h hour_mismatch: PM2.5 tolerance 2 µg/m3 by default).
+TEST_F(DerivedAggregatesTest, ADeviceHourKeepsThePlatformsMinuteMeanBesideItAndFlagsAMismatch) {
+  write({hourly(h0_, 30), hourly(h0_ + kHour, 20.5)});
+  write_minutes(h0_, 0, 50, 20);
+  write_minutes(h0_ + kHour, 0, 60, 20);
+  process();
+  auto a = row(Period::kHour, h0_);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->source, "hour");
+  EXPECT_EQ(a->value, 30.0);  // the official hour is the device's
+  EXPECT_TRUE(a->valid);
+  EXPECT_EQ(a->platform_value, 20.0);
+  EXPECT_TRUE(a->platform_valid);
+  EXPECT_EQ(a->platform_received, 50);
+  EXPECT_EQ(a->platform_valid_count, 50);
+  EXPECT_TRUE(a->mismatch);  // |30 − 20| = 10 > max(2, 10 % × 20)
+  const auto b = row(Period::kHour, h0_ + kHour);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->platform_value, 20.0);
+  EXPECT_FALSE(b->mismatch);  // |20.5 − 20| = 0.5 ≤ 2
+  EXPECT_EQ(derived_->counters().hour_mismatches, 1u);
+  // The day is from the official hours, not the platform's.
+  EXPECT_DOUBLE_EQ(*row(Period::kDay, day0_)->value, 25.25);
+  EXPECT_TRUE(all_revisions().empty());
+
+  // A configured tolerance of 15 µg/m3 ([screening] a34004.hour_tolerance): no longer a mismatch
+  // when the hour is recomputed (a re-sent minute of the same hour).
+  DerivedOptions wide;
+  wide.screening.factors["a34004"].hour_tolerance = 15;
+  reopen(wide);
+  write({minute(h0_ + 10 * kMinute, 20.5)});
+  process();
+  a = row(Period::kHour, h0_);
+  EXPECT_FALSE(a->mismatch);
+  EXPECT_DOUBLE_EQ(*a->platform_value, (49 * 20 + 20.5) / 50);
+  // The rule switched off: never flagged.
+  DerivedOptions off;
+  off.screening.disabled.push_back(analytics::screening::Rule::kHourMismatch);
+  reopen(off);
+  write({hourly(h0_ + 2 * kHour, 90)});
+  write_minutes(h0_ + 2 * kHour, 0, 60, 20);
+  process();
+  EXPECT_EQ(row(Period::kHour, h0_ + 2 * kHour)->platform_value, 20.0);
+  EXPECT_FALSE(row(Period::kHour, h0_ + 2 * kHour)->mismatch);
+}
+
+TEST_F(DerivedAggregatesTest, APlatformHourNeeds45ValidMinutesAndALateMinuteRecomputesIt) {
+  write({hourly(h0_, 30)});
+  write_minutes(h0_, 0, 44, 20);
+  process();
+  auto a = row(Period::kHour, h0_);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->platform_value, 20.0);
+  EXPECT_FALSE(a->platform_valid);       // 44 valid minutes (GB 3095-2012 表4: 45)
+  EXPECT_FALSE(a->mismatch);             // an invalid platform hour is not compared
+  write({hourly(h0_ + 3 * kHour, 30)});  // the series moved on
+  process();
+  const std::int64_t before = clock_.now;
+  write({minute(h0_ + 44 * kMinute, 20)});  // the 45th minute of 10:00, late
+  process();
+  a = row(Period::kHour, h0_);
+  EXPECT_TRUE(a->platform_valid);
+  EXPECT_EQ(a->platform_received, 45);
+  EXPECT_TRUE(a->mismatch);
+  EXPECT_GT(a->computed_at_ms, before);
+  EXPECT_EQ(a->value, 30.0);
+  // The official hour did not move: no revision, and its day is not written again.
+  EXPECT_TRUE(all_revisions().empty());
+  EXPECT_LE(row(Period::kDay, day0_)->computed_at_ms, before);
+}
+
+TEST_F(DerivedAggregatesTest, WithoutMinutesThePlatformHourIsFromTheRealTimeValues) {
+  write({hourly(h0_, 30)});
+  std::vector<storage::Value> values;
+  for (int m = 0; m < 60; ++m) values.push_back(realtime(h0_ + m * kMinute + 30'000, 29));
+  write(std::move(values));
+  write_minutes(h0_ + kHour, 0, 60, 10);  // the next hour has no device hour: no platform beside
+  process();
+  const auto a = row(Period::kHour, h0_);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->platform_value, 29.0);
+  EXPECT_TRUE(a->platform_valid);
+  EXPECT_FALSE(a->mismatch);  // |30 − 29| = 1 ≤ 2
+  const auto b = row(Period::kHour, h0_ + kHour);
+  EXPECT_EQ(b->source, "minute");
+  EXPECT_FALSE(b->platform_value);
+  EXPECT_EQ(b->platform_received, 0);
+}
+
+TEST_F(DerivedAggregatesTest, ARevisedDeviceHourAsOfBeforeGivesTheOldPlatformComparison) {
+  write({hourly(h0_, 30)});
+  write_minutes(h0_, 0, 60, 20);
+  process();
+  ASSERT_TRUE(row(Period::kHour, h0_)->mismatch);
+  const std::int64_t before = clock_.now;
+  write({hourly(h0_, 21)});  // the device re-sends its hour corrected: a new version
+  process();
+  const auto now = row(Period::kHour, h0_);
+  EXPECT_EQ(now->value, 21.0);
+  EXPECT_FALSE(now->mismatch);
+  ASSERT_EQ(revisions(Period::kHour).size(), 1u);
+  EXPECT_EQ(revisions(Period::kHour)[0].reason, "new_version");
+  AggregateQuery q;
+  q.site = kSite;
+  q.factor = kFactor;
+  q.from_ms = h0_;
+  q.to_ms = h0_ + 1;
+  q.as_of_ms = before;
+  const auto old = test::ok(derived_->aggregates(q));
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].value, 30.0);
+  EXPECT_EQ(old[0].platform_value, 20.0);
+  EXPECT_TRUE(old[0].platform_valid);
+  EXPECT_EQ(old[0].platform_received, 60);
+  EXPECT_TRUE(old[0].mismatch);
+}
+
+// An hour filling in is not versioned (no revision per minute), yet as_of inside it is exact: the
+// row is recomputed from the value versions received by then and the review actions written by
+// then, and its day from the hours as they were then.
+TEST_F(DerivedAggregatesTest, AsOfInsideAFillingHourGivesTheMeanOfTheMinutesReceivedByThen) {
+  write_minutes(h0_ - kHour, 0, 60, 10);  // 09:00: a valid hour of 10
+  process();
+  auto reviews = test::ok(ReviewService::open(path_, clock_));
+  std::int64_t at30 = 0;
+  for (int m = 0; m < 60; ++m) {  // minute m of 10:00 has the value m, one per batch
+    write({minute(h0_ + m * kMinute, m)});
+    process();
+    if (m == 19) {  // minutes 0 … 9 invalidated while the hour fills in
+      ReviewAction inv;
+      inv.site = kSite;
+      inv.factor = kFactor;
+      inv.from_ms = h0_;
+      inv.to_ms = h0_ + 10 * kMinute;
+      inv.verb = ReviewVerb::kInvalidate;
+      inv.reason = "仪器故障";
+      test::ok(reviews->record(inv));
+      process();
+    }
+    if (m == 29) {
+      at30 = clock_.now;
+      clock_.now += 1000;  // minute 30 is received after at30
+    }
+  }
+  const std::int64_t full = clock_.now;
+  auto at = [&](Period p, std::int64_t start, std::int64_t as_of) {
+    AggregateQuery q;
+    q.site = kSite;
+    q.factor = kFactor;
+    q.period = p;
+    q.from_ms = start;
+    q.to_ms = start + 1;
+    q.as_of_ms = as_of;
+    auto rows = test::ok(derived_->aggregates(q));
+    EXPECT_EQ(rows.size(), 1u);
+    return rows.empty() ? Aggregate{} : rows.front();
+  };
+  // Now: minutes 10 … 59 valid, mean 34.5; the raw mean of all 60 is 29.5.
+  EXPECT_EQ(row(Period::kHour, h0_)->value, 34.5);
+  // As of minute 30: 30 minutes received, 20 valid (10 … 29), mean 19.5, raw 14.5; not valid.
+  auto h = at(Period::kHour, h0_, at30);
+  EXPECT_EQ(h.value, 19.5);
+  EXPECT_EQ(h.received, 30);
+  EXPECT_EQ(h.valid_count, 20);
+  EXPECT_FALSE(h.valid);
+  EXPECT_EQ(h.raw_value, 14.5);
+  // Its day then: only 09:00 valid.
+  auto d = at(Period::kDay, day0_, at30);
+  EXPECT_EQ(d.value, 10.0);
+  EXPECT_EQ(d.received, 2);
+  EXPECT_EQ(d.valid_count, 1);
+  EXPECT_DOUBLE_EQ(*row(Period::kDay, day0_)->value, (10 + 34.5) / 2);
+
+  // A later revision (minute 30 re-sent as 1030: +20 on the mean) does not hide the filling: its
+  // old side is the full hour, which was not yet known at minute 30.
+  write({minute(h0_ + 3 * kHour, 5)});
+  process();
+  clock_.now += 5000;
+  write({minute(h0_ + 30 * kMinute, 1030)});
+  process();
+  EXPECT_EQ(row(Period::kHour, h0_)->value, 54.5);
+  ASSERT_EQ(revisions(Period::kHour).size(), 2u);  // the review at minute 19, the new version
+  EXPECT_EQ(at(Period::kHour, h0_, at30).value, 19.5);
+  EXPECT_EQ(at(Period::kDay, day0_, at30).value, 10.0);
+  EXPECT_EQ(at(Period::kHour, h0_, full).value, 34.5);  // the old side of the revision
+  EXPECT_TRUE(at(Period::kHour, h0_, full).valid);
+  // Before the review action (minute 19 received): minutes 0 … 19, all valid then.
+  EXPECT_EQ(at(Period::kHour, h0_, at30 - 11'001).value, 9.5);
+}
+
+// Counties (issue #5 §1 "per site, per county and per city"): no reference sheet says which
+// points count, so the county's ambient-air points other than control points (对照点) do — the
+// ASSUMED practice of derive/aggregates.h. The real registry's 利州区 (510802) has the urban points
+// 2524A, 2525A, 2526A, 3617A and the control point 2523A; a traffic point is added to it.
+TEST_F(DerivedAggregatesTest, ACountyHourIsTheMeanOfItsPointsOtherThanControlPoints) {
+  auto reg = test::ok(registry::load_registry(ECOMON_TESTDATA_DIR "/../config/registry"));
+  registry::Site traffic;
+  traffic.code = "9901T";
+  traffic.name = "测试交通点";
+  traffic.kind = "ambient_air";
+  traffic.level = "county";
+  traffic.air_role = "traffic";
+  traffic.place = reg.find_site("2524A")->place;
+  reg = test::ok(reg.with_site(traffic));
+  registry::RegistryHolder holder(std::move(reg));
+  DerivedOptions o;
+  o.registry = &holder;
+  reopen(o);
+  auto at = [&](const std::string& site, double x) {
+    storage::Value v = hourly(h0_, x);
+    v.site = site;
+    v.mn = "MN" + site;
+    return v;
+  };
+  write({at("2524A", 20), at("2525A", 40), at("2523A", 100), at("9901T", 60)});
+  process();
+  auto area_hour = [&](const std::string& area) {
+    AggregateQuery q;
+    q.site = area;
+    q.factor = kFactor;
+    q.from_ms = h0_;
+    q.to_ms = h0_ + 1;
+    auto rows = test::ok(derived_->aggregates(q));
+    EXPECT_EQ(rows.size(), 1u) << area;
+    return rows.empty() ? Aggregate{} : rows.front();
+  };
+  const auto county = area_hour("county:510802");
+  EXPECT_EQ(county.source, "county");
+  EXPECT_EQ(county.value, 40.0);  // (20 + 40 + 60) / 3: not the control point's 100
+  EXPECT_TRUE(county.valid);
+  EXPECT_EQ(county.expected, 5);  // 2524A, 2525A, 2526A, 3617A, 9901T
+  EXPECT_EQ(county.received, 3);
+  const auto city = area_hour("city:510800");
+  EXPECT_EQ(city.value, 30.0);  // urban points only: (20 + 40) / 2
+  EXPECT_EQ(city.expected, 4);
+  // Its day and its AQI inputs follow, as a city's do.
+  AggregateQuery d;
+  d.site = "county:510802";
+  d.factor = kFactor;
+  d.period = Period::kDay;
+  d.from_ms = day0_;
+  d.to_ms = day0_ + 1;
+  ASSERT_EQ(test::ok(derived_->aggregates(d)).size(), 1u);
+  IndexQuery iq;
+  iq.site = "county:510802";
+  iq.name = "aqi_hour";
+  iq.from_ms = h0_;
+  iq.to_ms = h0_ + 1;
+  const auto aqi = test::ok(derived_->indices(iq));
+  ASSERT_EQ(aqi.size(), 1u);
+  EXPECT_EQ(aqi[0].inputs[6], 40.0);
+}
+
 TEST_F(DerivedAggregatesTest, AFileWithTheFirstReleasesTablesGetsTheNewColumns) {
   // The derived tables as the first release created them, with one stored hour.
   derived_.reset();
@@ -546,6 +808,8 @@ TEST_F(DerivedAggregatesTest, AFileWithTheFirstReleasesTablesGetsTheNewColumns) 
   EXPECT_EQ(old[0].value, 5.0);
   EXPECT_FALSE(old[0].raw_value);
   EXPECT_EQ(old[0].created_at_ms, 0);
+  EXPECT_FALSE(old[0].platform_value);
+  EXPECT_FALSE(old[0].mismatch);
   // New rows are written with every column.
   write_minutes(h0_, 0, 45, 10);
   process();

@@ -2,6 +2,8 @@
 //
 //   GET /api/v1/aqi?site=CODE&mode=hourly|daily&from=&to=&as_of=     one station
 //   GET /api/v1/aqi?city=CODE|1&mode=hourly|daily&from=&to=&as_of=   a city (1: the only city)
+//   GET /api/v1/aqi?county=CODE&mode=hourly|daily&from=&to=&as_of=   a county (stored only: its
+//       ambient-air points other than control points, derive/aggregates.h "Counties")
 //   GET /api/public/v1/aqi/history?hours=N                    each city, the last N hours (≤ 168)
 //   GET /api/public/v1/aqi/daily?days=N                       each city, the last N days (≤ 90)
 //
@@ -280,9 +282,16 @@ Response aqi_history(const Ctx& c) {
   const bool daily = mode == "daily";
   const auto site_it = t.query.find("site");
   const auto city_it = t.query.find("city");
+  const auto county_it = t.query.find("county");
   const bool by_site = site_it != t.query.end() && !site_it->second.empty();
   const bool by_city = city_it != t.query.end() && !city_it->second.empty();
-  if (by_site == by_city) return error(400, "bad_request", "give either site or city");
+  const bool by_county = county_it != t.query.end() && !county_it->second.empty();
+  if (int{by_site} + int{by_city} + int{by_county} != 1) {
+    return error(400, "bad_request", "give one of site, city or county");
+  }
+  if (by_county && !c.s.derived) {
+    return error(503, "unavailable", "county AQI needs the stored indices (derived data)");
+  }
   const std::int64_t period = daily ? kDayMs : kHourMs;
   auto from = time_param(t, "from");
   if (!from) return from_error(from.error());
@@ -328,6 +337,30 @@ Response aqi_history(const Ctx& c) {
       auto h = station_hours(c.s, *reg, site->code, fetch_from, end, false);
       if (!h) return from_error(h.error());
       daily ? write_daily(w, *h, first, end, dust) : write_hourly(w, *h, first, end);
+    }
+  } else if (by_county) {
+    // The county's stored AQI (derive/aggregates.h "Counties": its ambient-air points other than
+    // control points).
+    const std::string& code = county_it->second;
+    std::vector<const registry::Site*> points;
+    for (const auto& s : reg->sites()) {
+      if (s.kind == "ambient_air" && s.air_role != "control" && s.place.county_code == code) {
+        points.push_back(&s);
+      }
+    }
+    if (points.empty()) {
+      return error(404, "not_found", "no county '" + code + "' with ambient-air points");
+    }
+    w.key("county").value(code).key("name").value(points.front()->place.county);
+    write_points(w, points);
+    DustDays dust;
+    if (daily) {
+      auto d = dust_days(c.s, {points.front()->place.city_code}, first, end, *as_of);
+      if (!d) return from_error(d.error());
+      dust = std::move(*d);
+    }
+    if (auto failed = write_stored(c, w, "county:" + code, daily, first, end, *as_of, dust)) {
+      return *failed;
     }
   } else {
     auto cities = urban_points(*reg, false);

@@ -202,49 +202,11 @@ core::Result<std::vector<ReviewedValue>> reviewed_series(const ApiSources& s,
                                                          const storage::SeriesQuery& q,
                                                          std::optional<std::int64_t> as_of_ms,
                                                          bool screened_level) {
-  auto latest = s.store->series(q);
-  if (!latest) return core::fail(latest.error());
-  std::vector<storage::Value> values;
-  if (!as_of_ms) {
-    values = std::move(*latest);
-  } else {
-    // The versions received by as_of: every version of the devices that reported for the site
-    // (the assigned ones and those in the current series), the latest one by then of each key.
-    std::set<std::string> mns;
-    for (const auto& v : *latest) mns.insert(v.mn);
-    {
-      auto reg = s.registry->get();
-      for (const auto& a : reg->assignments()) {
-        if (a.site == q.site && a.from_ms < q.to_ms && q.from_ms < a.until_ms) mns.insert(a.mn);
-      }
-    }
-    using Key = std::tuple<std::int64_t, storage::DataKind, std::string, std::string>;
-    std::map<Key, storage::Value> by_key;  // (measured, kind, field, mn): the order of series()
-    for (const auto& mn : mns) {
-      storage::RecordQuery rq;
-      rq.mn = mn;
-      rq.kind = q.kind;
-      rq.from_ms = q.from_ms;
-      rq.to_ms = q.to_ms;
-      rq.limit = q.limit;
-      auto records = s.store->records(rq);
-      if (!records) return core::fail(records.error());
-      // records() cuts at the limit, earliest first: a cut would hide the later versions.
-      if (records->size() >= rq.limit) {
-        return core::fail(core::Error{"range_too_large",
-                                      "as_of reads every stored version of device " + mn +
-                                          " in from..to, more than the limit: narrow from..to"});
-      }
-      for (auto& v : *records) {
-        if (v.factor != q.factor || v.received_ms > *as_of_ms) continue;
-        auto& slot = by_key[Key{v.measured_ms, v.kind, v.field, v.mn}];
-        if (slot.version <= v.version) slot = std::move(v);
-      }
-    }
-    for (auto& [key, v] : by_key) {
-      if (v.site == q.site) values.push_back(std::move(v));
-    }
-  }
+  // As of T: the versions received by then (derive::series_as_of, as the stored means' as_of).
+  auto got = as_of_ms ? derive::series_as_of(*s.store, s.registry->get().get(), q, *as_of_ms)
+                      : s.store->series(q);
+  if (!got) return core::fail(got.error());
+  std::vector<storage::Value> values = std::move(*got);
   std::vector<derive::ReviewAction> actions;
   if (s.reviews) {
     derive::ReviewQuery rq;

@@ -515,6 +515,7 @@ const std::vector<RouteEntry>& table() {
        detail::review_screening_mark},
       {{"GET", "/api/v1/aggregates", Access::kAction, A::kDataRead}, detail::aggregates},
       {{"GET", "/api/v1/revisions", Access::kAction, A::kDataRead}, detail::revisions},
+      {{"GET", "/api/v1/water-class", Access::kAction, A::kDataRead}, detail::water_class},
       {{"GET", "/api/v1/enterprises", Access::kAction, A::kDataRead}, detail::enterprises},
       {{"GET", "/api/v1/enterprises/{code}", Access::kAction, A::kDataRead}, detail::enterprise},
       {{"PUT", "/api/v1/enterprises/{code}", Access::kAction, A::kRegistryWrite}, edit_enterprise},

@@ -96,6 +96,7 @@ Response review_screening_mark(const Ctx& c);
 // Stored hourly and daily means and their revisions (derived_routes.cpp).
 Response aggregates(const Ctx& c);
 Response revisions(const Ctx& c);
+Response water_class(const Ctx& c);
 // Key polluters: enterprises, outlets, permits, emissions (enterprise_routes.cpp).
 Response enterprises(const Ctx& c);
 Response enterprise(const Ctx& c);

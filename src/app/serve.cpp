@@ -362,6 +362,10 @@ std::string derived_metrics(const derive::DerivedCounters& d) {
        "gauge", d.review_cursor);
   line("ecomon_derived_review_actions_total", "Review actions read by the derived service.",
        "counter", d.actions_read);
+  line("ecomon_derived_hour_mismatches_total",
+       "Device hours stored differing from the platform's mean of their minutes beyond the "
+       "[screening] hour tolerance.",
+       "counter", d.hour_mismatches);
   return m.str();
 }
 
@@ -598,7 +602,8 @@ int run_serve(ServeOptions o) {
   // Stored hourly and daily means and their revisions (derive/aggregates.h) tail the change feed
   // like the alarms, on their own thread, woken by the same commits.
   derive::DerivedOptions derived_options;
-  derived_options.registry = &registry;  // the cities' urban points
+  derived_options.registry = &registry;     // the cities' urban points
+  derived_options.screening = o.screening;  // hour_mismatch of a device hour against the minutes
   auto derived = derive::DerivedService::open(db, **store, clock, derived_options);
   if (!derived) {
     std::fprintf(stderr, "ecomon serve: derived data %s: %s\n", db.c_str(),

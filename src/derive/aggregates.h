@@ -18,6 +18,17 @@
 // Each row also keeps the mean of the raw values without any review (raw_value, raw_valid), so
 // the raw mean stays reproducible beside the reviewed one.
 //
+// Platform hour (issue #5 §1): an hour whose source is the device's own hour also keeps the
+// platform's mean of the same site and factor's minute values (else real-time values) of that
+// hour, reviewed like the hour, valid with ≥ 45 valid minutes (platform_value, platform_valid,
+// platform_received, platform_valid_count), and `mismatch`: the device's hour and the platform's
+// are both valid (the platform's with ≥ ScreeningConfig::hour_min_minutes) and differ by more than
+// max(the factor's hour_tolerance, hour_tolerance_fraction × |platform|) — analytics/screening.h
+// hour_mismatch with DerivedOptions::screening (`[screening]`); a factor without a tolerance or the
+// rule disabled is never flagged. A late or re-sent minute recomputes it. A change of only these
+// columns leaves no revision and does not recompute the day, city or indices; a configuration
+// change applies to the hours recomputed after it.
+//
 // Review actions: the service tails review_actions by id from its own cursor (derived_cursor row
 // "review"). An invalidate, correct or restore action (and any other verb that is not approve or
 // finalize) marks the stored hours of its site and factor whose start lies in [hour of from, to)
@@ -35,13 +46,29 @@
 // The urban points are the registry's now (a point added later is not counted into old hours
 // until they are recomputed).
 //
-// Indices (derive/indices.h), for each station with a changed AQI-item hour and each such city:
+// Counties: likewise a county's hour (site "county:CODE", source "county") is the mean over the
+// county's ambient-air points other than control points (air_role control, 对照点) of their valid
+// hours, with its day and indices. ASSUMED: the reference sheets (GB 3095-2012, HJ 663, HJ 633)
+// do not say which points a county's assessment counts; county practice varies (城市点 where the
+// county seat has them, else 区县点), so every non-control ambient-air point of the county
+// (registry place.county_code) counts.
+//
+// Indices (derive/indices.h), for each station with a changed AQI-item hour and each such city
+// or county:
 //   aqi_hour   (period hour) the hourly AQI; value = AQI, inputs = the 1-h concentrations
 //   aqi_day    (period day)  the daily AQI (HJ 663 daily values), inputs = the concentrations
 //   o3_8h      (period hour) O3 8-h sliding mean keyed by its last hour (≥ 6 valid hours)
 //   o3_8h_max  (period day)  O3 daily maximum 8-h mean (≥ 14 windows or exceeding)
 //   pm10_24h, pm25_24h (period hour) 24-h sliding means keyed by their last hour (≥ 20 hours)
-// recomputed whenever one of their hours changed, with revisions like the means.
+// recomputed whenever one of their hours changed, with revisions like the means. And, for each
+// sample of a surface-water site (registry kind surface_water, options.registry required):
+//   water_class (keyed by the sample's measured time) the section class by GB 3838-2002 表1
+//              single-factor evaluation (derive/indices.h water_class_of), value 1..6 for I..劣V,
+//              detail = the table, the water body, the items with their values and classes and
+//              the deciding items (WaterClassDetail). A sample is the site's hourly values (CN
+//              2061 Avg) of the GB 3838 items at one measured time, valid and reviewed (an
+//              invalid or invalidated value is left out, a correction counts); recomputed when a
+//              change of the feed or a review action on one of its items touches it.
 //
 // Revisions: for every (site, factor, hour) a batch touches, the hour is recomputed from the
 // stored values (Store::series, latest versions) and written only when it differs from the stored
@@ -57,14 +84,21 @@
 // arriving, not a revision.
 //
 // As of: each row records when it was first computed (created_at_ms) and last changed
-// (computed_at_ms); a revision keeps the old row's value, validity and detail (coverage or index
-// inputs). A row as known at T is: absent when created after T; else the old side of its first
-// revision after T, if any; else the row as it stands. Changes without a revision (an hour
-// filling in) are not versioned, so for them "as of" gives the newer value.
+// (computed_at_ms); a revision keeps the old row's value, validity, detail (coverage or index
+// inputs) and when the old row had last changed (old_computed_at_ms). A row as known at T is:
+// absent when created after T; the row as it stands when it has not changed since T; else the
+// old side of its first revision after T when the old row had not changed after T either; else
+// (it changed after T without a revision: an hour filling in, its day) a station's hour is
+// recomputed as the store held it at T — the value versions received by T (series_as_of) and the
+// review actions written by T — and a station's day from its hours as known at T. City rows and
+// the indices are not recomputed: they give the old side of their first revision after T, or the
+// row as it stands (an index or city hour filling in at T shows its newer value).
 //
 // Tables, in the store's SQLite file through this service's own connection (storage/sqlite/sql.h):
 //   derived_hours(site, factor, kind_source, hour_start_ms, value, valid, expected, received,
-//                 valid_count, computed_at_ms, raw_value, raw_valid, created_at_ms)
+//                 valid_count, computed_at_ms, raw_value, raw_valid, created_at_ms,
+//                 platform_value, platform_valid, platform_received, platform_valid_count,
+//                 mismatch)
 //                                                PRIMARY KEY(site, factor, hour_start_ms)
 //   derived_days(site, factor, day_start_ms, value, valid, expected, received, valid_count,
 //                computed_at_ms, raw_value, raw_valid, created_at_ms)
@@ -72,16 +106,18 @@
 //   derived_indices(site, name, start_ms, value, valid, detail, created_at_ms, computed_at_ms)
 //                                                PRIMARY KEY(site, name, start_ms)
 //   derived_revisions(id, site, factor, period, start_ms, old_value, new_value, old_valid,
-//                     new_valid, reason, cause_sequence, at_ms, review_action, old_detail)
+//                     new_valid, reason, cause_sequence, at_ms, review_action, old_detail,
+//                     old_computed_at_ms)
 //                                                append-only; an index's factor is its name
 //   derived_cursor(name, sequence)               "derived": the change feed computed up to;
 //                                                "review": the review action id applied up to
 // The columns added after the first release (raw_value, raw_valid, created_at_ms, review_action,
-// old_detail) are added to an older file when it is opened.
-// Each batch is committed in ONE transaction with its cursor (synchronous=FULL): after a crash the
-// batch is recomputed from the old cursor, and since rows and revisions are written only where the
-// stored row differs, nothing is counted twice. The first open starts both cursors at 0: the whole
-// stored history (and every review action) is computed once.
+// old_detail, platform_*, mismatch, old_computed_at_ms) are added to an older file when it is
+// opened. A revision's old_detail of a device hour also keeps the old platform columns, so `as_of`
+// gives them too. Each batch is committed in ONE transaction with its cursor (synchronous=FULL):
+// after a crash the batch is recomputed from the old cursor, and since rows and revisions are
+// written only where the stored row differs, nothing is counted twice. The first open starts both
+// cursors at 0: the whole stored history (and every review action) is computed once.
 //
 // Thread-safety: every public method may be called from any thread; one mutex guards the
 // connection, another serialises process_changes(). Errors (core::Error::reason): cannot_open,
@@ -95,6 +131,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analytics/screening.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "derive/indices.h"
@@ -122,6 +159,15 @@ struct Aggregate {
   std::int64_t created_at_ms = 0;   // the clock's time of its first computation (0: unknown)
   std::optional<double> raw_value;  // the same mean of the raw values, no review applied
   bool raw_valid = false;
+  // Hours of source "hour" only (else empty): the platform's mean of the same site and factor's
+  // minute values (else real-time values) of that hour, reviewed like the hour, beside the
+  // device's; valid with ≥ 45 valid minutes. `mismatch`: both valid and the device's hour differs
+  // from it beyond the factor's `[screening]` hour tolerance (see "Platform hour" above).
+  std::optional<double> platform_value;
+  bool platform_valid = false;
+  int platform_received = 0;     // minutes (or real-time minutes) with a sample
+  int platform_valid_count = 0;  // of them valid
+  bool mismatch = false;
 };
 
 // One change of a stored hour or day caused by late or re-sent data.
@@ -144,12 +190,13 @@ struct Revision {
 // One stored index (see the header comment for the names).
 struct IndexRow {
   std::string site;  // a station code or "city:CODE"
-  std::string name;  // aqi_hour, aqi_day, o3_8h, o3_8h_max, pm10_24h, pm25_24h
+  std::string name;  // aqi_hour, aqi_day, o3_8h, o3_8h_max, pm10_24h, pm25_24h, water_class
   Period period = Period::kHour;
-  std::int64_t start_ms = 0;    // the hour (the window's last hour) or the day
+  std::int64_t start_ms = 0;    // the hour (the window's last hour), the day, or the sample time
   std::optional<double> value;  // the AQI or the concentration
   bool valid = false;
   AqiInputs inputs{};  // aqi_hour / aqi_day: the concentrations the AQI was computed from
+  std::optional<WaterClassDetail> water;  // water_class: the items, their classes, the table
   std::int64_t computed_at_ms = 0;
   std::int64_t created_at_ms = 0;
 };
@@ -191,6 +238,8 @@ struct DerivedOptions {
   std::int64_t poll_ms = 200;      // the thread's fallback wake-up
   // The network, for the cities' urban points; null: no city rows are kept.
   const registry::RegistryHolder* registry = nullptr;
+  // hour_mismatch's per-factor tolerance, fraction, minimum minutes and on/off (`[screening]`).
+  analytics::screening::ScreeningConfig screening{};
 };
 
 struct DerivedCounters {
@@ -200,7 +249,19 @@ struct DerivedCounters {
   std::uint64_t revisions_added = 0;  // since start
   std::uint64_t review_cursor = 0;    // the review action id applied up to
   std::uint64_t actions_read = 0;     // review actions read since start
+  std::uint64_t hour_mismatches = 0;  // device hours written with mismatch set, since start
 };
+
+// The values of a site's series in [q.from_ms, q.to_ms) (q.kind, when given) as the store held
+// them at `as_of_ms`: of every device that reported for the site — those in the current series
+// and, with a registry, those assigned to the site in the range — the latest version of each key
+// (measured time, kind, field, device) received by then, where that version named this site;
+// ordered like Store::series. Error range_too_large when a device has q.limit or more versions in
+// the range (records() would cut the later ones).
+core::Result<std::vector<storage::Value>> series_as_of(const storage::Store& store,
+                                                       const registry::Registry* reg,
+                                                       const storage::SeriesQuery& q,
+                                                       std::int64_t as_of_ms);
 
 class DerivedService {
  public:

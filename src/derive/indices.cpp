@@ -140,4 +140,99 @@ std::optional<AqiInputs> decode_inputs(std::string_view text) {
   return v;
 }
 
+std::optional<WaterClass> water_class_of(
+    const std::vector<std::pair<std::string, standards::Reading>>& items,
+    standards::water::WaterBody body, std::int64_t sample_ms) {
+  namespace water = standards::water;
+  const water::LimitTable* table = water::table1_for(date_of_ms(sample_ms));
+  if (!table) return std::nullopt;
+  water::Sample sample;
+  WaterClass out;
+  out.detail.standard = std::string(table->name);
+  out.detail.water_body = body == water::WaterBody::kLake ? "lake" : "river";
+  for (const auto& [code, item] : water::kHj212WaterItems) {
+    for (const auto& [factor, reading] : items) {
+      if (factor != code) continue;
+      sample[item] = reading;
+      out.detail.items.push_back(WaterItemClass{factor, reading, std::nullopt});
+    }
+  }
+  if (out.detail.items.empty()) return out;  // every item left out: no class
+  const auto r = water::evaluate_section(sample, body, *table);
+  if (!r) return out;  // refused: the items without a class
+  for (auto& i : out.detail.items) {
+    const auto item = *water::item_by_hj212(i.factor);
+    if (const auto c = r->item_class[static_cast<std::size_t>(item)]) {
+      i.item_class = static_cast<int>(*c);
+      if (water::item_info(item).in_class && c == r->section_class) {
+        out.detail.deciding.push_back(i.factor);
+      }
+    }
+  }
+  if (r->section_class) out.value = static_cast<int>(*r->section_class);
+  return out;
+}
+
+std::string encode_water_detail(const WaterClassDetail& d) {
+  std::string out = d.standard + ";" + d.water_body + ";";
+  for (std::size_t i = 0; i < d.items.size(); ++i) {
+    const auto& item = d.items[i];
+    if (i) out += ',';
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, item.reading.value);
+    out += item.factor + "=" + std::string(buf, r.ptr) + (item.reading.not_detected ? "L" : "") +
+           ":" + (item.item_class ? std::to_string(*item.item_class) : "");
+  }
+  out += ';';
+  for (std::size_t i = 0; i < d.deciding.size(); ++i) out += (i ? "," : "") + d.deciding[i];
+  return out;
+}
+
+std::optional<WaterClassDetail> decode_water_detail(std::string_view text) {
+  auto split = [](std::string_view s, char sep) {
+    std::vector<std::string_view> parts;
+    while (true) {
+      const auto at = s.find(sep);
+      parts.push_back(s.substr(0, at));
+      if (at == std::string_view::npos) return parts;
+      s.remove_prefix(at + 1);
+    }
+  };
+  const auto parts = split(text, ';');
+  if (parts.size() != 4) return std::nullopt;
+  WaterClassDetail d;
+  d.standard = std::string(parts[0]);
+  d.water_body = std::string(parts[1]);
+  if (!parts[2].empty()) {
+    for (const auto item : split(parts[2], ',')) {
+      const auto eq = item.find('=');
+      const auto colon = item.rfind(':');
+      if (eq == std::string_view::npos || colon == std::string_view::npos || colon < eq) {
+        return std::nullopt;
+      }
+      WaterItemClass w;
+      w.factor = std::string(item.substr(0, eq));
+      std::string_view number = item.substr(eq + 1, colon - eq - 1);
+      if (!number.empty() && number.back() == 'L') {
+        w.reading.not_detected = true;
+        number.remove_suffix(1);
+      }
+      const auto r = std::from_chars(number.data(), number.data() + number.size(), w.reading.value);
+      if (r.ec != std::errc() || r.ptr != number.data() + number.size()) return std::nullopt;
+      const std::string_view cls = item.substr(colon + 1);
+      if (!cls.empty()) {
+        int c = 0;
+        const auto rc = std::from_chars(cls.data(), cls.data() + cls.size(), c);
+        if (rc.ec != std::errc() || rc.ptr != cls.data() + cls.size()) return std::nullopt;
+        w.item_class = c;
+      }
+      d.items.push_back(std::move(w));
+    }
+  }
+  if (!parts[3].empty()) {
+    for (const auto code : split(parts[3], ',')) d.deciding.emplace_back(code);
+  }
+  return d;
+}
+
 }  // namespace ecomon::derive

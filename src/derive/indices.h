@@ -20,6 +20,14 @@
 //                        24-h rule applied to sliding means, unconfirmed in the reference sheet).
 // The HJ 633 edition follows the Beijing date of the hour's or day's start (standards/aqi.h).
 //
+// The section water class of a surface-water sample (standards/water.h): GB 3838-2002 single-
+// factor evaluation (单因子评价, 《地表水环境质量评价办法（试行）》) of the items an automatic
+// station sends (HJ 212 w01001 pH, w01009 DO, w01019 CODMn, w01018 COD, w01017 BOD5, w21003 NH3-N,
+// w21011 TP, w21001 TN); the class is the worst class of the class items present (a partial-item
+// class, as the CNEMC release publishes it); TN of a lake or reservoir is classed as a reference
+// item, outside the section class, and TN of a river has no class. The limit table is the one in
+// force on the sample's Beijing date (standards::water::table1_for).
+//
 // Pure: no I/O, no clock; thread-safe.
 #pragma once
 
@@ -29,8 +37,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "standards/aqi.h"
+#include "standards/water.h"
 
 namespace ecomon::derive {
 
@@ -62,5 +72,41 @@ std::optional<double> o3_daily_max_8h(const std::map<std::int64_t, double>& o3,
 // (nullopt for text that is not seven such fields).
 std::string encode_inputs(const AqiInputs& v);
 std::optional<AqiInputs> decode_inputs(std::string_view text);
+
+// One item of a water sample and its class (1..6 for I..劣V; nullopt: no class for this body).
+struct WaterItemClass {
+  std::string factor;  // HJ 212 code, e.g. "w21011"
+  standards::Reading reading;
+  std::optional<int> item_class;
+  friend bool operator==(const WaterItemClass&, const WaterItemClass&) = default;
+};
+
+// What a stored water_class index row keeps beside its class.
+struct WaterClassDetail {
+  std::string standard;               // the limit table applied: "GB 3838-2002 表1"
+  std::string water_body;             // "river" or "lake" (reservoirs are evaluated as lakes)
+  std::vector<WaterItemClass> items;  // the items present, in kHj212WaterItems order
+  std::vector<std::string> deciding;  // the class items (HJ 212 codes) whose class is the section's
+  friend bool operator==(const WaterClassDetail&, const WaterClassDetail&) = default;
+};
+
+struct WaterClass {
+  std::optional<int> value;  // the section class 1..6; nullopt when no class item is present
+  WaterClassDetail detail;
+};
+
+// The section class of one sample measured at `sample_ms` (its Beijing date picks the table), from
+// (HJ 212 code, reading) pairs (codes outside kHj212WaterItems are ignored). nullopt when no
+// table covers the date; no item gives no class; a sample the standard refuses (a negative
+// concentration, a pH outside 0–14) keeps its items without any class.
+std::optional<WaterClass> water_class_of(
+    const std::vector<std::pair<std::string, standards::Reading>>& items,
+    standards::water::WaterBody body, std::int64_t sample_ms);
+
+// WaterClassDetail as stored text and back (nullopt for text that is not such a detail):
+// "standard;body;code=value[L]:class,...;code,..." (class empty when none; L marks a non-detect,
+// whose value is its detection limit).
+std::string encode_water_detail(const WaterClassDetail& d);
+std::optional<WaterClassDetail> decode_water_detail(std::string_view text);
 
 }  // namespace ecomon::derive

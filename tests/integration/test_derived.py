@@ -366,6 +366,123 @@ class StoredIndicesTest(unittest.TestCase):
         self.assertFalse(y["valid"])  # 27 of the 324 days a year needs
         self.assertEqual(y["coverage"]["valid"], 27)
 
+    def test_4_a_device_hour_keeps_the_platforms_minute_mean_beside_it(self):
+        # 2525A sends its own PM2.5 hour (50, CN 2061); 45 minutes of 60 (CN 2051) for 10:00 make
+        # the platform's hour 60: |50 − 60| = 10 > max(2 µg/m3, 10 % × 60) — a mismatch
+        # (analytics/screening.h hour_mismatch). The official hour stays the device's.
+        h10 = self.day + 10 * HOUR
+        row = self.hour_row("2525A", h10)
+        self.assertEqual((row["source"], row["value"]), ("hour", 50), row)
+        self.assertEqual(row["platform"], {"value": None, "valid": False, "received": 0,
+                                           "valid_count": 0})
+        self.assertIsNone(row["difference"])
+        self.assertFalse(row["mismatch"])
+        self.send([self.frame("GY00000002525A", h10 + 60 * m, [("a34004", "60")], cn="2051")
+                   for m in range(45)])
+        row = self.hour_row("2525A", h10)
+        self.assertEqual(row["platform"], {"value": 60, "valid": True, "received": 45,
+                                           "valid_count": 45}, row)
+        self.assertEqual((row["value"], row["difference"], row["mismatch"]), (50, -10, True))
+        self.assertEqual([r for r in self.revisions("2525A", "a34004") if r["start"] == iso(h10)],
+                         [])  # the official hour did not move
+        # A minute-sourced hour has no platform beside it.
+        self.assertNotIn("platform", self.hour_row("2524A", self.h8))
+
+    def test_5_a_county_is_the_mean_of_its_points_other_than_control_points(self):
+        # 利州区 (510802): 2524A and 2525A sent 09:00 (80, 50); the control point 2523A did not.
+        h9 = self.day + 9 * HOUR
+        params = dict(county="510802", factor="a34004", interval="hour",
+                      **{"from": iso(h9), "to": iso(h9 + HOUR)})
+        status, body = self.srv.get("/api/v1/aggregates?" + urllib.parse.urlencode(params))
+        self.assertEqual(status, 200, body)
+        [row] = body["aggregates"]
+        self.assertEqual((body["site"], row["source"], row["value"]), ("county:510802", "county", 65))
+        self.assertEqual(row["coverage"], {"expected": 4, "received": 2, "valid": 2})
+        [county] = self.aqi("hourly", h9, h9 + HOUR, county="510802")
+        [city] = self.aqi("hourly", h9, h9 + HOUR, city="510800")
+        self.assertEqual(county["concentrations"]["PM2.5"], 65)
+        self.assertEqual(county["aqi"], city["aqi"])  # the same points sent
+        self.assertEqual(self.srv.get("/api/v1/aqi?county=999999&mode=hourly")[0], 404)
+        self.assertEqual(self.srv.get("/api/v1/aqi?county=510802&city=510800")[0], 400)
+
+
+class WaterClassTest(unittest.TestCase):
+    """沙溪 (510800SW01) of the national automatic water release, 2026-02-04 11:00 (the real values
+    of data/water_cn_auto_snapshot_2026-02-04), sent by its logger as an hourly frame (CN 2061)."""
+
+    ITEMS = [("w01001", "8.05"), ("w01009", "7.44"), ("w01019", "1.71"), ("w21003", "0.016"),
+             ("w21011", "0.012"), ("w21001", "1.39")]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.t = beijing_epoch(2026, 2, 4, 11)
+        cls.qn = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.close()
+
+    def send(self, start, values):
+        WaterClassTest.qn += 1
+        frame = upload("GY00510800SW01", "123456", "20260204%09d" % self.qn, beijing(start), values,
+                       cn="2061")
+        s = self.srv.connect()
+        s.sendall(frame)
+        acks = read_frames(s, 1, timeout=30)
+        s.close()
+        self.assertEqual([a["CN"] for a in acks], ["9014"], acks)
+
+    def samples(self, **extra):
+        params = {"site": "510800SW01", "from": iso(self.t - 12 * HOUR),
+                  "to": iso(self.t + 12 * HOUR)}
+        params.update(extra)
+        status, body = self.srv.get("/api/v1/water-class?" + urllib.parse.urlencode(params))
+        self.assertEqual(status, 200, body)
+        return body["samples"]
+
+    def test_a_late_value_revises_the_class_and_as_of_gives_the_old_one(self):
+        # Without TP first, then the next 4-hourly sample: the series moves on.
+        self.send(self.t, [i for i in self.ITEMS if i[0] != "w21011"])
+        self.send(self.t + 4 * HOUR, self.ITEMS)
+        [first, later] = self.samples()
+        # GB 3838-2002 表1 第3项: DO 7.44 < 7.5 (I), ≥ 6 → II; every other item class I.
+        self.assertEqual((first["time"], first["value"], first["class"], first["status"]),
+                         (iso(self.t), 2, "II", "优"), first)
+        self.assertEqual(first["standard"], "GB 3838-2002 表1")
+        self.assertEqual(first["water_body"], "river")
+        self.assertEqual(first["deciding"], [{"factor": "w01009", "item": "do", "name": "溶解氧"}])
+        tn = [i for i in first["items"] if i["factor"] == "w21001"][0]
+        self.assertIsNone(tn["class"])  # TN of a river: no class
+        self.assertEqual(later["class"], "II")
+        time.sleep(1.1)
+        before = int(time.time())
+        time.sleep(1.1)
+        # TP of 11:00 arrives late, crafted 0.25 mg/L: 表1 第8项 (河流) III ≤ 0.2 < 0.25 ≤ 0.3 → IV.
+        self.send(self.t, [("w21011", "0.25")])
+        [first, later] = self.samples()
+        self.assertEqual((first["value"], first["class"], first["status"]), (4, "IV", "轻度污染"))
+        self.assertEqual([d["factor"] for d in first["deciding"]], ["w21011"])
+        self.assertEqual(later["class"], "II")
+        status, body = self.srv.get("/api/v1/revisions?" + urllib.parse.urlencode(
+            {"site": "510800SW01", "factor": "water_class"}))
+        self.assertEqual(status, 200, body)
+        [r] = body["revisions"]
+        self.assertEqual((r["start"], r["old_value"], r["new_value"], r["reason"]),
+                         (iso(self.t), 2, 4, "late_value"))
+        [old, _] = self.samples(as_of=iso(before))
+        self.assertEqual((old["class"], [d["factor"] for d in old["deciding"]]), ("II", ["w01009"]))
+
+    def test_scopes_and_parameters(self):
+        q = "/api/v1/water-class?site=510800SW01"
+        self.assertEqual(self.srv.get(q, key="")[0], 401)
+        restricted = create_key(self.srv.dir, "viewer", "site:2526A")
+        self.assertEqual(self.srv.get(q, key=restricted)[0], 403)
+        status, body = self.srv.get("/api/v1/water-class?site=2526A")
+        self.assertEqual(status, 400, body)
+        self.assertEqual(self.srv.get("/api/v1/water-class")[0], 400)
+        self.assertEqual(self.srv.get("/api/v1/water-class?site=NOPE")[0], 404)
+
 
 if __name__ == "__main__":
     unittest.main()
