@@ -69,7 +69,12 @@ class FakeUpstream:
         threading.Thread(target=self.accept, args=(s,), daemon=True).start()
 
     def stop(self):
-        """Down: the port refuses connections, open ones are closed."""
+        """Down: the port refuses connections, open ones are closed. (shutdown() first: a close()
+        alone leaves the socket listening while the accept thread is blocked in it.)"""
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
         with self.lock:
             for c in self.conns:
