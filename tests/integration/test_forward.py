@@ -352,6 +352,29 @@ class ForwardTest(unittest.TestCase):
             up.stop()
             shutil.rmtree(d, ignore_errors=True)
 
+    def test_from_now_skips_what_was_stored_before_and_beginning_sends_it(self):
+        server = Server()  # no forwarding yet
+        now_up, all_up = FakeUpstream(), FakeUpstream()
+        d = None
+        try:
+            logger = Logger(server)
+            old = logger.send(hours([30, 29]))
+            server.stop()
+            d, path = config(forward_table("now", now_up.port) +
+                             forward_table("all", all_up.port, "from = \"beginning\"\n"))
+            server.args += ["--config", path]
+            server.start()
+            new = logger.send(hours([28]))
+            self.assertTrue(wait_for(lambda: self.delivered(all_up, {**old, **new})), all_up.values())
+            self.assertTrue(wait_for(lambda: self.delivered(now_up, new)), now_up.values())
+            self.assertEqual(sorted(parse_dt(f) for f in now_up.received()), [hour(28)])
+        finally:
+            server.close()
+            now_up.stop()
+            all_up.stop()
+            if d:
+                shutil.rmtree(d, ignore_errors=True)
+
     def test_config_is_checked_and_forwarding_is_off_without_it(self):
         d, path = config("[[forward]]\nname = \"p\"\nhost = \"127.0.0.1\"\nport = 1\nkinds = [\"week\"]\n")
         try:
