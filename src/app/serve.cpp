@@ -820,7 +820,15 @@ int run_serve(ServeOptions o) {
   (*alarms)->start();
   (*derived)->start();
   (*backfill)->start();  // only when [backfill] enabled = true
-  for (auto& f : forwarders) f->start();
+  for (auto& f : forwarders) {
+    const auto& fo = f->options();
+    std::fprintf(stderr,
+                 "ecomon serve: forwarding to %s at %s:%u (HJ 212-%d, from sequence %llu)\n",
+                 fo.name.c_str(), fo.host.c_str(), static_cast<unsigned>(fo.port),
+                 protocol::hj212::version_year(fo.version),
+                 static_cast<unsigned long long>(f->status().cursor));
+    f->start();
+  }
   io.run();
   // Commit what is queued; the posted acknowledgements are dropped with the loop (the devices
   // re-send what they did not see acknowledged).
