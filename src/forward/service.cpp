@@ -326,7 +326,6 @@ class ForwardService::Impl {
     socket_.reset();
     ++generation_;
     writing_ = false;
-    write_queue_.clear();
     framer_ = protocol::hj212::Framer();
     for (auto& p : batch_) p.in_flight = false;
     next_ = first_unacked();
@@ -673,7 +672,6 @@ class ForwardService::Impl {
   std::shared_ptr<tcp::socket> socket_;
   std::uint64_t generation_ = 0;  // handlers of an older connection do nothing
   bool writing_ = false;
-  std::deque<std::string> write_queue_;
   protocol::hj212::Framer framer_;
   std::array<char, 4096> read_buf_{};
   std::atomic<bool> wake_posted_{false};
