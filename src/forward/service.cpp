@@ -269,7 +269,8 @@ class ForwardService::Impl {
     return protocol::hj212::format_hj212_time(t) + b;
   }
 
-  // Records a sending in the ledger; false when the database refused (the frame is not sent).
+  // Records a sending in the ledger (inside send_ready's transaction); false when the database
+  // refused.
   bool record_sending(Pending& p, std::int64_t now) {
     if (p.ledger_id == 0) {
       p.qn = make_qn();
@@ -285,13 +286,10 @@ class ForwardService::Impl {
       q.bind(static_cast<std::int64_t>(p.frame.values)).bind(reason_name(p.frame.reason));
       q.bind(now).bind(now);
       if (q.step() != SQLITE_DONE) {
-        p.qn.clear();
         note_error("ledger: " + err("insert").detail);
         return false;
       }
       p.ledger_id = sqlite3_last_insert_rowid(db_.get());
-      std::lock_guard lock(mu_);
-      ++st_.frames_sent;
     } else {
       Stmt q(db_.get(), "UPDATE forward_ledger SET attempts=attempts+1, last_sent_ms=? WHERE id=?");
       q.bind(now).bind(p.ledger_id);
@@ -299,8 +297,6 @@ class ForwardService::Impl {
         note_error("ledger: " + err("update").detail);
         return false;
       }
-      std::lock_guard lock(mu_);
-      ++st_.frames_retried;
     }
     return true;
   }
@@ -401,6 +397,7 @@ class ForwardService::Impl {
         return;
       }
       on_bytes(std::string_view(read_buf_.data(), n));
+      record_acks();
       if (gen == generation_) read();
       io_.stop();  // let the loop look at what the bytes acknowledged
     });
@@ -450,12 +447,8 @@ class ForwardService::Impl {
         p.acked = true;
         p.acked_ms = now;
         backoff_ms_ = o_.retry_min_ms;
+        acks_to_record_ = true;  // record_acks(), once per read
         const std::size_t values = p.frame.values;
-        if (auto r = advance_cursor(); !r) {
-          // The ack stays in memory; the cursor is written with the next one. After a restart
-          // in between the frame is sent again (at-least-once).
-          note_error("ledger: " + r.error().detail);
-        }
         std::lock_guard lock(mu_);
         ++st_.frames_acked;
         st_.values_acked += values;
@@ -469,6 +462,15 @@ class ForwardService::Impl {
     // command we do not execute): counted, otherwise ignored.
     std::lock_guard lock(mu_);
     ++st_.ignored_replies;
+  }
+
+  // Writes the acks of one read and the cursor in one transaction. On failure the acks stay in
+  // memory and are written with the next ones (fill() retries when the whole batch is
+  // acknowledged); a restart in between sends those frames again (at-least-once).
+  void record_acks() {
+    if (!acks_to_record_) return;
+    acks_to_record_ = false;
+    if (auto r = advance_cursor(); !r) note_error("ledger: " + r.error().detail);
   }
 
   std::size_t pending_count() const {
@@ -486,20 +488,41 @@ class ForwardService::Impl {
     if (!socket_ || writing_) return;
     std::size_t in_flight = static_cast<std::size_t>(
         std::count_if(batch_.begin(), batch_.end(), [](const Pending& p) { return p.in_flight; }));
-    auto bytes = std::make_shared<std::string>();
+    std::vector<std::size_t> chosen;
+    for (; in_flight + chosen.size() < o_.max_in_flight && next_ < batch_.size(); ++next_) {
+      if (!batch_[next_].acked && !batch_[next_].in_flight) chosen.push_back(next_);
+    }
+    if (chosen.empty()) return;
+    // The ledger rows of one write in one transaction; undone together when it fails.
     const std::int64_t now = clock_.now_ms();
-    while (in_flight < o_.max_in_flight && next_ < batch_.size()) {
-      Pending& p = batch_[next_];
-      if (p.acked || p.in_flight) {
-        ++next_;
-        continue;
+    std::vector<std::pair<std::int64_t, std::string>> before;
+    bool ok = storage::sql::exec(db_.get(), "BEGIN IMMEDIATE");
+    for (const std::size_t i : chosen) {
+      before.emplace_back(batch_[i].ledger_id, batch_[i].qn);
+      if (!ok || !record_sending(batch_[i], now)) {
+        ok = false;
+        break;
       }
-      if (!record_sending(p, now)) break;
+    }
+    if (ok) ok = storage::sql::exec(db_.get(), "COMMIT");
+    if (!ok) {
+      note_error("ledger: " + err("sending").detail);
+      storage::sql::exec(db_.get(), "ROLLBACK");
+      for (std::size_t k = 0; k < before.size(); ++k) {
+        batch_[chosen[k]].ledger_id = before[k].first;
+        batch_[chosen[k]].qn = before[k].second;
+      }
+      next_ = chosen.front();
+      return;
+    }
+    auto bytes = std::make_shared<std::string>();
+    for (std::size_t k = 0; k < chosen.size(); ++k) {
+      Pending& p = batch_[chosen[k]];
       *bytes += protocol::hj212::encode_frame(p.frame.segment(p.qn, o_.pw, o_.version));
       p.in_flight = true;
       p.sent_ms = now;
-      ++in_flight;
-      ++next_;
+      std::lock_guard lock(mu_);
+      ++(before[k].first == 0 ? st_.frames_sent : st_.frames_retried);
     }
     if (bytes->empty()) return;
     writing_ = true;
@@ -675,6 +698,7 @@ class ForwardService::Impl {
   protocol::hj212::Framer framer_;
   std::array<char, 4096> read_buf_{};
   std::atomic<bool> wake_posted_{false};
+  bool acks_to_record_ = false;
 
   // Shared with the API's threads.
   mutable std::mutex mu_;
