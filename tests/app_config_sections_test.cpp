@@ -103,3 +103,88 @@ TEST(ScreeningConfig, WrongInputIsRefusedWithItsLine) {
 
 }  // namespace
 }  // namespace ecomon::app
+
+namespace ecomon::app {
+namespace {
+
+core::Result<void> apply_forward(const std::string& text,
+                                 std::vector<forward::ForwardOptions>& out) {
+  const toml::table t = toml::parse(text);
+  return apply_forward_sections(*t["forward"].as_array(), out);
+}
+
+std::string forward_error(const std::string& text) {
+  std::vector<forward::ForwardOptions> out;
+  const auto r = apply_forward(text, out);
+  return r ? std::string("accepted") : r.error().detail;
+}
+
+TEST(ForwardConfig, TablesLandWithTheirDefaults) {
+  std::vector<forward::ForwardOptions> out;
+  ASSERT_TRUE(apply_forward(R"([[forward]]
+name = "province"
+host = "10.1.2.3"
+port = 9212
+version = 2025
+pw = "abc"
+kinds = ["hour", "day"]
+sites = ["2523A"]
+devices = ["MN9"]
+from = "beginning"
+ack_timeout_s = 2.5
+max_in_flight = 4
+ledger_keep_days = 0
+[forward.mn_map]
+MN1 = "UP1"
+[[forward]]
+name = "nation"
+host = "example.org"
+port = 1
+)",
+                            out)
+                  .ok());
+  ASSERT_EQ(out.size(), 2u);
+  const auto& p = out[0];
+  EXPECT_EQ(p.name, "province");
+  EXPECT_EQ(p.port, 9212);
+  EXPECT_EQ(p.version, protocol::hj212::Version::k2025);
+  EXPECT_EQ(p.pw, "abc");
+  EXPECT_EQ(p.selection.kinds,
+            (std::set<storage::DataKind>{storage::DataKind::kHour, storage::DataKind::kDay}));
+  EXPECT_EQ(p.selection.sites, std::set<std::string>{"2523A"});
+  EXPECT_EQ(p.selection.devices, std::set<std::string>{"MN9"});
+  EXPECT_EQ(p.selection.upstream_mn("MN1"), "UP1");
+  EXPECT_TRUE(p.from_beginning);
+  EXPECT_EQ(p.ack_timeout_ms, 2500);
+  EXPECT_EQ(p.max_in_flight, 4u);
+  EXPECT_EQ(p.ledger_keep_days, 0);
+  const auto& n = out[1];  // defaults
+  EXPECT_EQ(n.version, protocol::hj212::Version::k2017);
+  EXPECT_FALSE(n.from_beginning);
+  EXPECT_TRUE(n.selection.kinds.empty());
+  EXPECT_EQ(n.ack_timeout_ms, 10000);
+  EXPECT_EQ(n.max_in_flight, 1u);
+}
+
+TEST(ForwardConfig, WrongInputIsRefusedWithItsLine) {
+  const std::string head = "[[forward]]\nname = \"p\"\nhost = \"h\"\nport = 9212\n";
+  EXPECT_EQ(forward_error(head + "version = 2005\n"),
+            "line 5: forward.version must be 2017 or 2025");
+  EXPECT_EQ(forward_error(head + "kinds = [\"week\"]\n"),
+            "line 5: forward.kinds: unknown kind 'week' (rtd, minute, hour, day)");
+  EXPECT_EQ(forward_error(head + "from = \"yesterday\"\n"),
+            "line 5: forward.from must be \"now\" or \"beginning\"");
+  EXPECT_EQ(forward_error(head + "max_in_flight = 0\n"),
+            "line 5: forward.max_in_flight must be >= 1.000000");
+  EXPECT_EQ(forward_error(head + "colour = 1\n"), "line 5: unknown key forward.colour");
+  EXPECT_EQ(forward_error("[[forward]]\nname = \"p\"\nhost = \"h\"\n"),
+            "line 1: a [[forward]] table needs name, host and port");
+  EXPECT_EQ(forward_error("[[forward]]\nname = \"a/b\"\nhost = \"h\"\nport = 1\n"),
+            "line 2: forward.name must be 1..64 letters, digits, '-' or '_'");
+  EXPECT_EQ(forward_error(head + head), "line 5: a second forward upstream named p");
+  EXPECT_EQ(forward_error("[[forward]]\nname = \"p\"\nhost = \"h\"\nport = 70000\n"),
+            "line 4: forward.port must be <= 65535.000000");
+}
+
+}  // namespace
+}  // namespace ecomon::app

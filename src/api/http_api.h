@@ -80,6 +80,14 @@ struct DeviceCommandOutcome {
   std::string detail;
 };
 
+// The ledger query of GET /api/v1/forward/{name}/ledger (the app hands it to forward/).
+struct ForwardLedgerQuery {
+  std::string mn;                    // ours or the upstream's; empty: all
+  std::int64_t from_ms = INT64_MIN;  // data time, inclusive
+  std::int64_t to_ms = INT64_MAX;    // exclusive
+  std::size_t limit = 100;
+};
+
 struct ApiSources {
   registry::RegistryHolder* registry = nullptr;
   const storage::Store* store = nullptr;
@@ -118,6 +126,12 @@ struct ApiSources {
   // Stored screening findings (screening_marks_routes.cpp) and the `screened` level of the values
   // it has screened; without it the marks routes answer 503 and no value is `screened`.
   derive::ScreeningService* screening_marks = nullptr;
+  // Delivery to upstream platforms (forward/service.h; `api` may not include it, so the app
+  // supplies the JSON): GET /api/v1/forward and GET /api/v1/forward/{name}/ledger. Empty: 503.
+  // The ledger answers not_found for an unknown upstream.
+  std::function<std::string()> forward_status;
+  std::function<core::Result<std::string>(const std::string& name, const ForwardLedgerQuery& q)>
+      forward_ledger;
   // Quality screening thresholds (`[screening]` of the config file); null: the defaults.
   const analytics::screening::ScreeningConfig* screening = nullptr;
   // The built web front-end (web/dist: the portal at /, the dashboard at /console/); empty: not

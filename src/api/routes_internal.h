@@ -101,6 +101,9 @@ Response water_class(const Ctx& c);
 Response enterprises(const Ctx& c);
 Response enterprise(const Ctx& c);
 Response enterprise_emissions(const Ctx& c);
+// Delivery to upstream platforms: status and ledger (forward_routes.cpp).
+Response forward_status(const Ctx& c);
+Response forward_ledger(const Ctx& c);
 // Automatic backfill requests (backfill_routes.cpp).
 Response backfill(const Ctx& c);
 // The public API (public_api.cpp).

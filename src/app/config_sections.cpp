@@ -287,4 +287,135 @@ core::Result<void> apply_backfill_section(const toml::table& section, derive::Ba
   return {};
 }
 
+namespace {
+
+core::Result<void> read_strings(const toml::node& n, const std::string& name,
+                                std::set<std::string>& out) {
+  const toml::array* a = n.as_array();
+  if (!a) return bad(n, name + " must be a list of strings");
+  for (const auto& e : *a) {
+    const auto v = e.value_exact<std::string>();
+    if (!v || v->empty()) return bad(e, name + " must hold non-empty strings");
+    out.insert(*v);
+  }
+  return {};
+}
+
+core::Result<void> read_forward(const toml::table& t, forward::ForwardOptions& o) {
+  bool has_port = false;
+  for (const auto& [key, node] : t) {
+    const std::string k(key.str());
+    const std::string p = "forward." + k;
+    core::Result<void> r;
+    auto text = [&](std::string& target) -> core::Result<void> {
+      const auto v = node.value_exact<std::string>();
+      if (!v) return bad(node, p + " must be a string");
+      target = *v;
+      return {};
+    };
+    auto seconds = [&](std::int64_t& target_ms, double min) -> core::Result<void> {
+      double s = 0;
+      if (auto rr = read_number(node, p, s, min, true); !rr) return rr;
+      target_ms = static_cast<std::int64_t>(s * 1000);
+      if (target_ms < 1) return bad(node, p + " must be at least 0.001");
+      return {};
+    };
+    if (k == "name") {
+      r = text(o.name);
+      if (r && (o.name.empty() || o.name.size() > 64 ||
+                o.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789-_") != std::string::npos)) {
+        return bad(node, p + " must be 1..64 letters, digits, '-' or '_'");
+      }
+    } else if (k == "host") {
+      r = text(o.host);
+      if (r && o.host.empty()) return bad(node, p + " must not be empty");
+    } else if (k == "port") {
+      r = read_number(node, p, o.port, 1, false, 65535.0);
+      has_port = true;
+    } else if (k == "version") {
+      const auto v = number_of(node);
+      if (v && *v == 2017) {
+        o.version = protocol::hj212::Version::k2017;
+      } else if (v && *v == 2025) {
+        o.version = protocol::hj212::Version::k2025;
+      } else {
+        return bad(node, p + " must be 2017 or 2025");
+      }
+    } else if (k == "pw") {
+      r = text(o.pw);
+      if (r && o.pw.find_first_of(";,&=") != std::string::npos) {
+        return bad(node, p + " must not contain ; , & or =");
+      }
+    } else if (k == "kinds") {
+      std::set<std::string> names;
+      r = read_strings(node, p, names);
+      for (const auto& name : names) {
+        const auto kind = storage::parse_kind(name);
+        if (!kind || *kind == storage::DataKind::kOther) {
+          return bad(node, p + ": unknown kind '" + name + "' (rtd, minute, hour, day)");
+        }
+        o.selection.kinds.insert(*kind);
+      }
+    } else if (k == "sites") {
+      r = read_strings(node, p, o.selection.sites);
+    } else if (k == "devices") {
+      r = read_strings(node, p, o.selection.devices);
+    } else if (k == "mn_map") {
+      const toml::table* m = node.as_table();
+      if (!m) return bad(node, p + " must be a table of our MN = the upstream's MN");
+      for (const auto& [local, up] : *m) {
+        const auto v = up.value_exact<std::string>();
+        if (!v || v->empty() || v->find_first_of(";,&=") != std::string::npos) {
+          return bad(up, p + "." + std::string(local.str()) + " must be an MN");
+        }
+        o.selection.mn_map[std::string(local.str())] = *v;
+      }
+    } else if (k == "from") {
+      std::string from;
+      r = text(from);
+      if (r && from != "now" && from != "beginning") {
+        return bad(node, p + " must be \"now\" or \"beginning\"");
+      }
+      o.from_beginning = from == "beginning";
+    } else if (k == "ack_timeout_s") {
+      r = seconds(o.ack_timeout_ms, 0);
+    } else if (k == "max_in_flight") {
+      r = read_number(node, p, o.max_in_flight, 1, false, 64.0);
+    } else if (k == "retry_min_s") {
+      r = seconds(o.retry_min_ms, 0);
+    } else if (k == "retry_max_s") {
+      r = seconds(o.retry_max_ms, 0);
+    } else if (k == "ledger_keep_days") {
+      r = read_number(node, p, o.ledger_keep_days, 0);
+    } else {
+      return bad(node, "unknown key " + p);
+    }
+    if (!r) return r;
+  }
+  if (o.name.empty() || o.host.empty() || !has_port) {
+    return bad(t, "a [[forward]] table needs name, host and port");
+  }
+  if (o.retry_max_ms < o.retry_min_ms) {
+    return bad(t, "forward.retry_max_s must be >= retry_min_s");
+  }
+  return {};
+}
+
+}  // namespace
+
+core::Result<void> apply_forward_sections(const toml::array& list,
+                                          std::vector<forward::ForwardOptions>& out) {
+  std::set<std::string> names;
+  for (const toml::node& n : list) {
+    const toml::table* t = n.as_table();
+    if (!t) return bad(n, "forward must be [[forward]] tables");
+    forward::ForwardOptions o;
+    if (auto r = read_forward(*t, o); !r) return r;
+    if (!names.insert(o.name).second) return bad(n, "a second forward upstream named " + o.name);
+    out.push_back(std::move(o));
+  }
+  return {};
+}
+
 }  // namespace ecomon::app

@@ -33,6 +33,7 @@
 #include "core/result.h"
 #include "derive/backfill.h"
 #include "derive/screening_service.h"
+#include "forward/service.h"
 
 namespace ecomon::app {
 
@@ -52,5 +53,26 @@ core::Result<void> apply_screening_section(const toml::table& screening,
 //   timeout_s = 60                 # [60] for the device's 9012
 core::Result<void> apply_backfill_section(const toml::table& backfill,
                                           derive::BackfillOptions& options);
+
+// `[[forward]]` tables (forward/service.h): one upstream platform each; none: no forwarding.
+//   name = "province"              # required; letters, digits, '-' and '_' (the API's path)
+//   host = "10.1.2.3"              # required
+//   port = 9212                    # required
+//   version = 2017                 # [2017] or 2025 (HJ 212 dialect written upstream)
+//   pw = "123456"                  # [""] the access password the upstream assigned
+//   kinds = ["hour", "day"]        # [all four] rtd, minute, hour, day
+//   sites = ["1001A"]              # [all] with devices: a value goes when either matches
+//   devices = ["MN..."]            # [all]
+//   from = "now"                   # ["now"] or "beginning": where the first start begins
+//   ack_timeout_s = 10             # [10] wait for the 9014 of a frame (may be fractional)
+//   max_in_flight = 1              # [1] frames waiting for their 9014 (1..64)
+//   retry_min_s = 1                # [1] back-off after a failure, doubling ...
+//   retry_max_s = 60               # [60] ... up to this
+//   ledger_keep_days = 400         # [400] acknowledged ledger rows kept; 0 keeps all
+//   [forward.mn_map]               # [none] our MN = the MN the upstream assigned
+//   "88888880000001" = "51010000000001"
+// Two upstreams with one name are refused, like every unknown key or wrong value.
+core::Result<void> apply_forward_sections(const toml::array& forward,
+                                          std::vector<forward::ForwardOptions>& out);
 
 }  // namespace ecomon::app

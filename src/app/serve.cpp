@@ -91,6 +91,7 @@ std::optional<std::string> unknown_or_mistyped_key(const toml::table& t) {
       {"rules", Kind::kArray},
       {"screening", Kind::kTable},
       {"backfill", Kind::kTable},
+      {"forward", Kind::kArray},
   };
   for (const auto& [key, node] : t) {
     const std::string line = "line " + std::to_string(node.source().begin.line) + ": ";
@@ -201,6 +202,18 @@ bool apply_serve_config(ServeOptions& o, const std::string& path) {
         !section("backfill",
                  [&](const toml::table& s) { return apply_backfill_section(s, o.backfill); })) {
       return false;
+    }
+    o.forward.clear();
+    if (const toml::node* fw = t.get("forward")) {
+      const toml::array* list = fw->as_array();
+      auto applied = list ? apply_forward_sections(*list, o.forward)
+                          : core::Result<void>(core::fail(core::Error{
+                                "bad_config", "line " + std::to_string(fw->source().begin.line) +
+                                                  ": forward must be [[forward]] tables"}));
+      if (!applied) {
+        std::fprintf(stderr, "ecomon serve: %s %s\n", path.c_str(), applied.error().detail.c_str());
+        return false;
+      }
     }
   } catch (const toml::parse_error& e) {
     std::fprintf(stderr, "ecomon serve: %s line %u: %s\n", path.c_str(),
@@ -422,6 +435,41 @@ std::string backfill_metrics(const derive::BackfillCounters& b) {
 }
 
 // GET /api/v1/events: the streams open and those refused at the limit (HttpOptions).
+// Per upstream (label `upstream`): the delivery counters of forward/service.h.
+std::string forward_metrics(const std::vector<std::unique_ptr<forward::ForwardService>>& all) {
+  if (all.empty()) return {};
+  std::vector<forward::ForwardStatus> st;
+  for (const auto& f : all) st.push_back(f->status());
+  std::ostringstream m;
+  auto family = [&](const char* name, const char* help, const char* type, auto get) {
+    m << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+    for (const auto& s : st) {
+      m << name << "{upstream=\"" << s.name << "\"} " << static_cast<std::uint64_t>(get(s)) << '\n';
+    }
+  };
+  using S = forward::ForwardStatus;
+  family("ecomon_forward_connected", "1 while connected to the upstream platform.", "gauge",
+         [](const S& s) { return s.connected ? 1 : 0; });
+  family("ecomon_forward_cursor", "Change-feed sequence delivered (acknowledged) up to.", "gauge",
+         [](const S& s) { return s.cursor; });
+  family("ecomon_forward_backlog", "Change-feed entries after the cursor.", "gauge",
+         [](const S& s) { return s.backlog; });
+  family("ecomon_forward_frames_sent_total", "HJ 212 frames sent upstream (first sendings).",
+         "counter", [](const S& s) { return s.frames_sent; });
+  family("ecomon_forward_frames_acked_total", "Frames the upstream acknowledged (9014).", "counter",
+         [](const S& s) { return s.frames_acked; });
+  family("ecomon_forward_frames_retried_total", "Frames sent again after a timeout or a reconnect.",
+         "counter", [](const S& s) { return s.frames_retried; });
+  family("ecomon_forward_ack_timeouts_total", "Frames whose 9014 did not come in time.", "counter",
+         [](const S& s) { return s.ack_timeouts; });
+  family("ecomon_forward_bad_replies_total",
+         "Bytes or frames from the upstream that did not decode (connection reset).", "counter",
+         [](const S& s) { return s.bad_replies; });
+  family("ecomon_forward_connect_failures_total", "Failed connection attempts to the upstream.",
+         "counter", [](const S& s) { return s.connect_failures; });
+  return m.str();
+}
+
 std::string evidence_metrics(const std::map<std::string, std::uint64_t>& refused) {
   std::ostringstream m;
   m << "# HELP ecomon_evidence_refused_total Evidence uploads refused, by reason.\n"
@@ -630,12 +678,25 @@ int run_serve(ServeOptions o) {
     }
     screening_marks = std::move(*opened);
   }
+  // Delivery to upstream platforms (forward/service.h): one service per [[forward]] table, each
+  // with its own cursor and ledger rows in the same file, woken by the same commits.
+  std::vector<std::unique_ptr<forward::ForwardService>> forwarders;
+  for (const auto& fo : o.forward) {
+    auto f = forward::ForwardService::open(db, **store, clock, fo);
+    if (!f) {
+      std::fprintf(stderr, "ecomon serve: forward %s: %s\n", fo.name.c_str(),
+                   f.error().detail.c_str());
+      return 2;
+    }
+    forwarders.push_back(std::move(*f));
+  }
   ingest::Ingestor::Options ingest_options;
-  ingest_options.after_commit = [a = alarms->get(), d = derived->get(),
-                                 m = screening_marks.get()](const storage::WriteResult&) {
+  ingest_options.after_commit = [a = alarms->get(), d = derived->get(), m = screening_marks.get(),
+                                 &forwarders](const storage::WriteResult&) {
     a->notify();
     d->notify();
     if (m) m->notify();
+    for (auto& f : forwarders) f->notify();
   };
   ingest::Ingestor ingestor(**store, ingest_options);
 
@@ -670,6 +731,22 @@ int run_serve(ServeOptions o) {
   sources.screening = &o.screening;
   sources.screening_marks = screening_marks.get();
   sources.backfill = backfill->get();
+  sources.forward_status = [&forwarders] {
+    std::vector<forward::ForwardStatus> all;
+    for (const auto& f : forwarders) all.push_back(f->status());
+    return forward::status_json(all);
+  };
+  sources.forward_ledger = [&forwarders](
+                               const std::string& name,
+                               const api::ForwardLedgerQuery& q) -> core::Result<std::string> {
+    for (const auto& f : forwarders) {
+      if (f->options().name != name) continue;
+      auto rows = f->ledger(forward::LedgerQuery{q.mn, q.from_ms, q.to_ms, q.limit});
+      if (!rows) return core::fail(rows.error());
+      return forward::ledger_json(name, *rows);
+    }
+    return core::fail(core::Error{"not_found", "no forward upstream named '" + name + "'"});
+  };
   sources.web_root = o.web_root.empty() ? default_web_root() : o.web_root;
   std::fprintf(stderr, "ecomon: web front-end %s\n",
                sources.web_root.empty() ? "not built (make web)" : sources.web_root.c_str());
@@ -838,6 +915,7 @@ int run_serve(ServeOptions o) {
            alarm_metrics((*alarms)->counters()) + derived_metrics((*derived)->counters()) +
            (screening_marks ? screening_metrics(screening_marks->counters()) : "") +
            evidence_metrics((*evidence)->refused()) + backfill_metrics((*backfill)->counters()) +
+           forward_metrics(forwarders) +
            stream_metrics(http_ptr ? http_ptr->open_streams() : 0,
                           http_ptr ? http_ptr->streams_refused() : 0);
   };
@@ -877,6 +955,15 @@ int run_serve(ServeOptions o) {
   (*derived)->start();
   if (screening_marks) screening_marks->start();
   (*backfill)->start();  // only when [backfill] enabled = true
+  for (auto& f : forwarders) {
+    const auto& fo = f->options();
+    std::fprintf(stderr,
+                 "ecomon serve: forwarding to %s at %s:%u (HJ 212-%d, from sequence %llu)\n",
+                 fo.name.c_str(), fo.host.c_str(), static_cast<unsigned>(fo.port),
+                 protocol::hj212::version_year(fo.version),
+                 static_cast<unsigned long long>(f->status().cursor));
+    f->start();
+  }
   io.run();
   // Commit what is queued; the posted acknowledgements are dropped with the loop (the devices
   // re-send what they did not see acknowledged).
@@ -885,6 +972,7 @@ int run_serve(ServeOptions o) {
   (*backfill)->stop();  // before the gateway its requests go through
   (*derived)->stop();
   if (screening_marks) screening_marks->stop();
+  for (auto& f : forwarders) f->stop();
   on_key_request = nullptr;
   key_pool.join();  // a rotation under way ends: the stopped gateway answered it "stopped"
   std::fprintf(stderr, "ecomon serve: stopped\n");

@@ -8,6 +8,7 @@
 #include "analytics/screening.h"
 #include "derive/backfill.h"
 #include "derive/screening_service.h"
+#include "forward/service.h"
 
 namespace ecomon::app {
 
@@ -49,6 +50,8 @@ struct ServeOptions {
   derive::ScreeningOptions screening_marks;
   // Automatic backfill requests: the `[backfill]` section (off unless enabled = true).
   derive::BackfillOptions backfill;
+  // Upstream platforms to forward to: the `[[forward]]` tables (none: no forwarding).
+  std::vector<forward::ForwardOptions> forward;
   // Alarm rules of the config file's [[rules]] tables, each as JSON (the members of
   // POST /api/v1/rules) with the line its table begins on; synchronised with the stored config
   // rules at start (alarm::AlarmService::sync_config_rules) when config_rules_given — i.e. a
@@ -68,7 +71,8 @@ std::string default_web_root();
 // Applies a TOML config file (keys: data, registry, hj212_listen, http_listen, tls_cert, tls_key,
 // allow_plain_http, unknown_devices, webhook_secret, web_root, public_rate_per_s, public_burst,
 // login_rate_per_s, login_burst, idle_timeout_s, max_connections, max_buffered_bytes,
-// future_tolerance_s; the [screening] and [backfill] sections, app/config_sections.h). False (with
+// future_tolerance_s; the [screening] and [backfill] sections and [[forward]] tables,
+// app/config_sections.h). False (with
 // a message on stderr naming the line and the reason) if the file cannot be read or parsed, or a
 // [screening] value is refused.
 // allow_plain_http, unknown_devices, webhook_secret, webhook_ca_file, web_root, public_rate_per_s,

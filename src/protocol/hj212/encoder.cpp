@@ -134,6 +134,47 @@ std::string encode_frame(std::string_view segment, CrcMode crc_mode,
   return frame;
 }
 
+std::string upload_cp(const Upload& u) {
+  std::string cp = "DataTime=" + format_hj212_time(u.data_time);
+  for (const auto& f : u.factors) {
+    bool first = true;
+    auto item = [&](std::string_view name, std::string_view text) {
+      cp += first ? ';' : ',';
+      first = false;
+      cp += f.code;
+      cp += '-';
+      cp += name;
+      cp += '=';
+      cp += text;
+    };
+    for (const auto& field : f.fields) item(field.name, field.text);
+    if (!f.flag.empty()) item("Flag", f.flag);
+  }
+  return cp;
+}
+
+std::string upload_segment(const Upload& u) {
+  const Target& t = u.target;
+  std::string s;
+  s += "QN=";
+  s += t.qn;
+  s += ";ST=";
+  s += t.st;
+  s += ";CN=";
+  s += four_digits(u.cn);
+  s += ";PW=";
+  s += t.pw;
+  s += ";MN=";
+  s += t.mn;
+  s += ";Flag=";
+  s += std::to_string((version_bits(t.version) << 2) | (u.ack ? 1 : 0));
+  if (u.resend && t.version == Version::k2025) s += ";RF=1";
+  s += ";CP=&&";
+  s += upload_cp(u);
+  s += "&&";
+  return s;
+}
+
 std::string data_ack_segment(const Message& upload) { return reply_segment(upload, 9014, ""); }
 std::string notice_ack_segment(const Message& notice) { return reply_segment(notice, 9013, ""); }
 

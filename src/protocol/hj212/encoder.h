@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/civil_time.h"
 #include "protocol/hj212/crc.h"
@@ -60,6 +61,33 @@ std::string set_timeout_segment(const Target& t, int timeout_s, int retries);  /
 // with the device's current key): 1014 is one of the encrypted commands (§6.4.4).
 std::string set_key_segment(const Target& t, std::string_view sk_create_time,
                             std::string_view new_key_hex);
+
+// A data upload as a data logger sends it (2011 real-time, 2051 minute, 2061 hour, 2031 day):
+// QN;ST;CN;PW;MN;Flag;[RF=1;]CP=&&DataTime=...;f-Field=text,...,f-Flag=X;...&&. Values are
+// written as given (their text), never reformatted. `resend` writes HJ 212-2025's RF=1 (补传,
+// table 3) and only for Version::k2025: HJ 212-2017 has no resend field, a re-sent upload looks
+// like any other (../shared/reference/hj212/HJ212-2025.md, rows "RF" and "Device-initiated 补传").
+struct UploadField {
+  std::string_view name;  // "Rtd", "Avg", "ZsAvg", "Cou", ...
+  std::string_view text;  // the value exactly as it is to be sent
+};
+struct UploadFactor {
+  std::string_view code;  // "a34004"
+  std::vector<UploadField> fields;
+  std::string_view flag;  // the factor's data flag ("N", "D", ...); empty: no -Flag
+};
+struct Upload {
+  Target target;
+  int cn = 2061;
+  core::CivilTime data_time;  // local time (UTC+8), the start of the period
+  bool ack = true;            // Flag bit 0: ask for a 9014
+  bool resend = false;
+  std::vector<UploadFactor> factors;
+};
+std::string upload_segment(const Upload& u);
+// The CP content upload_segment() writes for `u` (HJ 212-2017 table 2 limits a CP to 950
+// characters; callers that split use this to measure).
+std::string upload_cp(const Upload& u);
 
 // "YYYYMMDDhhmmss" (14 digits).
 std::string format_hj212_time(const core::CivilTime& t);
