@@ -32,7 +32,7 @@ test('a stuck series is marked, confirmed and its period invalidated', async ({ 
   expect(Date.parse(mark.from)).toBe(first)
 
   await page.getByTestId('nav-marks').click()
-  await page.getByTestId('marks-site-filter').locator('input').fill(SITE)
+  await page.getByTestId('marks-site-filter').fill(SITE)
   const row = page.getByTestId('marks-table').locator('tbody tr', { hasText: 'a21004' }).filter({ hasText: 'constant' })
   await expect(row).toHaveCount(1)
   await row.click()

@@ -16,6 +16,7 @@ const routes = [
   { path: '/enterprises', name: 'enterprises', component: () => import('./views/EnterprisesView.vue'), meta: { action: 'data.read' } },
   { path: '/rules', name: 'rules', component: () => import('./views/RulesView.vue'), meta: { action: 'alarm.read' } },
   { path: '/devices', name: 'devices', component: () => import('./views/DevicesView.vue'), meta: { action: 'device.read' } },
+  { path: '/forward', name: 'forward', component: () => import('./views/ForwardView.vue'), meta: { action: 'metrics.read' } },
   { path: '/forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue') },
   { path: '/:rest(.*)*', redirect: '/map' },
 ]
