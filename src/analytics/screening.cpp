@@ -647,6 +647,17 @@ std::vector<Finding> screen_missing(const Series& series, std::int64_t from_ms, 
   return out;
 }
 
+bool hour_mismatch(const ScreeningConfig& c, const std::string& factor, double device_hour,
+                   double platform_mean, int valid_minutes) {
+  if (!c.enabled(Rule::kHourMismatch)) return false;
+  const auto limits = c.factors.find(factor);
+  if (limits == c.factors.end() || !limits->second.hour_tolerance) return false;
+  if (valid_minutes < c.hour_min_minutes) return false;
+  const double tolerance = std::max(*limits->second.hour_tolerance,
+                                    c.hour_tolerance_fraction * std::fabs(platform_mean));
+  return std::fabs(device_hour - platform_mean) > tolerance;
+}
+
 std::vector<Finding> screen_hour_vs_minutes(const Series& hours, const Series& minutes,
                                             const ScreeningConfig& c) {
   if (!c.enabled(Rule::kHourMismatch)) return {};
@@ -666,10 +677,9 @@ std::vector<Finding> screen_hour_vs_minutes(const Series& hours, const Series& m
   for (const Sample& h : by_time(hours)) {
     if (!valid_flag(h.flag)) continue;
     const auto it = platform.find(floor_hour(h.time_ms));
-    if (it == platform.end() || it->second.second < c.hour_min_minutes) continue;
+    if (it == platform.end()) continue;
     const double mean = it->second.first / it->second.second;
-    const double tolerance = std::max(abs_tolerance, c.hour_tolerance_fraction * std::fabs(mean));
-    if (std::fabs(h.value - mean) > tolerance) {
+    if (hour_mismatch(c, hours.factor, h.value, mean, it->second.second)) {
       hits.push_back(make_hit(h.time_ms, h.time_ms + kHourMs, 1, std::fabs(h.value - mean), h.value,
                               mean, std::to_string(it->second.second)));
     }

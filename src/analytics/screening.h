@@ -240,6 +240,14 @@ std::vector<Finding> screen_missing(const Series& series, std::int64_t from_ms, 
                                     const std::vector<Span>& reasons,
                                     const ScreeningConfig& config);
 // hour_mismatch: a device's hourly values (interval 3600) against its minute values (interval 60).
+// The hour_mismatch test of one hour: the device's hour against the platform's mean of
+// `valid_minutes` valid minutes differs by more than max(the factor's hour_tolerance,
+// hour_tolerance_fraction × |platform mean|). False when the rule is off, the factor has no
+// tolerance, or fewer than hour_min_minutes minutes are valid. screen_hour_vs_minutes() and the
+// stored hours (derive/aggregates.h, `mismatch`) both judge with it.
+bool hour_mismatch(const ScreeningConfig& c, const std::string& factor, double device_hour,
+                   double platform_mean, int valid_minutes);
+
 std::vector<Finding> screen_hour_vs_minutes(const Series& hours, const Series& minutes,
                                             const ScreeningConfig& config);
 

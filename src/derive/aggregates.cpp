@@ -199,16 +199,9 @@ bool feeds_dependents(const Aggregate& a, const Aggregate& b) {
 // max(the factor's hour_tolerance, hour_tolerance_fraction × |platform|).
 bool hour_mismatch(const analytics::screening::ScreeningConfig& c, const std::string& factor,
                    const Aggregate& a) {
-  if (!c.enabled(analytics::screening::Rule::kHourMismatch)) return false;
-  const auto limits = c.factors.find(factor);
-  if (limits == c.factors.end() || !limits->second.hour_tolerance) return false;
-  if (!a.valid || !a.value || !a.platform_valid || !a.platform_value ||
-      a.platform_valid_count < c.hour_min_minutes) {
-    return false;
-  }
-  const double tolerance = std::max(*limits->second.hour_tolerance,
-                                    c.hour_tolerance_fraction * std::fabs(*a.platform_value));
-  return std::fabs(*a.value - *a.platform_value) > tolerance;
+  if (!a.valid || !a.value || !a.platform_valid || !a.platform_value) return false;
+  return analytics::screening::hour_mismatch(c, factor, *a.value, *a.platform_value,
+                                             a.platform_valid_count);
 }
 
 // A row's coverage as a revision's old_detail: "source,expected,received,valid_count" and, for a
