@@ -84,17 +84,28 @@ std::optional<Response> aggregate_subject(const Ctx& c, std::string& subject, st
     const auto it = c.t.query.find(name);
     return it != c.t.query.end() && !it->second.empty();
   };
-  const bool by_city = given("city");
-  const bool by_county = given("county");
+  // The subjects the answers name ("site":"city:510800") are accepted back as site=city:CODE and
+  // site=county:CODE.
+  std::string code;
+  bool by_city = given("city");
+  bool by_county = given("county");
+  if (const auto site = c.t.query.find("site"); site != c.t.query.end()) {
+    for (const std::string_view prefix : {"city:", "county:"}) {
+      if (site->second.starts_with(prefix) && !by_city && !by_county) {
+        code = site->second.substr(prefix.size());
+        (prefix == "city:" ? by_city : by_county) = true;
+      }
+    }
+  }
   if (!by_city && !by_county) return series_subject(c, subject, factor);
-  if (given("site") || (by_city && by_county)) {
+  if ((code.empty() && given("site")) || (by_city && by_county)) {
     return error(400, "bad_request", "give one of site, city or county");
   }
   const auto f = c.t.query.find("factor");
   if (factor_required && (f == c.t.query.end() || f->second.empty())) {
     return error(400, "bad_request", "factor is required");
   }
-  const std::string code = c.t.query.at(by_city ? "city" : "county");
+  if (code.empty()) code = c.t.query.at(by_city ? "city" : "county");
   auto reg = c.s.registry->get();
   // A city with urban points (城市点); a county with ambient-air points other than control points.
   const bool known = std::any_of(reg->sites().begin(), reg->sites().end(), [&](const auto& s) {
@@ -362,10 +373,18 @@ Response water_class(const Ctx& c) {
 Response revisions(const Ctx& c) {
   if (!c.s.derived) return unavailable();
   derive::RevisionQuery q;
-  if (auto answer = listing_filter(c, q.site, q.factor, q.from_ms, q.to_ms)) return *answer;
+  // site=city:CODE / county:CODE (as the rows name them) is the city's or county's rows.
+  const auto site_param = c.t.query.find("site");
+  const bool area_site =
+      site_param != c.t.query.end() &&
+      (site_param->second.starts_with("city:") || site_param->second.starts_with("county:"));
+  Target without_site = c.t;
+  if (area_site) without_site.query.erase("site");
+  const Ctx listing{c.s, c.req, without_site, c.who, c.params};
+  if (auto answer = listing_filter(listing, q.site, q.factor, q.from_ms, q.to_ms)) return *answer;
   const auto city = c.t.query.find("city");
   const auto county = c.t.query.find("county");
-  if ((city != c.t.query.end() && !city->second.empty()) ||
+  if (area_site || (city != c.t.query.end() && !city->second.empty()) ||
       (county != c.t.query.end() && !county->second.empty())) {
     // A city's or county's rows (its means over its points and its indices), as aggregates names
     // them.

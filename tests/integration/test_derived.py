@@ -193,6 +193,11 @@ class StoredIndicesTest(unittest.TestCase):
             dict(factor=factor, **who)))
         self.assertEqual(status, 200, body)
         self.assertEqual({r["site"] for r in body["revisions"]} - {site}, set(), body)
+        if site.startswith("city:"):
+            # The subject as the rows name it is accepted back: site=city:CODE, same answer.
+            status, again = self.srv.get("/api/v1/revisions?" + urllib.parse.urlencode(
+                dict(factor=factor, site=site)))
+            self.assertEqual((status, again), (200, body))
         return body["revisions"]
 
     def review(self, action, site, start, **extra):
@@ -404,6 +409,10 @@ class StoredIndicesTest(unittest.TestCase):
         self.assertEqual(county["aqi"], city["aqi"])  # the same points sent
         self.assertEqual(self.srv.get("/api/v1/aqi?county=999999&mode=hourly")[0], 404)
         self.assertEqual(self.srv.get("/api/v1/aqi?county=510802&city=510800")[0], 400)
+        status, alias = self.srv.get("/api/v1/aggregates?" + urllib.parse.urlencode(
+            dict(params, county="", site="county:510802")))
+        self.assertEqual((status, alias["site"]), (200, "county:510802"), alias)
+        self.assertEqual(self.srv.get("/api/v1/aggregates?site=county:999999&factor=a34004")[0], 404)
 
 
 class WaterClassTest(unittest.TestCase):
