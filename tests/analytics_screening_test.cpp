@@ -5,14 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "analytics/screening.h"
 #include "core/civil_time.h"
+#include "real_data.h"
 
 namespace ecomon::analytics::screening {
 namespace {
@@ -344,44 +343,12 @@ TEST(Screening, RulesCanBeSwitchedOff) {
 using Stations = std::map<std::string, std::map<std::string, Series>>;
 
 Stations read_release(const std::string& file) {
-  const std::vector<std::pair<std::string, std::string>> columns = {
-      {"pm25_ugm3", "a34004"}, {"pm10_ugm3", "a34002"},  {"so2_ugm3", "a21026"},
-      {"no2_ugm3", "a21004"},  {"o3_1h_ugm3", "a05024"}, {"co_mgm3", "a21005"}};
-  std::ifstream in(std::string(ECOMON_DATA_DIR) + "/air_cn_sichuan_hourly_2020/" + file);
-  EXPECT_TRUE(in) << file;
-  auto split = [](const std::string& line) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
-    return cells;
-  };
-  std::string line;
-  std::getline(in, line);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  const auto header = split(line);
-  auto col = [&](const std::string& name) {
-    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
-  };
   Stations out;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();  // the files end lines with CR LF
-    const auto cells = split(line);
-    const auto parsed = core::parse_iso8601(cells.at(col("timestamp")));
-    EXPECT_TRUE(parsed && parsed->offset_seconds);
-    // The release stamps an hour by its end; screening works on the hour's start.
-    const std::int64_t start = core::to_unix_ms(parsed->civil, *parsed->offset_seconds) - kHourMs;
-    std::string station = cells.at(col("station_code"));
-    if (station.empty()) station = cells.at(col("station_name"));
-    for (const auto& [name, factor] : columns) {
-      const std::string& cell = cells.at(col(name));
-      if (cell.empty()) continue;
-      Series& s = out[station][factor];
-      s.site = station;
-      s.factor = factor;
-      s.samples.push_back(Sample{start, std::stod(cell), "N"});
-    }
+  for (const auto& v : test::read_air_release(file)) {
+    Series& s = out[v.station][v.factor];
+    s.site = v.station;
+    s.factor = v.factor;
+    s.samples.push_back(Sample{v.start_ms, v.value, "N"});
   }
   return out;
 }
@@ -476,29 +443,20 @@ TEST(ScreeningRealData, HourMismatchSilentOnMinutesAveragingToTheRealHours) {
 TEST(ScreeningRealData, SumRuleOnRealWater) {
   // National automatic water stations, 2026-02-04: TN ≥ NH3-N holds at 980 of 982 sections; at
   // 岳店子下 NH3-N 0.025 > TN 0.01 is within 0.05 mg/L; 罗带铁路桥 (NH3-N 1.061 > TN 0.67) fires.
-  std::ifstream in(std::string(ECOMON_DATA_DIR) +
-                   "/water_cn_auto_snapshot_2026-02-04/surface_water_auto_snapshot_2026-02-04.csv");
-  ASSERT_TRUE(in);
-  std::string line;
-  std::getline(in, line);
   const SumRule tn = default_sum_rules().at(1);
   ASSERT_EQ(tn.total, "w21001");
   std::vector<std::string> fired;
   int compared = 0;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::vector<std::string> c;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) c.push_back(cell);
-    while (c.size() < 15) c.emplace_back();
-    const std::string& nh3n = c[10];
-    const std::string& tn_cell = c[12];
+  for (auto& row : test::read_data_csv(
+           "water_cn_auto_snapshot_2026-02-04/surface_water_auto_snapshot_2026-02-04.csv")) {
+    const std::string& nh3n = row["nh3n_mgl"];
+    const std::string& tn_cell = row["tn_mgl"];
     if (nh3n.empty() || tn_cell.empty()) continue;
     ++compared;
-    Series total{c[3], "w21001", 3600 * 4, {Sample{kT0, std::stod(tn_cell), "N"}}};
-    Series part{c[3], "w21003", 3600 * 4, {Sample{kT0, std::stod(nh3n), "N"}}};
-    if (!screen_sum(tn, total, {part}, {}).empty()) fired.push_back(c[3]);
+    const std::string& section = row["section_name"];
+    Series total{section, "w21001", 3600 * 4, {Sample{kT0, std::stod(tn_cell), "N"}}};
+    Series part{section, "w21003", 3600 * 4, {Sample{kT0, std::stod(nh3n), "N"}}};
+    if (!screen_sum(tn, total, {part}, {}).empty()) fired.push_back(section);
   }
   EXPECT_EQ(compared, 982);
   EXPECT_EQ(fired, std::vector<std::string>{"罗带铁路桥"});

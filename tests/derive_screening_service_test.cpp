@@ -6,11 +6,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "core/civil_time.h"
 #include "derive/screening_service.h"
+#include "real_data.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "test_util.h"
 
@@ -303,43 +302,12 @@ TEST_F(ScreeningServiceTest, ReviewChecksItsInput) {
 // six factors, stored as hourly values (the release stamps an hour by its end; HJ 212 by its
 // start) and screened in small batches.
 TEST_F(ScreeningServiceTest, RealGuangyuanReleaseGivesNoValueMarks) {
-  const std::vector<std::pair<std::string, std::string>> columns = {
-      {"pm25_ugm3", "a34004"}, {"pm10_ugm3", "a34002"},  {"so2_ugm3", "a21026"},
-      {"no2_ugm3", "a21004"},  {"o3_1h_ugm3", "a05024"}, {"co_mgm3", "a21005"}};
-  std::ifstream in(
-      std::string(ECOMON_DATA_DIR) +
-      "/air_cn_sichuan_hourly_2020/guangyuan_station_hourly_2020-03-26_2020-04-08.csv");
-  ASSERT_TRUE(in);
-  auto split = [](const std::string& line) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
-    return cells;
-  };
-  std::string line;
-  std::getline(in, line);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  const auto header = split(line);
-  auto col = [&](const std::string& name) {
-    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
-  };
   std::vector<storage::Value> values;
   std::int64_t last = 0;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const auto cells = split(line);
-    const auto parsed = core::parse_iso8601(cells.at(col("timestamp")));
-    ASSERT_TRUE(parsed && parsed->offset_seconds);
-    const std::int64_t start = core::to_unix_ms(parsed->civil, *parsed->offset_seconds) - kHour;
-    last = std::max(last, start);
-    const std::string station = cells.at(col("station_code"));
-    for (const auto& [name, factor] : columns) {
-      const std::string& cell = cells.at(col(name));
-      if (cell.empty()) continue;
-      values.push_back(hourly(factor, start, std::stod(cell), station, "AIR" + station));
-    }
+  for (const auto& v :
+       test::read_air_release("guangyuan_station_hourly_2020-03-26_2020-04-08.csv")) {
+    last = std::max(last, v.start_ms);
+    values.push_back(hourly(v.factor, v.start_ms, v.value, v.station, "AIR" + v.station));
   }
   ASSERT_GT(values.size(), 3000u);
   write(std::move(values));

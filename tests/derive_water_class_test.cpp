@@ -6,13 +6,12 @@
 // `as_of` gives the class as it was.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/civil_time.h"
 #include "derive/aggregates.h"
 #include "derive/review.h"
+#include "real_data.h"
 #include "registry/holder.h"
 #include "storage/memory/memory_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -39,15 +38,6 @@ constexpr std::array<std::pair<const char*, const char*>, 6> kColumns{{
     {"tn_mgl", "w21001"},
 }};
 
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> cells;
-  std::stringstream ss(line);
-  std::string cell;
-  while (std::getline(ss, cell, ',')) cells.push_back(cell);
-  if (!line.empty() && line.back() == ',') cells.emplace_back();
-  return cells;
-}
-
 std::int64_t ms_of(const std::string& iso) {
   const auto p = core::parse_iso8601(iso);
   EXPECT_TRUE(p && p->offset_seconds) << iso;
@@ -73,18 +63,9 @@ class WaterClassTest : public ::testing::Test {
     derived_ = test::ok(DerivedService::open(path_, *store_, clock_, o));
     // The snapshot's Guangyuan sections, by the registry's site code (the registry names
     // 清泉乡（文成镇） 清泉乡).
-    std::ifstream in(
-        std::string(ECOMON_DATA_DIR) +
-        "/water_cn_auto_snapshot_2026-02-04/guangyuan_sections_snapshot_2026-02-04.csv");
-    ASSERT_TRUE(in);
-    std::string line;
-    std::getline(in, line);
-    const auto header = split(line);
     auto reg = registry_->get();
-    while (std::getline(in, line)) {
-      const auto cells = split(line);
-      std::map<std::string, std::string> row;
-      for (std::size_t i = 0; i < header.size() && i < cells.size(); ++i) row[header[i]] = cells[i];
+    for (auto& row : test::read_data_csv(
+             "water_cn_auto_snapshot_2026-02-04/guangyuan_sections_snapshot_2026-02-04.csv")) {
       const std::string name = row["section_name"].substr(0, row["section_name"].find("（"));
       for (const auto& site : reg->sites()) {
         if (site.kind != "surface_water" || site.name != name) continue;
