@@ -178,16 +178,9 @@ void BM_YearOfMonthsAndTheYear(benchmark::State& state) {
   if (!f.derived) return state.SkipWithError("setup failed");
   for (auto _ : state) {
     auto rows = f.derived->aggregates(query(derive::Period::kDay, kYear, kYear + 365 * kDay));
-    std::vector<agg::Bucket> days;
-    for (const auto& a : *rows) {
-      agg::Bucket b;
-      b.start_ms = a.start_ms;
-      b.mean = a.value;
-      b.is_valid = a.valid;
-      days.push_back(b);
-    }
-    auto months = agg::months_from_days(days);
-    auto years = agg::years_from_days(days);
+    // What GET /api/v1/aggregates?interval=month|year does with them.
+    auto months = derive::months_or_years_from_days(*rows, true);
+    auto years = derive::months_or_years_from_days(*rows, false);
     benchmark::DoNotOptimize(months);
     benchmark::DoNotOptimize(years);
   }

@@ -207,45 +207,7 @@ Response aggregates(const Ctx& c) {
   }
   auto rows = c.s.derived->aggregates(q);
   if (!rows) return from_error(rows.error());
-  if (month || year) {
-    std::vector<agg::Bucket> days;
-    for (const auto& a : *rows) {
-      agg::Bucket b;
-      b.start_ms = a.start_ms;
-      b.mean = a.value;
-      b.is_valid = a.valid;
-      days.push_back(b);
-    }
-    std::vector<agg::Bucket> raw = days;
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      raw[i].mean = (*rows)[i].raw_value;
-      raw[i].is_valid = (*rows)[i].raw_valid;
-    }
-    const auto periods = month ? agg::months_from_days(days) : agg::years_from_days(days);
-    const auto raw_periods = month ? agg::months_from_days(raw) : agg::years_from_days(raw);
-    std::vector<derive::Aggregate> out;
-    for (std::size_t i = 0; i < periods.size(); ++i) {
-      const auto& b = periods[i];
-      derive::Aggregate a;
-      a.start_ms = b.start_ms;
-      a.value = b.mean;
-      a.valid = b.is_valid;
-      a.source = "days";
-      a.expected = b.expected;
-      a.received = b.received;
-      a.valid_count = b.valid;
-      a.raw_value = raw_periods[i].mean;
-      a.raw_valid = raw_periods[i].is_valid;
-      for (const auto& d : *rows) {
-        if (d.start_ms >= b.start_ms &&
-            (i + 1 == periods.size() || d.start_ms < periods[i + 1].start_ms)) {
-          a.computed_at_ms = std::max(a.computed_at_ms, d.computed_at_ms);
-        }
-      }
-      out.push_back(std::move(a));
-    }
-    *rows = std::move(out);
-  }
+  if (month || year) *rows = derive::months_or_years_from_days(*rows, month);
   core::JsonWriter w;
   w.begin_object().key("site").value(q.site).key("factor").value(q.factor);
   w.key("interval").value(interval);

@@ -295,6 +295,47 @@ Aggregate from_bucket(const agg::Bucket& b, Period p, std::string source) {
 
 std::string_view period_name(Period p) { return p == Period::kDay ? "day" : "hour"; }
 
+std::vector<Aggregate> months_or_years_from_days(const std::vector<Aggregate>& days_rows,
+                                                 bool months) {
+  std::vector<agg::Bucket> days;
+  for (const auto& a : days_rows) {
+    agg::Bucket b;
+    b.start_ms = a.start_ms;
+    b.mean = a.value;
+    b.is_valid = a.valid;
+    days.push_back(b);
+  }
+  std::vector<agg::Bucket> raw = days;
+  for (std::size_t i = 0; i < days_rows.size(); ++i) {
+    raw[i].mean = days_rows[i].raw_value;
+    raw[i].is_valid = days_rows[i].raw_valid;
+  }
+  const auto periods = months ? agg::months_from_days(days) : agg::years_from_days(days);
+  const auto raw_periods = months ? agg::months_from_days(raw) : agg::years_from_days(raw);
+  std::vector<Aggregate> out;
+  for (std::size_t i = 0; i < periods.size(); ++i) {
+    const auto& b = periods[i];
+    Aggregate a;
+    a.start_ms = b.start_ms;
+    a.value = b.mean;
+    a.valid = b.is_valid;
+    a.source = "days";
+    a.expected = b.expected;
+    a.received = b.received;
+    a.valid_count = b.valid;
+    a.raw_value = raw_periods[i].mean;
+    a.raw_valid = raw_periods[i].is_valid;
+    for (const auto& d : days_rows) {
+      if (d.start_ms >= b.start_ms &&
+          (i + 1 == periods.size() || d.start_ms < periods[i + 1].start_ms)) {
+        a.computed_at_ms = std::max(a.computed_at_ms, d.computed_at_ms);
+      }
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 core::Result<std::vector<storage::Value>> series_as_of(const storage::Store& store,
                                                        const registry::Registry* reg,
                                                        const storage::SeriesQuery& q,

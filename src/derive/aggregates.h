@@ -252,6 +252,11 @@ struct DerivedCounters {
   std::uint64_t hour_mismatches = 0;  // device hours written with mismatch set, since start
 };
 
+// Months or years (GB 3095-2012 表4: a month needs 27 valid days, February 25; a year 324) from
+// stored days in time order: the reviewed mean and the raw mean side by side, source "days",
+// coverage in days, computed_at the latest of its days. Pure.
+std::vector<Aggregate> months_or_years_from_days(const std::vector<Aggregate>& days, bool months);
+
 // The values of a site's series in [q.from_ms, q.to_ms) (q.kind, when given) as the store held
 // them at `as_of_ms`: of every device that reported for the site — those in the current series
 // and, with a registry, those assigned to the site in the range — the latest version of each key
