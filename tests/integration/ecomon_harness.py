@@ -259,3 +259,18 @@ def wait_for(what, fn, timeout=120, interval=0.1):
             return last
         time.sleep(interval)
     raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+def iso(epoch_s):
+    """ISO 8601 with the Beijing offset, as the API writes and reads times."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(epoch_s + 8 * 3600))
+
+
+def data_time_at(epoch_s):
+    """HJ 212 DataTime (Beijing civil time, YYYYMMDDhhmmss) of a Unix time."""
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(epoch_s + 8 * 3600))
+
+
+def data_time_ago(seconds_ago):
+    """HJ 212 DataTime `seconds_ago` seconds before now."""
+    return data_time_at(time.time() - seconds_ago)

@@ -24,21 +24,14 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import ECOMON, REPO, create_key, frame, free_port, read_frames, Server, wait_for  # noqa: E402
+from ecomon_harness import ECOMON, REPO, create_key, frame, free_port, read_frames, Server, wait_for, data_time_ago as datatime  # noqa: E402
 
 SITE, MN, PW = "2526A", "GY00000002526A", "123456"
-
-
-def datatime(seconds_ago):
-    """HJ 212 DataTime (Beijing time) `seconds_ago` seconds before now."""
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() + 8 * 3600 - seconds_ago))
 
 
 def rtd(qn, data_time, value, factor="a34004"):
     return frame("QN=%s;ST=22;CN=2011;PW=%s;MN=%s;Flag=5;CP=&&DataTime=%s;%s-Rtd=%s,%s-Flag=N&&"
                  % (qn, PW, MN, data_time, factor, value, factor))
-
-
 
 
 def write_config(path, rules_toml, extra=""):
@@ -411,8 +404,6 @@ SECRET = "tls-webhook-secret"
 
 def openssl(*args):
     subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=60)
-
-
 
 
 class TlsReceiver:

@@ -17,16 +17,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import create_key, frame, free_port, read_frames, Server, wait_for  # noqa: E402
+from ecomon_harness import create_key, frame, free_port, read_frames, Server, wait_for, data_time_ago as datatime  # noqa: E402
 
 SECRET = "webhook-secret-for-tests"
 SITE, MN, PW = "2526A", "GY00000002526A", "123456"
 OFFLINE_MN, OFFLINE_SITE = "GY00000002525A", "2525A"
-
-
-def datatime(seconds_ago):
-    """HJ 212 DataTime (Beijing time) `seconds_ago` seconds before now."""
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() + 8 * 3600 - seconds_ago))
 
 
 def rtd(mn, qn, data_time, value, flag="N"):
@@ -90,10 +85,6 @@ class EventStream:
 
     def close(self):
         self.sock.close()
-
-
-
-
 
 
 class Receiver:

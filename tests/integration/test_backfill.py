@@ -17,7 +17,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import Server, create_key, expect_silence, frame, read_frames, upload  # noqa: E402
+from ecomon_harness import Server, create_key, expect_silence, frame, read_frames, upload, iso  # noqa: E402
 
 THIS_HOUR = int(time.time()) // 3600
 MISSING = (6, 5, 4)  # hours ago
@@ -29,10 +29,6 @@ def hour_start(ago):
 
 def beijing(epoch_s):
     return time.strftime("%Y%m%d%H%M%S", time.gmtime(epoch_s + 8 * 3600))
-
-
-def iso(epoch_s):
-    return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(epoch_s + 8 * 3600))
 
 
 def epoch_of(beijing_text):

@@ -14,7 +14,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import Server, create_key, first_device, read_frames, upload  # noqa: E402
+from ecomon_harness import Server, create_key, first_device, read_frames, upload, iso  # noqa: E402
 
 FACTOR = "a34004"
 THIS_HOUR = int(time.time()) // 3600  # fixed once, so an hour turning during the test changes nothing
@@ -26,10 +26,6 @@ DEADLINE_S = 30  # polls, never a timing assertion: the service polls every 200 
 def beijing(epoch_s):
     """HJ 212 DataTime (Beijing time) of an instant."""
     return time.strftime("%Y%m%d%H%M%S", time.gmtime(epoch_s + 8 * 3600))
-
-
-def iso(epoch_s):
-    return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(epoch_s + 8 * 3600))
 
 
 class DerivedTest(unittest.TestCase):

@@ -23,24 +23,17 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import REPO, crc_hj212, create_key, frame, read_frames, Server, wait_for  # noqa: E402
+from ecomon_harness import REPO, crc_hj212, create_key, frame, read_frames, Server, wait_for, data_time_ago as datatime  # noqa: E402
 
 OUTLET, MN, PW = "GYDEMO01DA001", "GYDEMO01DA01", "123456"
 CAPTURE = os.path.join(REPO, "data", "hj212_capture_2016-08-24", "hj212-2005-capture-2016-08-24.txt.gz")
 CAPTURE_MN = "LD130131000091"
 
 
-def datatime(seconds_ago):
-    """HJ 212 DataTime (Beijing time) `seconds_ago` seconds before now."""
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() + 8 * 3600 - seconds_ago))
-
-
 def flue(qn, data_time, items, flag="N"):
     """A real-time (CN 2011) flue-gas upload with the ack bit; items: [(factor, field, value)]."""
     cp = ";".join("%s-%s=%s,%s-Flag=%s" % (f, fld, v, f, flag) for f, fld, v in items)
     return frame("QN=%s;ST=31;CN=2011;PW=%s;MN=%s;Flag=5;CP=&&DataTime=%s;%s&&" % (qn, PW, MN, data_time, cp))
-
-
 
 
 class PermitTest(unittest.TestCase):

@@ -17,7 +17,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import REPO, Server, read_frames, upload  # noqa: E402
+from ecomon_harness import REPO, Server, read_frames, upload, iso  # noqa: E402
 
 HOUR = 3600
 THIS_HOUR = int(time.time()) // HOUR * HOUR
@@ -31,10 +31,6 @@ WATER = [("w01001", "7.8"), ("w01009", "9.1"), ("w01019", "1.8"), ("w21003", "0.
 
 def beijing(epoch_s):
     return time.strftime("%Y%m%d%H%M%S", time.gmtime(epoch_s + 8 * 3600))
-
-
-def iso(epoch_s):
-    return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(epoch_s + 8 * 3600))
 
 
 class ReleaseFinalTest(unittest.TestCase):

@@ -9,7 +9,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import Server, create_key, read_frames, upload  # noqa: E402
+from ecomon_harness import Server, create_key, read_frames, upload, iso, data_time_at as datatime  # noqa: E402
 
 HOUR = 3600
 BASE = [("a21026", "10"), ("a21004", "20"), ("a21005", "0.5"), ("a05024", "60"), ("a34002", "50")]
@@ -18,14 +18,6 @@ BASE = [("a21026", "10"), ("a21004", "20"), ("a21005", "0.5"), ("a05024", "60"),
 def beijing_epoch(year, month, day, hour=0):
     """Unix seconds of a Beijing civil time."""
     return calendar.timegm((year, month, day, hour, 0, 0)) - 8 * HOUR
-
-
-def datatime(t):
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(t + 8 * HOUR))
-
-
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(t + 8 * HOUR))
 
 
 def q(**params):

@@ -17,8 +17,8 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import (Server, create_key, ecomon, first_device, frame, read_frames,  # noqa: E402
-                            upload)
+from ecomon_harness import (Server, create_key, data_time_at, ecomon, first_device, frame, iso,  # noqa: E402
+                            read_frames, upload)
 
 HOURS = 80  # SO2's `constant` default is 72 consecutive hours (analytics/screening.h)
 NEGATIVE_AT = 30  # hours ago
@@ -31,11 +31,7 @@ def hour_start(hours_ago):
 
 def beijing(hours_ago):
     """HJ 212 DataTime (Beijing time) of the start of the hour `hours_ago` hours before now."""
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(hour_start(hours_ago) + 8 * 3600))
-
-
-def iso(epoch_s):
-    return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(epoch_s + 8 * 3600))
+    return data_time_at(hour_start(hours_ago))
 
 
 def pm25(i):

@@ -16,19 +16,11 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ecomon_harness import Server, create_key, ecomon, read_frames, upload  # noqa: E402
+from ecomon_harness import Server, create_key, ecomon, read_frames, upload, iso, data_time_at as datatime  # noqa: E402
 
 HOUR = 3600
 MN, PW, SITE, PM25 = "GY00000002526A", "123456", "2526A", "a34004"
 DAY = calendar.timegm((2026, 11, 1, 0, 0, 0)) - 8 * HOUR  # 2026-11-01 00:00 Beijing time
-
-
-def datatime(t):
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(t + 8 * HOUR))
-
-
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(t + 8 * HOUR))
 
 
 def q(**params):
